@@ -1,0 +1,13 @@
+//! Core blocks: no connector, no network. They shape data, log, wait, check and fail.
+
+mod assert;
+mod fail;
+mod log;
+mod set;
+mod sleep;
+
+pub use assert::Assert;
+pub use fail::Fail;
+pub use log::Log;
+pub use set::Set;
+pub use sleep::Sleep;

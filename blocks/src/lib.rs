@@ -1,0 +1,78 @@
+//! keyflow's connector blocks. `registry()` is the one table of every block and connector: one line each.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod core;
+
+use keyflow_engine::block::Registry;
+
+/// Every block and connector keyflow ships.
+pub fn registry() -> Registry {
+    Registry::new()
+        .block(core::Log)
+        .block(core::Set)
+        .block(core::Fail)
+        .block(core::Sleep)
+        .block(core::Assert)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyflow_engine::schema::check::check;
+    use keyflow_engine::source::YamlPath;
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let registry = registry();
+        assert!(
+            registry.duplicates().is_empty(),
+            "registered twice: {:?}",
+            registry.duplicates()
+        );
+        for block in registry.blocks() {
+            let id = block.spec.id;
+            let (connector, operation) = id.split_once('.').expect("connector.operation");
+            let kebab = |s: &str| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            };
+            assert!(
+                kebab(connector) && kebab(operation),
+                "{id} is not connector.operation in kebab-case"
+            );
+            assert_eq!(
+                block.spec.connector.unwrap_or("core"),
+                connector,
+                "{id}: connector mismatch"
+            );
+        }
+    }
+
+    #[test]
+    fn every_block_is_documented_with_a_valid_example() {
+        for block in registry().blocks() {
+            let id = block.spec.id;
+            assert!(
+                !block.spec.title.is_empty() && !block.spec.description.is_empty(),
+                "{id}: title/description"
+            );
+            assert!(
+                block.input_schema.is_object() && block.output_schema.is_object(),
+                "{id}: schemas"
+            );
+            let mut problems = Vec::new();
+            check(
+                &block.output_schema,
+                &block.output_schema,
+                &block.example_output,
+                &YamlPath::root(),
+                &mut problems,
+            );
+            assert!(
+                problems.is_empty(),
+                "{id}: example output does not match its schema: {problems:?}"
+            );
+        }
+    }
+}

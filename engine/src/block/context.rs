@@ -1,0 +1,121 @@
+//! What a block sees of the run while it runs.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::BlockError;
+use crate::exec::events::{RunEvent, RunObserver};
+
+/// Severity of a message a block logs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Detail for `-v`.
+    Debug,
+    /// Normal progress.
+    Info,
+    /// Something the operator should look at.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// The context of one block call: which step, which attempt, the connection's client, a way to log, and
+/// the run's cancellation.
+#[derive(Clone)]
+pub struct BlockContext {
+    /// The run's id.
+    pub run_id: Arc<str>,
+    /// The step's id.
+    pub step_id: Arc<str>,
+    /// The item's index inside `for_each`.
+    pub item: Option<usize>,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    connection: Option<Arc<dyn Any + Send + Sync>>,
+    observer: Option<Arc<dyn RunObserver>>,
+    cancel: CancellationToken,
+}
+
+impl BlockContext {
+    /// A context for one call.
+    pub fn new(
+        run_id: Arc<str>,
+        step_id: Arc<str>,
+        item: Option<usize>,
+        attempt: u32,
+        connection: Option<Arc<dyn Any + Send + Sync>>,
+        observer: Option<Arc<dyn RunObserver>>,
+        cancel: CancellationToken,
+    ) -> BlockContext {
+        BlockContext {
+            run_id,
+            step_id,
+            item,
+            attempt,
+            connection,
+            observer,
+            cancel,
+        }
+    }
+
+    /// A context outside any run, for testing a block on its own.
+    pub fn detached(step_id: &str) -> BlockContext {
+        BlockContext::new(
+            "test-run".into(),
+            step_id.into(),
+            None,
+            1,
+            None,
+            None,
+            CancellationToken::new(),
+        )
+    }
+
+    /// The same context with a connection's client, for testing connector blocks on their own.
+    pub fn with_connection(self, client: Arc<dyn Any + Send + Sync>) -> BlockContext {
+        BlockContext {
+            connection: Some(client),
+            ..self
+        }
+    }
+
+    /// The client of the step's connection, of the connector's client type.
+    pub fn client<T: Any + Send + Sync>(&self) -> Result<&T, BlockError> {
+        self.connection
+            .as_deref()
+            .and_then(|client| client.downcast_ref::<T>())
+            .ok_or_else(|| {
+                BlockError::fatal(
+                    "NoConnection",
+                    format!(
+                        "step `{}` has no connection of the block's connector",
+                        self.step_id
+                    ),
+                )
+            })
+    }
+
+    /// Logs a message under the step; the CLI shows it and `tracing` records it.
+    pub fn log(&self, level: LogLevel, message: impl Into<String>) {
+        let message = message.into();
+        tracing::event!(tracing::Level::INFO, step = %self.step_id, ?level, "{message}");
+        if let Some(observer) = &self.observer {
+            observer.event(&RunEvent::Log {
+                step: self.step_id.to_string(),
+                item: self.item,
+                level,
+                message,
+            });
+        }
+    }
+
+    /// Completes when the run is cancelled (Ctrl-C); long waits should select on it.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await;
+    }
+}

@@ -1,0 +1,188 @@
+//! The one adapter from typed blocks and connectors to the dynamic form the engine runs.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{Block, BlockContext, BlockError, BlockSpec};
+
+/// A block as the engine holds it: its spec, its schemas and example computed once, and the erased call.
+pub struct RegisteredBlock {
+    /// The block's static facts.
+    pub spec: BlockSpec,
+    /// JSON Schema of the input (as deserialized: fields with defaults are optional).
+    pub input_schema: Value,
+    /// JSON Schema of the output (as serialized).
+    pub output_schema: Value,
+    /// The example output, as JSON.
+    pub example_output: Value,
+    block: Box<dyn ErasedBlock>,
+}
+
+impl std::fmt::Debug for RegisteredBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisteredBlock")
+            .field("id", &self.spec.id)
+            .finish()
+    }
+}
+
+impl RegisteredBlock {
+    /// Wraps a typed block.
+    pub fn new<B: Block>(block: B) -> RegisteredBlock {
+        let spec = block.spec();
+        let example_output = serde_json::to_value(block.example_output()).unwrap_or(Value::Null);
+        RegisteredBlock {
+            spec,
+            input_schema: schema_of::<B::Input>(SchemaSettings::draft2020_12().for_deserialize()),
+            output_schema: schema_of::<B::Output>(SchemaSettings::draft2020_12().for_serialize()),
+            example_output,
+            block: Box::new(block),
+        }
+    }
+
+    /// Calls the block with a JSON input.
+    pub fn call<'a>(
+        &'a self,
+        ctx: &'a BlockContext,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Value, BlockError>> {
+        self.block.call(ctx, input)
+    }
+}
+
+/// A JSON Schema with every sub-schema inline, so that it can be embedded in the flow schema as it is.
+pub fn schema_of<T: JsonSchema>(settings: SchemaSettings) -> Value {
+    settings
+        .with(|s| s.inline_subschemas = true)
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
+}
+
+trait ErasedBlock: Send + Sync {
+    fn call<'a>(
+        &'a self,
+        ctx: &'a BlockContext,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Value, BlockError>>;
+}
+
+impl<B: Block> ErasedBlock for B {
+    fn call<'a>(
+        &'a self,
+        ctx: &'a BlockContext,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Value, BlockError>> {
+        Box::pin(async move {
+            let input: B::Input = from_json(input, "input")?;
+            let output = self.run(ctx, input).await?;
+            serde_json::to_value(output).map_err(|e| {
+                BlockError::fatal(
+                    "InvalidOutput",
+                    format!("the block's output is not JSON: {e}"),
+                )
+            })
+        })
+    }
+}
+
+/// Deserializes JSON into a typed value, naming the field at fault: ``input `tags.team`: invalid type``.
+pub fn from_json<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, BlockError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            BlockError::invalid_input(format!("{what}: {inner}"))
+        } else {
+            BlockError::invalid_input(format!("{what} `{path}`: {inner}"))
+        }
+    })
+}
+
+/// The facts about a connector.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectorSpec {
+    /// The name flows write in `connector:`: `aws-kms`.
+    pub id: &'static str,
+    /// A title for people: "AWS Key Management Service".
+    pub title: &'static str,
+    /// What it connects to and how it finds credentials.
+    pub description: &'static str,
+    /// Settings that hold secrets: they may only be written `{ env: NAME }` or `{ file: PATH }`.
+    pub secret_settings: &'static [&'static str],
+}
+
+/// A connector: turns a connection's settings into a client that its blocks share for the whole run.
+pub trait Connector: Send + Sync + 'static {
+    /// The settings, as written beside `connector:` (secret sources already read).
+    type Settings: DeserializeOwned + JsonSchema + Send;
+    /// The client its blocks get from [`BlockContext::client`].
+    type Client: Send + Sync + 'static;
+
+    /// The connector's static facts.
+    fn spec(&self) -> ConnectorSpec;
+
+    /// Builds the client; called once per connection per run, when a step first needs it.
+    fn connect(
+        &self,
+        settings: Self::Settings,
+    ) -> impl std::future::Future<Output = Result<Self::Client, BlockError>> + Send;
+}
+
+/// A connector as the engine holds it.
+pub struct RegisteredConnector {
+    /// The connector's static facts.
+    pub spec: ConnectorSpec,
+    /// JSON Schema of its settings.
+    pub settings_schema: Value,
+    connector: Box<dyn ErasedConnector>,
+}
+
+impl std::fmt::Debug for RegisteredConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisteredConnector")
+            .field("id", &self.spec.id)
+            .finish()
+    }
+}
+
+/// A shared, type-erased client.
+pub type Client = Arc<dyn Any + Send + Sync>;
+
+impl RegisteredConnector {
+    /// Wraps a typed connector.
+    pub fn new<C: Connector>(connector: C) -> RegisteredConnector {
+        RegisteredConnector {
+            spec: connector.spec(),
+            settings_schema: schema_of::<C::Settings>(
+                SchemaSettings::draft2020_12().for_deserialize(),
+            ),
+            connector: Box::new(connector),
+        }
+    }
+
+    /// Builds a client from JSON settings.
+    pub fn connect(&self, settings: Value) -> BoxFuture<'_, Result<Client, BlockError>> {
+        self.connector.connect(settings)
+    }
+}
+
+trait ErasedConnector: Send + Sync {
+    fn connect(&self, settings: Value) -> BoxFuture<'_, Result<Client, BlockError>>;
+}
+
+impl<C: Connector> ErasedConnector for C {
+    fn connect(&self, settings: Value) -> BoxFuture<'_, Result<Client, BlockError>> {
+        Box::pin(async move {
+            let settings: C::Settings = from_json(settings, "connection setting")?;
+            let client = Connector::connect(self, settings).await?;
+            Ok(Arc::new(client) as Client)
+        })
+    }
+}

@@ -1,0 +1,88 @@
+//! The block SDK: what a connector author implements.
+//!
+//! A block is a typed unit: `Input` and `Output` structs (serde + schemars), a [`BlockSpec`], an example
+//! output, and an async `run`. One blanket adapter ([`erased`]) turns every typed block into the
+//! `serde_json::Value` form the executor runs, so block authors never touch `Value`.
+
+mod context;
+pub mod erased;
+mod error;
+mod registry;
+
+use std::future::Future;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use context::{BlockContext, LogLevel};
+pub use erased::{Connector, ConnectorSpec, RegisteredBlock, RegisteredConnector};
+pub use error::BlockError;
+pub use registry::Registry;
+
+/// What calling a block does to the world, shown by `keyflow plan` and used to guard destructive steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Reads only.
+    Read,
+    /// Creates something.
+    Create,
+    /// Changes something that exists.
+    Update,
+    /// Disables, deletes or schedules deletion: needs `confirm: true` and `--allow-destructive`.
+    Destructive,
+}
+
+impl Effect {
+    /// The name as shown to users.
+    pub fn name(self) -> &'static str {
+        match self {
+            Effect::Read => "read",
+            Effect::Create => "create",
+            Effect::Update => "update",
+            Effect::Destructive => "destructive",
+        }
+    }
+}
+
+/// The facts about a block that do not depend on a call.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockSpec {
+    /// `connector.operation` in kebab-case: `aws-kms.create-key`.
+    pub id: &'static str,
+    /// The title users know from the service or its console: "Create Key".
+    pub title: &'static str,
+    /// The connector whose connection the block needs; `None` for core blocks.
+    pub connector: Option<&'static str>,
+    /// What the block does, one or two sentences.
+    pub description: &'static str,
+    /// What a call does.
+    pub effect: Effect,
+    /// Output fields that hold secrets (dotted paths such as `Plaintext`): redacted in reports and logs.
+    pub secret_outputs: &'static [&'static str],
+    /// The output is the step's resolved input (as for `core.set`), so the checker derives the output's
+    /// shape from the `with:` of each step instead of from the output schema.
+    pub output_mirrors_input: bool,
+}
+
+/// A typed block.
+pub trait Block: Send + Sync + 'static {
+    /// The inputs, as written under `with:` (snake_case service parameter names).
+    type Input: DeserializeOwned + JsonSchema + Send;
+    /// The output, keeping the service's own response field names.
+    type Output: Serialize + JsonSchema + Send;
+
+    /// The block's static facts.
+    fn spec(&self) -> BlockSpec;
+
+    /// A realistic output, used by `keyflow plan` to preview later steps' inputs and by the docs.
+    fn example_output(&self) -> Self::Output;
+
+    /// Calls the block.
+    fn run(
+        &self,
+        ctx: &BlockContext,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, BlockError>> + Send;
+}

@@ -1,0 +1,269 @@
+//! Every kind of problem the checker reports, with its code, message and help.
+
+/// What is wrong. Each kind holds exactly what its message needs; identifiers are shown in backticks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// The file is not valid YAML.
+    YamlSyntax { message: String },
+    /// A value has the wrong shape for the flow format (a string where a list is expected...).
+    Structure { message: String },
+    /// A template written without quotes, which YAML reads as a mapping.
+    UnquotedTemplate,
+    /// A key the flow format does not have.
+    UnknownField { field: String, allowed: Vec<String> },
+    /// A name that is not a valid identifier.
+    InvalidId { what: &'static str, id: String },
+    /// Two steps with the same id.
+    DuplicateId { id: String, first_line: usize },
+    /// A block id the registry does not have.
+    UnknownBlock { block: String },
+    /// A connector id the registry does not have.
+    UnknownConnector { connector: String },
+    /// A connector block with no connection to use.
+    MissingConnection { block: String, connector: String },
+    /// `connection:` names a connection the flow does not declare.
+    UnknownConnection { name: String },
+    /// `connection:` names a connection of another connector.
+    WrongConnector {
+        connection: String,
+        found: String,
+        expected: String,
+    },
+    /// Several connections fit and the step does not say which.
+    AmbiguousConnection {
+        connector: String,
+        candidates: Vec<String>,
+    },
+    /// A core block given a connection.
+    NeedlessConnection { block: String },
+    /// A secret setting written as a literal.
+    LiteralSecret { setting: String },
+    /// A setting the connector does not have, or of the wrong type.
+    InvalidSetting { setting: String, message: String },
+    /// A required input left out.
+    MissingInput { input: String, block: String },
+    /// An input the block does not have.
+    UnknownInput {
+        input: String,
+        block: String,
+        allowed: Vec<String>,
+    },
+    /// A value whose type is not what the input takes.
+    TypeMismatch {
+        what: String,
+        expected: String,
+        found: String,
+    },
+    /// A value that is not one of the allowed values.
+    NotAllowed { what: String, allowed: Vec<String> },
+    /// A malformed JSONPath reference.
+    InvalidReference { message: String },
+    /// A template that does not compile.
+    InvalidTemplate { message: String },
+    /// A template calling a helper that does not exist.
+    UnknownHelper { helper: String },
+    /// A condition that is not exactly one form.
+    InvalidCondition { message: String },
+    /// A regular expression that does not compile.
+    InvalidRegex { message: String },
+    /// A reference or `after:` naming a step that does not exist.
+    UnknownStep { id: String },
+    /// A step referring to itself.
+    SelfReference { id: String },
+    /// A reference to a parameter that `params:` does not declare.
+    UndeclaredParam { name: String },
+    /// `$.steps.<id>.<field>` with a field other than `output`, `status`, `error`.
+    UnknownStepField { field: String },
+    /// A reference to an output field the upstream block does not declare.
+    UnknownOutputField {
+        step: String,
+        block: String,
+        field: String,
+        available: Vec<String>,
+    },
+    /// A reference to `$.run.<field>` that does not exist.
+    UnknownRunField { field: String },
+    /// `$.item`, `$.index` or `$.output` used where it does not exist.
+    OutOfScope { root: String, place: &'static str },
+    /// Steps that wait for each other.
+    Cycle { path: Vec<String> },
+    /// A destructive step without `confirm: true`.
+    MissingConfirm { step: String, block: String },
+    /// A parameter declaration that contradicts itself.
+    InvalidParam { name: String, message: String },
+    /// A control (`for_each`, `retry`, `until`...) that cannot work as written.
+    InvalidControl { message: String },
+}
+
+impl Kind {
+    /// A stable short code, shown as `error[code]` and searchable in the docs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Kind::YamlSyntax { .. } => "yaml-syntax",
+            Kind::Structure { .. } => "invalid-structure",
+            Kind::UnquotedTemplate => "unquoted-template",
+            Kind::UnknownField { .. } => "unknown-field",
+            Kind::InvalidId { .. } => "invalid-id",
+            Kind::DuplicateId { .. } => "duplicate-id",
+            Kind::UnknownBlock { .. } => "unknown-block",
+            Kind::UnknownConnector { .. } => "unknown-connector",
+            Kind::MissingConnection { .. } => "missing-connection",
+            Kind::UnknownConnection { .. } => "unknown-connection",
+            Kind::WrongConnector { .. } => "wrong-connector",
+            Kind::AmbiguousConnection { .. } => "ambiguous-connection",
+            Kind::NeedlessConnection { .. } => "needless-connection",
+            Kind::LiteralSecret { .. } => "literal-secret",
+            Kind::InvalidSetting { .. } => "invalid-setting",
+            Kind::MissingInput { .. } => "missing-input",
+            Kind::UnknownInput { .. } => "unknown-input",
+            Kind::TypeMismatch { .. } => "type-mismatch",
+            Kind::NotAllowed { .. } => "not-allowed",
+            Kind::InvalidReference { .. } => "invalid-reference",
+            Kind::InvalidTemplate { .. } => "invalid-template",
+            Kind::UnknownHelper { .. } => "unknown-helper",
+            Kind::InvalidCondition { .. } => "invalid-condition",
+            Kind::InvalidRegex { .. } => "invalid-regex",
+            Kind::UnknownStep { .. } => "unknown-step",
+            Kind::SelfReference { .. } => "self-reference",
+            Kind::UndeclaredParam { .. } => "undeclared-param",
+            Kind::UnknownStepField { .. } => "unknown-step-field",
+            Kind::UnknownOutputField { .. } => "unknown-output-field",
+            Kind::UnknownRunField { .. } => "unknown-run-field",
+            Kind::OutOfScope { .. } => "out-of-scope",
+            Kind::Cycle { .. } => "cycle",
+            Kind::MissingConfirm { .. } => "missing-confirm",
+            Kind::InvalidParam { .. } => "invalid-param",
+            Kind::InvalidControl { .. } => "invalid-control",
+        }
+    }
+
+    /// The one-line message.
+    pub fn message(&self) -> String {
+        match self {
+            Kind::YamlSyntax { message } => format!("invalid YAML: {message}"),
+            Kind::Structure { message } => message.clone(),
+            Kind::UnquotedTemplate => "a template must be quoted".into(),
+            Kind::UnknownField { field, .. } => format!("unknown field `{field}`"),
+            Kind::InvalidId { what, id } => format!("invalid {what} `{id}`"),
+            Kind::DuplicateId { id, .. } => format!("duplicate step id `{id}`"),
+            Kind::UnknownBlock { block } => format!("unknown block `{block}`"),
+            Kind::UnknownConnector { connector } => format!("unknown connector `{connector}`"),
+            Kind::MissingConnection { block, connector } => {
+                format!("block `{block}` needs a connection of connector `{connector}`")
+            }
+            Kind::UnknownConnection { name } => format!("unknown connection `{name}`"),
+            Kind::WrongConnector {
+                connection,
+                found,
+                expected,
+            } => format!(
+                "connection `{connection}` is a `{found}` connection, but the block needs `{expected}`"
+            ),
+            Kind::AmbiguousConnection {
+                connector,
+                candidates,
+            } => format!(
+                "several `{connector}` connections fit: {}",
+                backticked(candidates)
+            ),
+            Kind::NeedlessConnection { block } => format!("block `{block}` takes no connection"),
+            Kind::LiteralSecret { setting } => {
+                format!("secret setting `{setting}` is written literally")
+            }
+            Kind::InvalidSetting { setting, message } => format!("setting `{setting}`: {message}"),
+            Kind::MissingInput { input, block } => {
+                format!("missing required input `{input}` of block `{block}`")
+            }
+            Kind::UnknownInput { input, block, .. } => {
+                format!("block `{block}` has no input `{input}`")
+            }
+            Kind::TypeMismatch {
+                what,
+                expected,
+                found,
+            } => {
+                format!("{what} expects {expected}, found {found}")
+            }
+            Kind::NotAllowed { what, allowed } => {
+                format!("{what} must be one of {}", backticked(allowed))
+            }
+            Kind::InvalidReference { message } => format!("invalid reference: {message}"),
+            Kind::InvalidTemplate { message } => format!("invalid template: {message}"),
+            Kind::UnknownHelper { helper } => format!("unknown template helper `{helper}`"),
+            Kind::InvalidCondition { message } => format!("invalid condition: {message}"),
+            Kind::InvalidRegex { message } => format!("invalid regular expression: {message}"),
+            Kind::UnknownStep { id } => format!("unknown step `{id}`"),
+            Kind::SelfReference { id } => format!("step `{id}` refers to itself"),
+            Kind::UndeclaredParam { name } => format!("undeclared parameter `{name}`"),
+            Kind::UnknownStepField { field } => format!("a step result has no field `{field}`"),
+            Kind::UnknownOutputField {
+                step, block, field, ..
+            } => format!("the output of step `{step}` (`{block}`) has no field `{field}`"),
+            Kind::UnknownRunField { field } => format!("`$.run` has no field `{field}`"),
+            Kind::OutOfScope { root, place } => format!("`$.{root}` only exists {place}"),
+            Kind::Cycle { path } => format!("steps wait for each other: {}", path.join(" -> ")),
+            Kind::MissingConfirm { step, block } => {
+                format!("step `{step}` calls destructive block `{block}` without `confirm: true`")
+            }
+            Kind::InvalidParam { name, message } => format!("parameter `{name}`: {message}"),
+            Kind::InvalidControl { message } => message.clone(),
+        }
+    }
+
+    /// What to do about it, when there is something general to say.
+    pub fn help(&self) -> Option<String> {
+        Some(match self {
+            Kind::UnquotedTemplate => {
+                "YAML reads `{{` as the start of a mapping: write the value in quotes, e.g. `\"{{params.tenant_id}}\"`".into()
+            }
+            Kind::UnknownField { allowed, .. } if !allowed.is_empty() => {
+                format!("allowed here: {}", backticked(allowed))
+            }
+            Kind::InvalidId { .. } => {
+                "use letters, digits and `_`, not starting with a digit (so that `$.steps.<id>` is a valid reference)"
+                    .into()
+            }
+            Kind::DuplicateId { first_line, .. } => format!("the first step with this id is on line {first_line}"),
+            Kind::UnknownBlock { .. } => "`keyflow blocks list` shows every block".into(),
+            Kind::MissingConnection { connector, .. } => format!(
+                "declare one under `connections:`, e.g. `my_conn: {{ connector: {connector}, ... }}`, and name it with `connection:`"
+            ),
+            Kind::AmbiguousConnection { .. } => "name the one to use with `connection:`".into(),
+            Kind::NeedlessConnection { .. } => "remove `connection:`".into(),
+            Kind::LiteralSecret { .. } => {
+                "read it when the run starts: `{ env: VARIABLE }` or `{ file: /path/to/secret }`".into()
+            }
+            Kind::UnknownInput { allowed, .. } if !allowed.is_empty() => {
+                format!("inputs of this block: {}", backticked(allowed))
+            }
+            Kind::MissingInput { block, .. } => format!("`keyflow blocks describe {block}` lists its inputs"),
+            Kind::UnknownStepField { .. } => "a step result has `output`, `status` and `error`".into(),
+            Kind::UnknownOutputField { available, .. } if !available.is_empty() => {
+                format!("fields here: {}", backticked(available))
+            }
+            Kind::UnknownRunField { .. } => "`$.run` has `id`, `flow` and `started_at`".into(),
+            Kind::UndeclaredParam { name } => {
+                format!("declare it under `params:`, e.g. `{name}: {{ type: string }}`")
+            }
+            Kind::InvalidReference { .. } => {
+                "a reference is a JSONPath query such as `$.steps.<id>.output.<field>` or `$.params.<name>`; write `$$` for a literal `$`"
+                    .into()
+            }
+            Kind::UnknownHelper { .. } => format!("available helpers: {}", backticked(super::super::expr::template::HELPERS)),
+            Kind::Cycle { .. } => "remove one of these references or `after:` entries".into(),
+            Kind::MissingConfirm { .. } => {
+                "add `confirm: true` to the step once the flow has been reviewed; the run also needs `--allow-destructive`"
+                    .into()
+            }
+            _ => return None,
+        })
+    }
+}
+
+fn backticked<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,326 @@
+//! Running one step: its items (`for_each`), its polling (`until`), its attempts (`retry`, `timeout`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde_json::{Map, Value};
+
+use super::Shared;
+use super::events::RunEvent;
+use super::report::{REDACTED, redact};
+use super::store::AttemptRecord;
+use crate::block::{BlockContext, BlockError};
+use crate::expr::{Scope, StepEntries};
+use crate::model::DurationSpec;
+use crate::plan::PlannedStep;
+
+/// What a step's run produced.
+pub(crate) type StepResult = Result<Value, BlockError>;
+
+/// One step's run, with the results of the steps it depends on.
+pub(crate) struct StepRun<'a> {
+    pub shared: &'a Shared,
+    pub step: &'a PlannedStep,
+    pub entries: StepEntries,
+    pub attempts: Arc<AtomicU32>,
+    pub seed: u64,
+}
+
+impl StepRun<'_> {
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            params: &self.shared.params,
+            run: &self.shared.run,
+            steps: &self.entries,
+            item: None,
+            output: None,
+        }
+    }
+
+    /// Runs the step: once, or once per item.
+    pub async fn run(&self) -> (StepResult, Option<usize>) {
+        let Some(for_each) = &self.step.for_each else {
+            self.started(None);
+            let mut rng = fastrand::Rng::with_seed(self.seed);
+            return (self.call_once(self.scope(), None, &mut rng).await, None);
+        };
+        let items = match for_each.items.resolve(&self.scope()) {
+            Ok(Value::Array(items)) => items,
+            Ok(other) => {
+                let found = crate::schema::types::type_name(&other);
+                return (
+                    Err(BlockError::invalid_input(format!(
+                        "`for_each` gave {found}, not an array"
+                    ))),
+                    None,
+                );
+            }
+            Err(e) => {
+                return (
+                    Err(BlockError::invalid_input(format!("`for_each`: {e}"))),
+                    None,
+                );
+            }
+        };
+        self.started(Some(items.len()));
+        (
+            self.run_items(&items, for_each.concurrency).await,
+            Some(items.len()),
+        )
+    }
+
+    fn started(&self, items: Option<usize>) {
+        self.shared.observer.event(&RunEvent::StepStarted {
+            step: self.step.id.clone(),
+            items,
+        });
+    }
+
+    /// Runs the items, at most `concurrency` at a time; outputs in item order. After a failure no new
+    /// item starts, and the items already running finish.
+    async fn run_items(&self, items: &[Value], concurrency: usize) -> StepResult {
+        let indices: Vec<Value> = (0..items.len()).map(Value::from).collect();
+        let total = items.len();
+        let mut outputs: Vec<Value> = Vec::with_capacity(total);
+        outputs.resize(total, Value::Null);
+        let mut running = FuturesUnordered::new();
+        let mut next = 0;
+        let mut done = 0;
+        let mut failed: Option<(usize, BlockError)> = None;
+        let launch = |k: usize| {
+            let scope = self.scope().with_item(&items[k], &indices[k]);
+            let mut rng = fastrand::Rng::with_seed(
+                self.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            async move { (k, self.call_once(scope, Some(k), &mut rng).await) }
+        };
+        while next < total && running.len() < concurrency {
+            running.push(launch(next));
+            next += 1;
+        }
+        while let Some((k, result)) = running.next().await {
+            done += 1;
+            self.shared.observer.event(&RunEvent::ItemsDone {
+                step: self.step.id.clone(),
+                done,
+                total,
+            });
+            match result {
+                Ok(output) => outputs[k] = output,
+                Err(error) => {
+                    failed.get_or_insert((k, error));
+                }
+            }
+            if failed.is_none() && next < total {
+                running.push(launch(next));
+                next += 1;
+            }
+        }
+        match failed {
+            Some((k, error)) => Err(BlockError {
+                message: format!("item {k}: {}", error.message),
+                ..error
+            }),
+            None => Ok(Value::Array(outputs)),
+        }
+    }
+
+    /// Resolves the input in `scope`, then calls the block (polling when the step has `until`).
+    async fn call_once(
+        &self,
+        scope: Scope<'_>,
+        item: Option<usize>,
+        rng: &mut fastrand::Rng,
+    ) -> StepResult {
+        let input = self.resolve_input(&scope)?;
+        let Some(until) = &self.step.until else {
+            return self.call(&input, item, rng).await;
+        };
+        let start = Instant::now();
+        let mut polls = 0u32;
+        loop {
+            let output = self.call(&input, item, rng).await?;
+            polls += 1;
+            if until.condition.holds(&scope.with_output(&output)) {
+                return Ok(output);
+            }
+            let elapsed = start.elapsed();
+            let summary = self.summary(&output);
+            if elapsed + until.every > until.timeout {
+                return Err(BlockError::fatal(
+                    "UntilTimeout",
+                    format!(
+                        "the `until` condition still did not hold after {polls} calls in {}; last output: {summary}",
+                        DurationSpec(until.timeout)
+                    ),
+                ));
+            }
+            self.shared.observer.event(&RunEvent::Polling {
+                step: self.step.id.clone(),
+                item,
+                polls,
+                elapsed,
+                summary: Some(summary),
+            });
+            tokio::time::sleep(until.every).await;
+        }
+    }
+
+    fn resolve_input(&self, scope: &Scope<'_>) -> Result<Value, BlockError> {
+        let mut input = Map::new();
+        for (key, expr) in &self.step.with {
+            let value = expr.resolve(scope).map_err(|e| {
+                BlockError::fatal(
+                    "ReferenceFailed",
+                    format!("step `{}`, input `{key}`: {e}", self.step.id),
+                )
+            })?;
+            input.insert(key.clone(), value);
+        }
+        Ok(Value::Object(input))
+    }
+
+    /// Calls the block, retrying retryable failures with exponential backoff and full jitter.
+    async fn call(
+        &self,
+        input: &Value,
+        item: Option<usize>,
+        rng: &mut fastrand::Rng,
+    ) -> StepResult {
+        let policy = self.step.retry;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            let result = self.attempt(input, item, attempt).await;
+            match result {
+                Err(error) if error.retryable && tries < policy.attempts => {
+                    let cap = policy.delay_cap(tries);
+                    let jittered = Duration::from_millis(
+                        rng.u64(0..=u64::try_from(cap.as_millis()).unwrap_or(u64::MAX)),
+                    );
+                    let delay = error
+                        .retry_after
+                        .map_or(jittered, |after| jittered.max(after));
+                    self.shared.observer.event(&RunEvent::Retrying {
+                        step: self.step.id.clone(),
+                        item,
+                        attempt: tries,
+                        delay,
+                        error: error.to_string(),
+                    });
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One call: connection, a slot of the run's parallelism, the timeout, and the record.
+    async fn attempt(&self, input: &Value, item: Option<usize>, attempt: u32) -> StepResult {
+        let shared = self.shared;
+        let client = match &self.step.connection {
+            Some(name) => Some(
+                shared
+                    .connections
+                    .get(&shared.plan, name, &shared.params, &shared.run)
+                    .await?,
+            ),
+            None => None,
+        };
+        let ctx = BlockContext::new(
+            shared.run_id.clone(),
+            self.step.id.as_str().into(),
+            item,
+            attempt,
+            client,
+            Some(shared.observer.clone()),
+            shared.cancel.clone(),
+        );
+        let started_at = chrono::Utc::now();
+        let started = Instant::now();
+        let result = {
+            let _permit = shared
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| BlockError::fatal("Cancelled", "the run stopped"))?;
+            let call = self.step.block.call(&ctx, input.clone());
+            match self.step.timeout {
+                Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                    Err(BlockError::retryable(
+                        "Timeout",
+                        format!("the call took longer than {}", DurationSpec(limit)),
+                    ))
+                }),
+                None => call.await,
+            }
+        };
+        if shared.records {
+            let record = AttemptRecord {
+                run_id: shared.run_id.to_string(),
+                step: self.step.id.clone(),
+                item,
+                attempt,
+                started_at: started_at.to_rfc3339(),
+                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                input: self.redacted_input(input),
+                output: result
+                    .as_ref()
+                    .ok()
+                    .map(|output| self.redacted_output(output)),
+                error: result.as_ref().err().cloned(),
+            };
+            shared
+                .store
+                .record_attempt(&record)
+                .await
+                .map_err(|e| BlockError::fatal("StoreFailed", e.to_string()))?;
+        }
+        result
+    }
+
+    fn redacted_input(&self, input: &Value) -> Value {
+        let mut input = input.clone();
+        for key in &self.step.secret_inputs {
+            if let Some(value) = input.get_mut(key) {
+                *value = Value::String(REDACTED.into());
+            }
+        }
+        input
+    }
+
+    fn redacted_output(&self, output: &Value) -> Value {
+        let mut output = output.clone();
+        redact(&mut output, self.step.block.spec.secret_outputs, false);
+        output
+    }
+
+    /// A short description of a poll's output: its `state`/`status` and `progress` when it has them.
+    fn summary(&self, output: &Value) -> String {
+        let output = self.redacted_output(output);
+        let fields: Vec<String> = ["state", "status", "progress"]
+            .iter()
+            .filter_map(|k| {
+                output.get(*k).map(|v| {
+                    format!(
+                        "{k}={}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                    )
+                })
+            })
+            .collect();
+        if fields.is_empty() {
+            let text = output.to_string();
+            match text.char_indices().nth(120) {
+                Some((cut, _)) => format!("{}…", &text[..cut]),
+                None => text,
+            }
+        } else {
+            fields.join(" ")
+        }
+    }
+}

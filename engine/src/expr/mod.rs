@@ -1,0 +1,16 @@
+//! Expressions: JSONPath references, handlebars templates, structured conditions, and the values built
+//! from them. Everything here is parsed once, when the flow is read, and evaluated many times.
+
+pub mod condition;
+pub mod jsonpath;
+pub mod reference;
+pub mod scope;
+pub mod template;
+pub mod value;
+
+pub use condition::{Comparison, Condition, Test, json_equal};
+pub use jsonpath::JsonPathQuery;
+pub use reference::{Reference, ReferenceError, Root};
+pub use scope::{Scope, StepEntries, step_entry};
+pub use template::{TemplateExpr, TemplatePath, TemplateSyntaxError};
+pub use value::{ExprError, ExprIssue, Leaf, ResolveError, ValueExpr, resolve_reference};

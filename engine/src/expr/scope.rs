@@ -1,0 +1,127 @@
+//! The run context that references and templates read, as seen by one step.
+//!
+//! The context is never built as one JSON document: the executor hands each step the parameters, the run
+//! facts and the results of the steps it depends on, each shared, and a reference starts its query at the
+//! entry its first segments name (`$.steps.<id>` is one map lookup). Only a query whose filters refer back
+//! to the root (`$`), and template rendering, see a materialised document, built from the entries they need.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::reference::{Reference, Root};
+use super::template::TemplateExpr;
+
+/// The results of steps, by id: each entry is `{ "status": …, "output": …, "error": … }`.
+pub type StepEntries = HashMap<String, Arc<Value>>;
+
+/// What a step's expressions can read.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// `$.params`.
+    pub params: &'a Value,
+    /// `$.run`.
+    pub run: &'a Value,
+    /// `$.steps`: at least the steps the evaluating step depends on.
+    pub steps: &'a StepEntries,
+    /// `$.item` and `$.index` inside `for_each`.
+    pub item: Option<(&'a Value, &'a Value)>,
+    /// `$.output` inside `until`.
+    pub output: Option<&'a Value>,
+}
+
+impl<'a> Scope<'a> {
+    /// The same scope with `$.item` and `$.index` set.
+    pub fn with_item(self, item: &'a Value, index: &'a Value) -> Scope<'a> {
+        Scope {
+            item: Some((item, index)),
+            ..self
+        }
+    }
+
+    /// The same scope with `$.output` set.
+    pub fn with_output(self, output: &'a Value) -> Scope<'a> {
+        Scope {
+            output: Some(output),
+            ..self
+        }
+    }
+
+    /// The context entry a reference starts from: `params`, `steps.<id>`, `item`...
+    fn entry(&self, reference: &Reference) -> Option<&'a Value> {
+        match reference.root() {
+            Root::Params => Some(self.params),
+            Root::Run => Some(self.run),
+            Root::Steps => self.steps.get(reference.step_id()?).map(|entry| &**entry),
+            Root::Item => self.item.map(|(item, _)| item),
+            Root::Index => self.item.map(|(_, index)| index),
+            Root::Output => self.output,
+        }
+    }
+
+    /// The nodes a reference selects, in order.
+    pub fn select(&self, reference: &Reference) -> Vec<Cow<'a, Value>> {
+        let query = reference.query();
+        if !query.is_local() {
+            let document = self.to_value(None);
+            return query
+                .select(&document)
+                .into_iter()
+                .map(|value| Cow::Owned(value.clone()))
+                .collect();
+        }
+        match self.entry(reference) {
+            Some(entry) => query
+                .select_from(entry, reference.entry_len())
+                .into_iter()
+                .map(Cow::Borrowed)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The context as one JSON document; with `template`, only the step entries that template reads.
+    pub fn to_value(&self, template: Option<&TemplateExpr>) -> Value {
+        let mut steps = Map::new();
+        let wanted = |id: &str| {
+            template.is_none_or(|t| {
+                t.paths().iter().any(|p| {
+                    p.segments.first().is_some_and(|s| s == "steps")
+                        && p.segments.get(1).is_some_and(|s| s == id)
+                })
+            })
+        };
+        for (id, entry) in self.steps {
+            if wanted(id) {
+                steps.insert(id.clone(), (**entry).clone());
+            }
+        }
+        let mut root = Map::new();
+        root.insert("params".into(), self.params.clone());
+        root.insert("run".into(), self.run.clone());
+        root.insert("steps".into(), Value::Object(steps));
+        if let Some((item, index)) = self.item {
+            root.insert("item".into(), item.clone());
+            root.insert("index".into(), index.clone());
+        }
+        if let Some(output) = self.output {
+            root.insert("output".into(), output.clone());
+        }
+        Value::Object(root)
+    }
+}
+
+/// Builds a step entry as the context shows it.
+pub fn step_entry(status: &str, output: Option<Value>, error: Option<Value>) -> Value {
+    let mut entry = Map::new();
+    entry.insert("status".into(), Value::String(status.to_string()));
+    if let Some(output) = output {
+        entry.insert("output".into(), output);
+    }
+    if let Some(error) = error {
+        entry.insert("error".into(), error);
+    }
+    Value::Object(entry)
+}

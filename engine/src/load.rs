@@ -1,0 +1,197 @@
+//! Reading a flow file into the raw model.
+//!
+//! Two passes over the same text: the span tree is walked against the flow format's JSON Schema so that
+//! every unknown field is reported at once, each with a suggestion; then serde reads the values, and its
+//! first error (a wrong type, a missing field) is reported at the path it names.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use schemars::generate::SchemaSettings;
+use serde_json::Value;
+
+use crate::diagnostic::{At, Diagnostic, Kind, suggest};
+use crate::model::Flow;
+use crate::schema::walk::{Lookup, items, property};
+use crate::source::{Node, NodeKind, SourceFile, YamlPath};
+
+/// The flow format's schema, as the unknown-field pass reads it.
+static FLOW_SCHEMA: LazyLock<Value> = LazyLock::new(|| {
+    SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator()
+        .into_root_schema_for::<Flow>()
+        .to_value()
+});
+
+/// Reads the flow in `source`, or says everything that is wrong with its shape.
+pub fn load(source: &SourceFile) -> Result<Flow, Vec<Diagnostic>> {
+    if source.text.trim().is_empty() {
+        return Err(vec![Diagnostic {
+            kind: Kind::Structure {
+                message: "the file is empty: a flow needs at least `name` and `steps`".into(),
+            },
+            at: At::File,
+            suggestion: None,
+        }]);
+    }
+    if let Some(root) = source.tree.root() {
+        let mut found = Vec::new();
+        unknown_fields(root, &FLOW_SCHEMA, &YamlPath::root(), &mut found);
+        if !found.is_empty() {
+            return Err(found);
+        }
+    }
+    let deserializer = serde_yaml::Deserializer::from_str(&source.text);
+    serde_path_to_error::deserialize::<_, Flow>(deserializer)
+        .map_err(|error| vec![serde_diagnostic(source, error)])
+}
+
+fn unknown_fields(node: &Node, schema: &Value, at: &YamlPath, out: &mut Vec<Diagnostic>) {
+    match &node.kind {
+        NodeKind::Map(entries) => {
+            for (key, value) in entries {
+                let NodeKind::Scalar(name) = &key.kind else {
+                    continue;
+                };
+                match property(&FLOW_SCHEMA, schema, name) {
+                    Lookup::Found(child) => unknown_fields(value, &child, &at.key(name), out),
+                    Lookup::Missing { known } if !known.is_empty() => {
+                        let suggestion = suggest(name, &known);
+                        out.push(
+                            Diagnostic::key(
+                                Kind::UnknownField {
+                                    field: name.clone(),
+                                    allowed: known,
+                                },
+                                &at.key(name),
+                            )
+                            .suggest(suggestion),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+        NodeKind::Seq(list) => {
+            if let Lookup::Found(child) = items(&FLOW_SCHEMA, schema) {
+                for (i, item) in list.iter().enumerate() {
+                    unknown_fields(item, &child, &at.index(i), out);
+                }
+            }
+        }
+        NodeKind::Scalar(_) => {}
+    }
+}
+
+static LOCATION_SUFFIX: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r" at line \d+ column \d+$").ok());
+
+fn serde_diagnostic(
+    source: &SourceFile,
+    error: serde_path_to_error::Error<serde_yaml::Error>,
+) -> Diagnostic {
+    let path = YamlPath::from_serde(&error.path().to_string());
+    let inner = error.into_inner();
+    let location = inner.location();
+    let mut message = inner.to_string();
+    if let Some(suffix) = LOCATION_SUFFIX.as_ref() {
+        message = suffix.replace(&message, "").into_owned();
+    }
+    let prefix = format!("{path}: ");
+    if let Some(rest) = message.strip_prefix(&prefix) {
+        message = rest.to_string();
+    }
+    let pos = location.map(|l| crate::source::Pos {
+        offset: l.index(),
+        line: l.line(),
+        col: l.column(),
+    });
+    let starts_with_braces = |line: usize, col: usize| {
+        source.line_text(line).is_some_and(|text| {
+            text.chars()
+                .skip(col.saturating_sub(1))
+                .collect::<String>()
+                .starts_with("{{")
+        })
+    };
+    let at_template = source
+        .value_span(&path)
+        .is_some_and(|s| starts_with_braces(s.start.line, s.start.col))
+        || pos.is_some_and(|p| starts_with_braces(p.line, p.col.saturating_sub(1)));
+    let kind = if at_template {
+        Kind::UnquotedTemplate
+    } else if source.tree.root().is_none() {
+        Kind::YamlSyntax { message }
+    } else {
+        Kind::Structure {
+            message: match path.0.is_empty() {
+                true => message,
+                false => format!("`{path}`: {message}"),
+            },
+        }
+    };
+    let at = match (pos, path.0.is_empty()) {
+        (Some(pos), _) if matches!(kind, Kind::YamlSyntax { .. } | Kind::UnquotedTemplate) => {
+            At::Pos(pos)
+        }
+        (_, false) => At::Value(path),
+        (Some(pos), true) => At::Pos(pos),
+        (None, true) => At::File,
+    };
+    Diagnostic {
+        kind,
+        at,
+        suggestion: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        let source = SourceFile::new("f.yaml", text);
+        load(&source)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(|d| crate::diagnostic::render(d, &source, false).text)
+            .collect()
+    }
+
+    #[test]
+    fn every_unknown_field_is_reported_with_a_suggestion() {
+        let found = errors(
+            "name: x\nsteps:\n  - id: a\n    block: core.log\n    wiht: {}\n  - id: b\n    blok: core.log\n    retry: {attempts: 2, max_dealy: 1s}\n",
+        );
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert!(
+            found[0].contains("unknown field `wiht`") && found[0].contains("did you mean `with`?")
+        );
+        assert!(found[1].contains("f.yaml:7:5"));
+        assert!(found[2].contains("did you mean `max_delay`?"));
+    }
+
+    #[test]
+    fn type_errors_point_at_the_value() {
+        let found = errors("name: x\nsteps:\n  - id: a\n    block: core.log\n    after: {x: 1}\n");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("f.yaml:5:12"), "{}", found[0]);
+    }
+
+    #[test]
+    fn syntax_errors_and_unquoted_templates() {
+        let found = errors("name: x\nsteps: [\n");
+        assert!(found[0].starts_with("error[yaml-syntax]"), "{}", found[0]);
+        let found = errors(
+            "name: x\nsteps:\n  - id: a\n    block: core.log\n    with:\n      message: {{params.x}}\n",
+        );
+        assert!(
+            found[0].starts_with("error[unquoted-template]"),
+            "{}",
+            found[0]
+        );
+        assert!(errors("")[0].contains("empty"));
+    }
+}

@@ -1,0 +1,156 @@
+//! The validated plan: the only thing the executor accepts.
+//!
+//! Built by [`crate::validate::check`] from a flow that passed every check, so every reference in it names
+//! a step it depends on, every block exists, every connection fits. Steps are kept in file order (their
+//! index is their position in the file); `order` is a topological order with file order breaking ties.
+
+mod params;
+pub mod preview;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+pub use params::{ParamError, ParamSpec, ParamValue};
+
+use crate::block::{Effect, RegisteredBlock, RegisteredConnector};
+use crate::expr::{Condition, ValueExpr};
+use crate::model::{OnError, SecretSource};
+use crate::source::SourceFile;
+
+/// A flow, checked and ready to run.
+#[derive(Debug)]
+pub struct Plan {
+    /// The flow's name.
+    pub name: String,
+    /// The flow's description.
+    pub description: Option<String>,
+    /// The flow's version.
+    pub version: Option<String>,
+    /// The file it came from.
+    pub source: Arc<SourceFile>,
+    /// Declared parameters.
+    pub params: IndexMap<String, ParamSpec>,
+    /// Declared connections.
+    pub connections: IndexMap<String, PlannedConnection>,
+    /// Steps, in file order.
+    pub steps: Vec<PlannedStep>,
+    /// Step indices in a topological order (file order breaks ties).
+    pub order: Vec<usize>,
+    /// The flow's outputs.
+    pub outputs: IndexMap<String, ValueExpr>,
+}
+
+/// A connection, checked against its connector.
+#[derive(Debug)]
+pub struct PlannedConnection {
+    /// The connection's name.
+    pub name: String,
+    /// Its connector.
+    pub connector: Arc<RegisteredConnector>,
+    /// Its settings.
+    pub settings: IndexMap<String, Setting>,
+}
+
+/// A connection setting.
+#[derive(Debug, Clone)]
+pub enum Setting {
+    /// A value (templates over `params` allowed).
+    Value(ValueExpr),
+    /// A secret, read when the connection is first used.
+    Secret(SecretSource),
+}
+
+/// A step, checked.
+#[derive(Debug)]
+pub struct PlannedStep {
+    /// Position in the file.
+    pub index: usize,
+    /// The step's id.
+    pub id: String,
+    /// The block it calls.
+    pub block: Arc<RegisteredBlock>,
+    /// The connection its block uses.
+    pub connection: Option<String>,
+    /// Its inputs.
+    pub with: IndexMap<String, ValueExpr>,
+    /// `if:`.
+    pub condition: Option<Condition>,
+    /// `for_each:` and its concurrency.
+    pub for_each: Option<ForEach>,
+    /// `retry:`.
+    pub retry: RetryPolicy,
+    /// `timeout:` per attempt.
+    pub timeout: Option<Duration>,
+    /// `until:`.
+    pub until: Option<Until>,
+    /// `on_error:`.
+    pub on_error: OnError,
+    /// Steps it waits for (indices, ascending).
+    pub deps: Vec<usize>,
+    /// The dependencies whose output its inputs read: if one of them has no output (skipped or failed),
+    /// this step is skipped.
+    pub output_deps: Vec<usize>,
+    /// Inputs that carry a secret (read from a secret output): redacted in records.
+    pub secret_inputs: Vec<String>,
+    /// The concurrency group: 0 for steps without dependencies, else one more than the deepest dependency.
+    pub level: usize,
+}
+
+impl PlannedStep {
+    /// What calling the step does.
+    pub fn effect(&self) -> Effect {
+        self.block.spec.effect
+    }
+}
+
+/// `for_each:` compiled.
+#[derive(Debug)]
+pub struct ForEach {
+    /// The array.
+    pub items: ValueExpr,
+    /// Items at the same time.
+    pub concurrency: usize,
+}
+
+/// `retry:` with its defaults applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts, the first included.
+    pub attempts: u32,
+    /// The first delay, doubled each retry.
+    pub backoff: Duration,
+    /// The largest delay.
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// One attempt, no retry.
+    pub const NONE: RetryPolicy = RetryPolicy {
+        attempts: 1,
+        backoff: Duration::from_secs(1),
+        max_delay: Duration::from_secs(30),
+    };
+
+    /// The cap of the delay after failed attempt `attempt` (1-based): `backoff * 2^(attempt-1)`, at most
+    /// `max_delay`. The actual delay is drawn uniformly below it (full jitter).
+    pub fn delay_cap(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.backoff.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// `until:` compiled.
+#[derive(Debug)]
+pub struct Until {
+    /// Holds when polling is done.
+    pub condition: Condition,
+    /// Time between calls.
+    pub every: Duration,
+    /// The longest time to poll.
+    pub timeout: Duration,
+}
+
+/// Default `for_each` concurrency.
+pub const DEFAULT_CONCURRENCY: usize = 4;

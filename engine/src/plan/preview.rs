@@ -1,0 +1,124 @@
+//! `keyflow plan`: what each step would be called with, computed with the upstream blocks' example
+//! outputs in place of real ones. Nothing is called.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::Plan;
+use crate::block::Effect;
+use crate::expr::{Scope, StepEntries, step_entry};
+
+/// One step as `keyflow plan` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepPreview {
+    /// The step's id.
+    pub id: String,
+    /// The block.
+    pub block: String,
+    /// The block's title.
+    pub title: String,
+    /// What a call does.
+    pub effect: Effect,
+    /// The concurrency group (steps of one group can run at the same time).
+    pub group: usize,
+    /// Steps it waits for.
+    pub after: Vec<String>,
+    /// Its input, resolved with example outputs (unresolvable values shown as `<why>`).
+    pub input: Value,
+    /// Items of its `for_each` (the input shown is the first item's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<usize>,
+    /// Whether it has an `if:` condition.
+    pub conditional: bool,
+    /// Whether it polls with `until:`.
+    pub polls: bool,
+}
+
+/// Previews every step in execution order, with `params` bound (missing ones shown as `<name>`).
+pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
+    let run = json!({ "id": "<run id>", "flow": plan.name, "started_at": "<started at>" });
+    let mut entries = StepEntries::new();
+    let mut previews = Vec::new();
+    for &i in &plan.order {
+        let step = &plan.steps[i];
+        let scope = Scope {
+            params,
+            run: &run,
+            steps: &entries,
+            item: None,
+            output: None,
+        };
+        let (items, first) = match &step.for_each {
+            Some(for_each) => match for_each.items.resolve(&scope) {
+                Ok(Value::Array(items)) => (Some(items.len()), items.into_iter().next()),
+                _ => (None, None),
+            },
+            None => (None, None),
+        };
+        let index = json!(0);
+        let scope = match &first {
+            Some(item) => scope.with_item(item, &index),
+            None => scope,
+        };
+        let mut input = Map::new();
+        for (key, expr) in &step.with {
+            let value = expr
+                .resolve(&scope)
+                .unwrap_or_else(|e| Value::String(format!("<{e}>")));
+            input.insert(key.clone(), value);
+        }
+        let input = Value::Object(input);
+        let output = if step.block.spec.output_mirrors_input {
+            input.clone()
+        } else {
+            step.block.example_output.clone()
+        };
+        let output = match items {
+            Some(n) => Value::Array(vec![output; n.min(1)]),
+            None => output,
+        };
+        entries.insert(
+            step.id.clone(),
+            Arc::new(step_entry("succeeded", Some(output), None)),
+        );
+        previews.push(StepPreview {
+            id: step.id.clone(),
+            block: step.block.spec.id.to_string(),
+            title: step.block.spec.title.to_string(),
+            effect: step.effect(),
+            group: step.level,
+            after: step
+                .deps
+                .iter()
+                .map(|&d| plan.steps[d].id.clone())
+                .collect(),
+            input,
+            items,
+            conditional: step.condition.is_some(),
+            polls: step.until.is_some(),
+        });
+    }
+    previews
+}
+
+/// Parameters for a preview: the given ones, defaults, and `<name>` for required ones not given.
+pub fn preview_params(
+    plan: &Plan,
+    given: &indexmap::IndexMap<String, super::params::ParamValue>,
+) -> Value {
+    let mut params = Map::new();
+    for (name, spec) in &plan.params {
+        let value = match given.get(name) {
+            Some(super::params::ParamValue::Json(value)) => Some(value.clone()),
+            Some(super::params::ParamValue::Text(text)) => spec.parse(text).ok(),
+            None => spec.default.clone(),
+        };
+        params.insert(
+            name.clone(),
+            value.unwrap_or_else(|| Value::String(format!("<{name}>"))),
+        );
+    }
+    Value::Object(params)
+}

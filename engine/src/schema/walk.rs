@@ -1,0 +1,355 @@
+//! Walking a JSONPath query's segments through a JSON Schema, to check references before the run.
+//!
+//! Output schemas are read closed-world: an object schema that lists `properties` declares exactly the
+//! fields a reference may name (unless `additionalProperties` gives a schema for other keys, as for maps).
+
+use jsonpath_rust::parser::model::{Segment, Selector};
+use serde_json::{Value, json};
+
+use super::types::TypeSet;
+
+/// The result of looking one level down a schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// The schema of what is there.
+    Found(Value),
+    /// Nothing can be there; `known` lists the fields that can.
+    Missing {
+        /// Field names declared at this level.
+        known: Vec<String>,
+    },
+    /// The schema does not say (any value is possible).
+    Unknown,
+}
+
+/// The result of walking a whole query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Walk {
+    /// The query selects values of this schema; `plural` when it selects a list of them.
+    Found {
+        /// The schema of each selected value.
+        schema: Value,
+        /// Whether the query is not singular (it yields an array).
+        plural: bool,
+    },
+    /// Segment `segment` names something the schema does not declare.
+    Missing {
+        /// Index of the offending segment.
+        segment: usize,
+        /// The name it asked for (or `[n]` for an index into a non-array).
+        name: String,
+        /// Field names declared there.
+        known: Vec<String>,
+    },
+    /// The schema does not say from some point on.
+    Unknown {
+        /// Whether the query is not singular.
+        plural: bool,
+    },
+}
+
+impl Walk {
+    /// The JSON types the query yields.
+    pub fn types(&self, root: &Value) -> TypeSet {
+        match self {
+            Walk::Found { plural: true, .. } | Walk::Unknown { plural: true } => TypeSet::ARRAY,
+            Walk::Found { schema, .. } => types(root, schema),
+            Walk::Unknown { .. } => TypeSet::ANY,
+            Walk::Missing { .. } => TypeSet::NONE,
+        }
+    }
+}
+
+/// Follows `$ref`s into `root`.
+pub fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..32 {
+        let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        match reference
+            .strip_prefix('#')
+            .and_then(|pointer| root.pointer(pointer))
+        {
+            Some(target) => schema = target,
+            None => break,
+        }
+    }
+    schema
+}
+
+fn variants(schema: &Value) -> Option<&Vec<Value>> {
+    schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))
+        .and_then(Value::as_array)
+}
+
+/// The JSON types a schema allows.
+pub fn types(root: &Value, schema: &Value) -> TypeSet {
+    let schema = resolve(root, schema);
+    match schema {
+        Value::Bool(true) => return TypeSet::ANY,
+        Value::Bool(false) => return TypeSet::NONE,
+        _ => {}
+    }
+    if let Some(list) = variants(schema) {
+        return list
+            .iter()
+            .fold(TypeSet::NONE, |set, v| set.union(types(root, v)));
+    }
+    if let Some(value) = schema.get("const") {
+        return TypeSet::of_value(value);
+    }
+    match schema.get("type") {
+        Some(Value::String(name)) => TypeSet::of_name(name),
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .fold(TypeSet::NONE, |set, name| set.union(TypeSet::of_name(name))),
+        _ => match schema.get("enum").and_then(Value::as_array) {
+            Some(values) => values
+                .iter()
+                .fold(TypeSet::NONE, |set, v| set.union(TypeSet::of_value(v))),
+            None if schema.get("properties").is_some() => TypeSet::OBJECT,
+            None => TypeSet::ANY,
+        },
+    }
+}
+
+fn combine(results: Vec<Lookup>) -> Lookup {
+    let mut found = Vec::new();
+    let mut known = Vec::new();
+    for result in results {
+        match result {
+            Lookup::Unknown => return Lookup::Unknown,
+            Lookup::Found(schema) => found.push(schema),
+            Lookup::Missing { known: k } => known.extend(k),
+        }
+    }
+    match found.len() {
+        0 => {
+            known.dedup();
+            Lookup::Missing { known }
+        }
+        1 => Lookup::Found(found.remove(0)),
+        _ => Lookup::Found(json!({ "anyOf": found })),
+    }
+}
+
+/// The schema of field `name` of an object described by `schema`.
+pub fn property(root: &Value, schema: &Value, name: &str) -> Lookup {
+    let schema = resolve(root, schema);
+    match schema {
+        Value::Bool(true) => return Lookup::Unknown,
+        Value::Bool(false) => return Lookup::Missing { known: Vec::new() },
+        _ => {}
+    }
+    if let Some(list) = variants(schema) {
+        let non_null = list
+            .iter()
+            .filter(|v| types(root, v) != TypeSet::of_name("null"));
+        return combine(non_null.map(|v| property(root, v, name)).collect());
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        return combine(all.iter().map(|v| property(root, v, name)).collect());
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    if let Some(found) = properties.and_then(|p| p.get(name)) {
+        return Lookup::Found(found.clone());
+    }
+    let known = || {
+        properties
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    match schema.get("additionalProperties") {
+        Some(Value::Bool(false)) => Lookup::Missing { known: known() },
+        Some(Value::Bool(true)) => Lookup::Unknown,
+        Some(other) => Lookup::Found(other.clone()),
+        None if properties.is_some() => Lookup::Missing { known: known() },
+        None if schema.get("patternProperties").is_some() => Lookup::Unknown,
+        None if types(root, schema).fits(TypeSet::OBJECT) => Lookup::Unknown,
+        None => Lookup::Missing { known: Vec::new() },
+    }
+}
+
+/// The schema of the items of an array described by `schema`.
+pub fn items(root: &Value, schema: &Value) -> Lookup {
+    let schema = resolve(root, schema);
+    match schema {
+        Value::Bool(true) => return Lookup::Unknown,
+        Value::Bool(false) => return Lookup::Missing { known: Vec::new() },
+        _ => {}
+    }
+    if let Some(list) = variants(schema) {
+        let non_null = list
+            .iter()
+            .filter(|v| types(root, v) != TypeSet::of_name("null"));
+        return combine(non_null.map(|v| items(root, v)).collect());
+    }
+    match schema.get("items") {
+        Some(Value::Bool(true)) => Lookup::Unknown,
+        Some(items) => Lookup::Found(items.clone()),
+        None if types(root, schema).fits(TypeSet::ARRAY) => Lookup::Unknown,
+        None => Lookup::Missing { known: Vec::new() },
+    }
+}
+
+/// The schema of any member of an object or array (for wildcards and filters).
+fn members(root: &Value, schema: &Value) -> Lookup {
+    let schema = resolve(root, schema);
+    let as_array = items(root, schema);
+    if !matches!(as_array, Lookup::Missing { .. }) {
+        return as_array;
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let mut found: Vec<Lookup> = properties
+        .map(|p| p.values().map(|v| Lookup::Found(v.clone())).collect())
+        .unwrap_or_default();
+    match schema.get("additionalProperties") {
+        Some(Value::Bool(false)) | None if properties.is_some() => {}
+        Some(Value::Bool(true)) | None => return Lookup::Unknown,
+        Some(other) => found.push(Lookup::Found(other.clone())),
+    }
+    combine(found)
+}
+
+/// Walks `segments` from `schema`; `first_index` is the index of `segments[0]` in the whole query (for
+/// reporting which segment is at fault).
+pub fn walk(root: &Value, schema: &Value, segments: &[Segment], first_index: usize) -> Walk {
+    let mut current = schema.clone();
+    let mut plural = false;
+    for (offset, segment) in segments.iter().enumerate() {
+        let at = first_index + offset;
+        let (lookup, name, many) = match segment {
+            Segment::Descendant(_) => return Walk::Unknown { plural: true },
+            Segment::Selector(selector) => step(root, &current, selector),
+            Segment::Selectors(selectors) => {
+                let results: Vec<(Lookup, String, bool)> =
+                    selectors.iter().map(|s| step(root, &current, s)).collect();
+                if let Some((Lookup::Missing { known }, name, _)) = results
+                    .iter()
+                    .find(|(l, _, _)| matches!(l, Lookup::Missing { .. }))
+                {
+                    return Walk::Missing {
+                        segment: at,
+                        name: name.clone(),
+                        known: known.clone(),
+                    };
+                }
+                (
+                    combine(results.into_iter().map(|(l, _, _)| l).collect()),
+                    String::new(),
+                    true,
+                )
+            }
+        };
+        plural |= many;
+        match lookup {
+            Lookup::Found(next) => current = next,
+            Lookup::Missing { known } => {
+                return Walk::Missing {
+                    segment: at,
+                    name,
+                    known,
+                };
+            }
+            Lookup::Unknown => {
+                return Walk::Unknown {
+                    plural: plural || segments[offset + 1..].iter().any(is_plural),
+                };
+            }
+        }
+    }
+    Walk::Found {
+        schema: current,
+        plural,
+    }
+}
+
+fn is_plural(segment: &Segment) -> bool {
+    !matches!(
+        segment,
+        Segment::Selector(Selector::Name(_) | Selector::Index(_))
+    )
+}
+
+fn step(root: &Value, schema: &Value, selector: &Selector) -> (Lookup, String, bool) {
+    match selector {
+        Selector::Name(name) => (property(root, schema, name), name.clone(), false),
+        Selector::Index(index) => (items(root, schema), format!("[{index}]"), false),
+        Selector::Wildcard => (members(root, schema), "*".into(), true),
+        Selector::Slice(..) => (items(root, schema), "[:]".into(), true),
+        Selector::Filter(_) => (members(root, schema), "[?]".into(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::JsonPathQuery;
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "KeyMetadata": {
+                    "type": "object",
+                    "properties": { "Arn": {"type": "string"}, "KeyId": {"type": "string"} }
+                },
+                "Aliases": { "type": "array", "items": { "$ref": "#/$defs/Alias" } },
+                "Tags": { "type": ["object", "null"], "additionalProperties": {"type": "string"} },
+                "Anything": true
+            },
+            "$defs": { "Alias": { "type": "object", "properties": { "AliasName": {"type": "string"} } } }
+        })
+    }
+
+    fn walked(query: &str) -> Walk {
+        let root = schema();
+        let query = JsonPathQuery::parse(query).expect("query");
+        walk(&root, &root, query.segments(), 0)
+    }
+
+    #[test]
+    fn declared_fields_are_found_with_their_types() {
+        let root = schema();
+        assert_eq!(walked("$.KeyMetadata.Arn").types(&root), TypeSet::STRING);
+        assert_eq!(
+            walked("$.Aliases[0].AliasName").types(&root),
+            TypeSet::STRING
+        );
+        assert_eq!(
+            walked("$.Aliases[*].AliasName").types(&root),
+            TypeSet::ARRAY
+        );
+        assert_eq!(walked("$.Tags.team").types(&root), TypeSet::STRING);
+        assert_eq!(walked("$.KeyMetadata").types(&root), TypeSet::OBJECT);
+        assert_eq!(walked("$.Anything.deep.down").types(&root), TypeSet::ANY);
+    }
+
+    #[test]
+    fn undeclared_fields_are_missing_with_the_known_ones() {
+        assert_eq!(
+            walked("$.KeyMetadata.Arm"),
+            Walk::Missing {
+                segment: 1,
+                name: "Arm".into(),
+                known: vec!["Arn".into(), "KeyId".into()]
+            }
+        );
+        assert!(matches!(
+            walked("$.Aliases[0].Name"),
+            Walk::Missing { segment: 2, .. }
+        ));
+        assert!(matches!(
+            walked("$.KeyMetadata.Arn.x"),
+            Walk::Missing { segment: 2, .. }
+        ));
+        assert!(matches!(
+            walked("$.KeyMetadata[0]"),
+            Walk::Missing { segment: 1, .. }
+        ));
+    }
+}

@@ -1,0 +1,22 @@
+//! Pass: every step names a block the registry has.
+
+use super::Context;
+use crate::diagnostic::{Diagnostic, Kind, suggest};
+use crate::source::YamlPath;
+
+pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for (i, step) in ctx.flow.steps.iter().enumerate() {
+        if ctx.registry.get(&step.block).is_none() {
+            let ids: Vec<&str> = ctx.registry.blocks().map(|b| b.spec.id).collect();
+            out.push(
+                Diagnostic::value(
+                    Kind::UnknownBlock {
+                        block: step.block.clone(),
+                    },
+                    &YamlPath::root().key("steps").index(i).key("block"),
+                )
+                .suggest(suggest(&step.block, ids)),
+            );
+        }
+    }
+}

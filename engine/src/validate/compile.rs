@@ -1,0 +1,256 @@
+//! Pass: compile every expression (references, templates, conditions), and, at the end, assemble the plan.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::Context;
+use super::connections::Resolved;
+use super::references::Deps;
+use crate::block::RegisteredBlock;
+use crate::diagnostic::{Diagnostic, Kind, suggest};
+use crate::expr::{Condition, ExprError, ExprIssue, ReferenceError, Root, ValueExpr};
+use crate::model::SecretSource;
+use crate::plan::{
+    DEFAULT_CONCURRENCY, ForEach, ParamSpec, Plan, PlannedConnection, PlannedStep, RetryPolicy,
+    Setting, Until,
+};
+use crate::source::{SourceFile, YamlPath};
+
+/// Every expression of the flow, compiled.
+pub(crate) struct Compiled {
+    pub steps: Vec<CompiledStep>,
+    pub outputs: IndexMap<String, ValueExpr>,
+    pub settings: IndexMap<String, IndexMap<String, Setting>>,
+}
+
+/// One step's expressions.
+pub(crate) struct CompiledStep {
+    /// `steps[i]`.
+    pub at: YamlPath,
+    /// The block, when the registry has it.
+    pub block: Option<Arc<RegisteredBlock>>,
+    pub with: IndexMap<String, ValueExpr>,
+    pub condition: Option<Condition>,
+    pub for_each: Option<ValueExpr>,
+    pub until: Option<Condition>,
+}
+
+pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
+    let mut issues = Vec::new();
+    let steps = ctx
+        .flow
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let at = YamlPath::root().key("steps").index(i);
+            CompiledStep {
+                block: ctx.registry.get(&step.block).cloned(),
+                with: step
+                    .with
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            ValueExpr::compile(v, &at.key("with").key(k), &mut issues),
+                        )
+                    })
+                    .collect(),
+                condition: step
+                    .condition
+                    .as_ref()
+                    .and_then(|c| Condition::compile(c, &at.key("if"), &mut issues)),
+                for_each: step
+                    .for_each
+                    .as_ref()
+                    .map(|v| ValueExpr::compile(v, &at.key("for_each"), &mut issues)),
+                until: step.until.as_ref().and_then(|u| {
+                    Condition::compile(&u.condition, &at.key("until").key("condition"), &mut issues)
+                }),
+                at,
+            }
+        })
+        .collect();
+    let outputs = ctx
+        .flow
+        .outputs
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                ValueExpr::compile(v, &YamlPath::root().key("outputs").key(k), &mut issues),
+            )
+        })
+        .collect();
+    let settings = ctx
+        .flow
+        .connections
+        .iter()
+        .map(|(name, connection)| {
+            let at = YamlPath::root().key("connections").key(name);
+            let settings = connection
+                .settings
+                .iter()
+                .map(|(key, value)| {
+                    let setting = match SecretSource::from_value(value) {
+                        Some(secret) => Setting::Secret(secret),
+                        None => {
+                            Setting::Value(ValueExpr::compile(value, &at.key(key), &mut issues))
+                        }
+                    };
+                    (key.clone(), setting)
+                })
+                .collect();
+            (name.clone(), settings)
+        })
+        .collect();
+    out.extend(issues.into_iter().map(diagnostic));
+    Compiled {
+        steps,
+        outputs,
+        settings,
+    }
+}
+
+fn diagnostic(issue: ExprIssue) -> Diagnostic {
+    match issue.error {
+        ExprError::Reference(ReferenceError::UnknownRoot(root)) => {
+            let roots = Root::ALL.map(Root::name);
+            Diagnostic::value(
+                Kind::InvalidReference {
+                    message: format!("unknown root `{root}`"),
+                },
+                &issue.at,
+            )
+            .suggest(suggest(&root, roots).map(|r| issue.text.replacen(&root, &r, 1)))
+        }
+        ExprError::Reference(error) => Diagnostic::value(
+            Kind::InvalidReference {
+                message: error.to_string(),
+            },
+            &issue.at,
+        ),
+        ExprError::Template(error) => {
+            let range = error.position.and_then(|(line, col)| {
+                let offset: usize = issue
+                    .text
+                    .lines()
+                    .take(line.saturating_sub(1))
+                    .map(|l| l.len() + 1)
+                    .sum();
+                let start = offset + col.saturating_sub(1);
+                (start < issue.text.len()).then_some(start..start + 1)
+            });
+            Diagnostic::part(
+                Kind::InvalidTemplate {
+                    message: error.message,
+                },
+                &issue.at,
+                range,
+            )
+        }
+        ExprError::Condition(message) => {
+            Diagnostic::value(Kind::InvalidCondition { message }, &issue.at)
+        }
+        ExprError::Regex(message) => Diagnostic::value(
+            Kind::InvalidRegex {
+                message: super::params::first_line(&message),
+            },
+            &issue.at,
+        ),
+    }
+}
+
+/// Assembles the plan of a flow that passed every check.
+pub(crate) fn into_plan(
+    ctx: &Context<'_>,
+    compiled: Compiled,
+    params: IndexMap<String, ParamSpec>,
+    connections: Resolved,
+    deps: Deps,
+    order: Vec<usize>,
+    source: Arc<SourceFile>,
+) -> Plan {
+    let mut levels = vec![0usize; compiled.steps.len()];
+    for &i in &order {
+        levels[i] = deps.deps[i]
+            .iter()
+            .map(|&d| levels[d] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+    let mut connection_of = connections.per_step;
+    let steps = compiled
+        .steps
+        .into_iter()
+        .zip(&ctx.flow.steps)
+        .enumerate()
+        .filter_map(|(i, (step, model))| {
+            let retry = model
+                .retry
+                .as_ref()
+                .map_or(RetryPolicy::NONE, |r| RetryPolicy {
+                    attempts: r.attempts.max(1),
+                    backoff: r.backoff.map_or(RetryPolicy::NONE.backoff, |d| d.0),
+                    max_delay: r.max_delay.map_or(RetryPolicy::NONE.max_delay, |d| d.0),
+                });
+            let until = match (step.until, &model.until) {
+                (Some(condition), Some(spec)) => Some(Until {
+                    condition,
+                    every: spec
+                        .every
+                        .map_or(std::time::Duration::from_secs(5), |d| d.0),
+                    timeout: spec.timeout.0,
+                }),
+                _ => None,
+            };
+            Some(PlannedStep {
+                index: i,
+                id: model.id.clone(),
+                block: step.block?,
+                connection: connection_of.get_mut(i).and_then(Option::take),
+                with: step.with,
+                condition: step.condition,
+                for_each: step.for_each.map(|items| ForEach {
+                    items,
+                    concurrency: model
+                        .concurrency
+                        .map_or(DEFAULT_CONCURRENCY, |c| c.max(1) as usize),
+                }),
+                retry,
+                timeout: model.timeout.map(|d| d.0),
+                until,
+                on_error: model.on_error,
+                deps: deps.deps[i].iter().copied().collect(),
+                output_deps: deps.output_deps[i].iter().copied().collect(),
+                secret_inputs: deps.secret_inputs[i].iter().cloned().collect(),
+                level: levels[i],
+            })
+        })
+        .collect();
+    let mut settings = compiled.settings;
+    let connections = connections
+        .connectors
+        .into_iter()
+        .map(|(name, connector)| {
+            let planned = PlannedConnection {
+                name: name.clone(),
+                connector,
+                settings: settings.shift_remove(&name).unwrap_or_default(),
+            };
+            (name, planned)
+        })
+        .collect();
+    Plan {
+        name: ctx.flow.name.clone(),
+        description: ctx.flow.description.clone(),
+        version: ctx.flow.version.clone(),
+        source,
+        params,
+        connections,
+        steps,
+        order,
+        outputs: compiled.outputs,
+    }
+}

@@ -1,0 +1,92 @@
+//! The static checker: the only road from the raw model to a [`Plan`].
+//!
+//! Pure (no network, no credentials, no environment). Runs named passes, one file each, that all push
+//! diagnostics into one list, so that every problem is reported at once. A pass whose premise failed
+//! (an unknown block has no input schema to check against) stays quiet about it rather than piling on.
+
+mod blocks;
+mod compile;
+mod connections;
+mod controls;
+mod cycles;
+mod destructive;
+mod ids;
+mod inputs;
+mod params;
+mod references;
+mod typing;
+
+use std::sync::Arc;
+
+use crate::block::Registry;
+use crate::diagnostic::Diagnostic;
+use crate::load::load;
+use crate::model::Flow;
+use crate::plan::Plan;
+use crate::source::SourceFile;
+
+pub(crate) use compile::{Compiled, CompiledStep};
+pub(crate) use references::Deps;
+
+/// What every pass reads.
+pub(crate) struct Context<'a> {
+    pub flow: &'a Flow,
+    pub registry: &'a Registry,
+    pub source: &'a SourceFile,
+}
+
+impl Context<'_> {
+    /// The index of the first step with this id.
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.flow.steps.iter().position(|s| s.id == id)
+    }
+
+    /// Every step id, for suggestions.
+    pub fn step_ids(&self) -> impl Iterator<Item = &str> {
+        self.flow.steps.iter().map(|s| s.id.as_str())
+    }
+}
+
+/// Reads and checks a flow file; a flow with no problem becomes a plan.
+pub fn check(source: Arc<SourceFile>, registry: &Registry) -> Result<Plan, Vec<Diagnostic>> {
+    let flow = load(&source)?;
+    check_flow(&flow, source, registry)
+}
+
+/// Checks a flow read from `source`.
+pub fn check_flow(
+    flow: &Flow,
+    source: Arc<SourceFile>,
+    registry: &Registry,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let ctx = Context {
+        flow,
+        registry,
+        source: &source,
+    };
+    let mut out = Vec::new();
+    ids::check(&ctx, &mut out);
+    let params = params::check(&ctx, &mut out);
+    let compiled = compile::run(&ctx, &mut out);
+    blocks::check(&ctx, &mut out);
+    let connections = connections::check(&ctx, &compiled, &mut out);
+    let schemas = typing::Schemas::new(&ctx, &compiled);
+    let deps = references::check(&ctx, &compiled, &schemas, &mut out);
+    inputs::check(&ctx, &compiled, &schemas, &mut out);
+    controls::check(&ctx, &compiled, &schemas, &mut out);
+    let order = cycles::check(&ctx, &deps, &mut out);
+    destructive::check(&ctx, &compiled, &mut out);
+    if !out.is_empty() {
+        out.dedup();
+        return Err(out);
+    }
+    Ok(compile::into_plan(
+        &ctx,
+        compiled,
+        params,
+        connections,
+        deps,
+        order,
+        source.clone(),
+    ))
+}

@@ -1,0 +1,156 @@
+//! `keyflow blocks list` and `keyflow blocks describe ID`.
+
+use keyflow_engine::block::RegisteredBlock;
+use keyflow_engine::diagnostic::suggest;
+use keyflow_engine::schema::flow::block_descriptor;
+use keyflow_engine::schema::walk::{Lookup, items, resolve, types};
+use serde_json::Value;
+
+use crate::EXIT_INVALID;
+use crate::cli::{BlocksCommand, Output};
+
+pub fn run(command: &BlocksCommand) -> anyhow::Result<u8> {
+    let registry = keyflow_blocks::registry();
+    match command {
+        BlocksCommand::List {
+            output: Output::Json,
+        } => {
+            let list: Vec<Value> = registry
+                .blocks()
+                .map(|b| {
+                    serde_json::json!({
+                        "id": b.spec.id, "title": b.spec.title, "connector": b.spec.connector,
+                        "effect": b.spec.effect, "description": b.spec.description,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        BlocksCommand::List {
+            output: Output::Text,
+        } => {
+            let width = registry
+                .blocks()
+                .map(|b| b.spec.id.len())
+                .max()
+                .unwrap_or(10);
+            for block in registry.blocks() {
+                println!(
+                    "{:<width$}  {:<28} {}",
+                    block.spec.id,
+                    block.spec.title,
+                    block.spec.effect.name()
+                );
+            }
+        }
+        BlocksCommand::Describe { id, output } => {
+            let Some(block) = registry.get(id) else {
+                let ids: Vec<&str> = registry.blocks().map(|b| b.spec.id).collect();
+                let hint = suggest(id, ids)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "error: unknown block `{id}`{hint}\n`keyflow blocks list` shows every block"
+                );
+                return Ok(EXIT_INVALID);
+            };
+            match output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&block_descriptor(block))?
+                ),
+                Output::Text => print!("{}", describe(block)),
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The text `keyflow blocks describe` prints.
+pub fn describe(block: &RegisteredBlock) -> String {
+    let spec = &block.spec;
+    let mut out = format!("{} — {}\n\n{}\n\n", spec.id, spec.title, spec.description);
+    out.push_str(&format!(
+        "connector: {}\neffect:    {}{}\n",
+        spec.connector.unwrap_or("none (core block)"),
+        spec.effect.name(),
+        if spec.effect == keyflow_engine::block::Effect::Destructive {
+            " (needs `confirm: true` and `--allow-destructive`)"
+        } else {
+            ""
+        }
+    ));
+    out.push_str("\ninputs (under `with:`):\n");
+    if spec.output_mirrors_input {
+        out.push_str("  any names and values; the output repeats them, resolved\n");
+    } else {
+        fields(&block.input_schema, &block.input_schema, "", 0, &mut out);
+    }
+    out.push_str("\noutput (`$.steps.<id>.output`):\n");
+    if spec.output_mirrors_input {
+        out.push_str("  the inputs, with references and templates resolved\n");
+    } else {
+        fields(&block.output_schema, &block.output_schema, "", 0, &mut out);
+    }
+    if !spec.secret_outputs.is_empty() {
+        out.push_str(&format!(
+            "\nsecret outputs (redacted in reports and logs): {}\n",
+            spec.secret_outputs.join(", ")
+        ));
+    }
+    out.push_str(&format!(
+        "\nexample output:\n{}\n",
+        serde_json::to_string_pretty(&block.example_output).unwrap_or_default()
+    ));
+    out
+}
+
+/// One line per field: dotted name, type, required, description; nested objects and list items below.
+fn fields(root: &Value, schema: &Value, prefix: &str, depth: usize, out: &mut String) {
+    let schema = resolve(root, schema);
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let Some(properties) = properties else {
+        if prefix.is_empty() {
+            out.push_str("  (none)\n");
+        }
+        return;
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for (name, property) in properties {
+        let property = resolve(root, property);
+        let path = format!("{prefix}{name}");
+        let mut kind = types(root, property).describe();
+        if let Some(values) = property.get("enum").and_then(Value::as_array) {
+            let names: Vec<String> = values
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect();
+            kind = format!("one of {}", names.join(", "));
+        }
+        let mark = if required.contains(&name.as_str()) {
+            "required"
+        } else {
+            ""
+        };
+        let description = property
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .replace('\n', " ");
+        out.push_str(&format!(
+            "  {path:<28} {kind:<24} {mark:<8} {description}\n"
+        ));
+        if depth < 3 {
+            fields(root, property, &format!("{path}."), depth + 1, out);
+            if let Lookup::Found(item) = items(root, property) {
+                fields(root, &item, &format!("{path}[]."), depth + 1, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per command.
+
+pub mod blocks;
+pub mod completions;
+pub mod graph;
+pub mod plan;
+pub mod run;
+pub mod schema;
+pub mod validate;

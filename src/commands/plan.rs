@@ -1,0 +1,90 @@
+//! `keyflow plan FILE`: the steps in execution order, their concurrency groups, their inputs resolved with
+//! the upstream blocks' example outputs, and their effects. Calls nothing.
+
+use keyflow_engine::block::Effect;
+use keyflow_engine::plan::preview::{StepPreview, preview, preview_params};
+
+use crate::cli::{Output, PlanArgs};
+use crate::{EXIT_INVALID, flowfile, style};
+
+pub fn run(args: &PlanArgs, color: bool) -> anyhow::Result<u8> {
+    let given = flowfile::params(&args.params)?;
+    let Some(plan) = flowfile::checked(&args.file, color)? else {
+        return Ok(EXIT_INVALID);
+    };
+    let params = preview_params(&plan, &given);
+    let steps = preview(&plan, &params);
+    if args.output == Output::Json {
+        let json = serde_json::json!({ "flow": plan.name, "params": params, "steps": steps });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(0);
+    }
+    let groups = steps.iter().map(|s| s.group).max().map_or(0, |g| g + 1);
+    println!(
+        "{} `{}` ({}): {} steps in {} groups; steps of one group can run at the same time",
+        style::bold(color, "plan of"),
+        plan.name,
+        plan.source.name,
+        steps.len(),
+        groups
+    );
+    for group in 0..groups {
+        println!("\n{}", style::bold(color, &format!("group {}", group + 1)));
+        for step in steps.iter().filter(|s| s.group == group) {
+            print_step(step, color);
+        }
+    }
+    let destructive: Vec<&StepPreview> = steps
+        .iter()
+        .filter(|s| s.effect == Effect::Destructive)
+        .collect();
+    if !destructive.is_empty() {
+        println!(
+            "\n{} {} destructive {}: the run needs `--allow-destructive`",
+            style::red(color, "!"),
+            destructive.len(),
+            if destructive.len() == 1 {
+                "step"
+            } else {
+                "steps"
+            }
+        );
+    }
+    Ok(0)
+}
+
+fn print_step(step: &StepPreview, color: bool) {
+    let effect = match step.effect {
+        Effect::Destructive => style::red(color, "destructive"),
+        Effect::Create | Effect::Update => style::yellow(color, step.effect.name()),
+        Effect::Read => style::dim(color, "read"),
+    };
+    println!(
+        "  {}  {} ({})  {effect}",
+        style::bold(color, &step.id),
+        step.block,
+        step.title
+    );
+    let mut notes = Vec::new();
+    if !step.after.is_empty() {
+        notes.push(format!("after {}", step.after.join(", ")));
+    }
+    if step.conditional {
+        notes.push("only if its `if:` holds".into());
+    }
+    if let Some(items) = step.items {
+        notes.push(format!("for each of {items} items (first shown)"));
+    }
+    if step.polls {
+        notes.push("polls until its condition holds".into());
+    }
+    if !notes.is_empty() {
+        println!("    {}", style::dim(color, &notes.join("; ")));
+    }
+    if let Some(input) = step.input.as_object().filter(|m| !m.is_empty()) {
+        for (key, value) in input {
+            let text = serde_json::to_string(value).unwrap_or_default();
+            println!("    {key}: {text}");
+        }
+    }
+}

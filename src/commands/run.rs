@@ -1,0 +1,126 @@
+//! `keyflow run FILE`: validate, bind parameters, run, report.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use keyflow_engine::exec::report::{RunReport, Status};
+use keyflow_engine::exec::{ExecOptions, Executor};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{Output, RunArgs};
+use crate::progress::{Progress, format_ms};
+use crate::{EXIT_FAILED, EXIT_INVALID, flowfile, style};
+
+pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
+    let given = flowfile::params(&args.params)?;
+    let Some(plan) = flowfile::checked(&args.file, color)? else {
+        return Ok(EXIT_INVALID);
+    };
+    let Some(params) = flowfile::bind(&plan, &given, color) else {
+        return Ok(EXIT_INVALID);
+    };
+    let destructive: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.effect() == keyflow_engine::block::Effect::Destructive)
+        .map(|s| s.id.as_str())
+        .collect();
+    if !destructive.is_empty() && !args.allow_destructive && !args.quiet {
+        eprintln!(
+            "{} steps {} are destructive; without `--allow-destructive` the run stops before them",
+            style::yellow(color, "note:"),
+            destructive
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let width = plan
+        .steps
+        .iter()
+        .map(|s| s.id.len())
+        .max()
+        .unwrap_or(4)
+        .min(32);
+    let progress = Arc::new(Progress::new(
+        color,
+        args.quiet,
+        std::io::stderr().is_terminal(),
+        width,
+    ));
+    let options = ExecOptions {
+        parallelism: usize::from(args.parallelism),
+        allow_destructive: args.allow_destructive,
+        ..ExecOptions::default()
+    };
+    let executor = Executor::new(options).with_observer(progress.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let plan = Arc::new(plan);
+    let report = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        let on_signal = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ncancelling: waiting for the steps in flight to stop (Ctrl-C again to quit now)");
+                on_signal.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+        executor.run(plan, params, cancel).await
+    });
+    match args.output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Text => print_summary(&report, color),
+    }
+    Ok(if report.status == Status::Succeeded {
+        0
+    } else {
+        EXIT_FAILED
+    })
+}
+
+fn print_summary(report: &RunReport, color: bool) {
+    let count = |status: Status| report.steps.iter().filter(|s| s.status == status).count();
+    let mut parts = Vec::new();
+    for status in [
+        Status::Succeeded,
+        Status::Failed,
+        Status::Skipped,
+        Status::Cancelled,
+    ] {
+        let n = count(status);
+        if n > 0 {
+            parts.push(format!("{n} {}", status.name()));
+        }
+    }
+    let verdict = match report.status {
+        Status::Succeeded => style::green(color, "succeeded"),
+        Status::Cancelled => style::yellow(color, "was cancelled"),
+        _ => style::red(color, "failed"),
+    };
+    println!(
+        "\nrun {} of `{}` {verdict} in {} ({})",
+        report.run_id,
+        report.flow,
+        format_ms(report.duration_ms),
+        parts.join(", ")
+    );
+    if let Some(reason) = &report.reason {
+        println!("  {}", style::dim(color, reason));
+    }
+    if !report.outputs.is_empty() {
+        println!("{}", style::bold(color, "outputs:"));
+        for (name, value) in &report.outputs {
+            let shown = match value {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            println!("  {name}: {shown}");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! `keyflow validate FILE…`.
+
+use keyflow_engine::diagnostic::render;
+use keyflow_engine::validate;
+use serde_json::json;
+
+use crate::cli::{Output, ValidateArgs};
+use crate::{EXIT_INVALID, flowfile, style};
+
+pub fn run(args: &ValidateArgs, color: bool) -> anyhow::Result<u8> {
+    let registry = keyflow_blocks::registry();
+    let mut invalid = 0;
+    let mut results = Vec::new();
+    for path in &args.files {
+        let source = match flowfile::read(path) {
+            Ok(source) => source,
+            Err(error) => {
+                invalid += 1;
+                eprintln!("{} {error:#}", style::error_label(color));
+                results.push(json!({ "file": path.display().to_string(), "valid": false, "error": format!("{error:#}") }));
+                continue;
+            }
+        };
+        match validate::check(source.clone(), &registry) {
+            Ok(plan) => {
+                if args.output == Output::Text {
+                    println!(
+                        "{}: {} ({} steps)",
+                        source.name,
+                        style::green(color, "valid"),
+                        plan.steps.len()
+                    );
+                }
+                results.push(json!({ "file": source.name, "valid": true, "diagnostics": [] }));
+            }
+            Err(diagnostics) => {
+                invalid += 1;
+                if args.output == Output::Text {
+                    flowfile::print_invalid(&source, &diagnostics, color);
+                }
+                let list: Vec<serde_json::Value> = diagnostics
+                    .iter()
+                    .map(|d| {
+                        let rendered = render(d, &source, false);
+                        json!({
+                            "code": d.kind.code(),
+                            "message": d.kind.message(),
+                            "line": rendered.line,
+                            "column": rendered.col,
+                            "help": d.kind.help(),
+                            "suggestion": d.suggestion,
+                            "rendered": rendered.text,
+                        })
+                    })
+                    .collect();
+                results.push(json!({ "file": source.name, "valid": false, "diagnostics": list }));
+            }
+        }
+    }
+    if args.output == Output::Json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    }
+    Ok(if invalid > 0 { EXIT_INVALID } else { 0 })
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `keyflow` command. One binary; modules mirror the commands.
+
+mod harness;
+
+mod cli;
+mod flows;
+mod run;
+mod validate;
