@@ -3,6 +3,7 @@
 mod harness;
 
 mod cli;
+mod diagnostics;
 mod flows;
 mod run;
 mod validate;

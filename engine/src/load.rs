@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::diagnostic::{At, Diagnostic, Kind, suggest};
 use crate::model::Flow;
 use crate::schema::walk::{Lookup, items, property};
-use crate::source::{Node, NodeKind, SourceFile, YamlPath};
+use crate::source::{Node, NodeKind, Pos, SourceFile, YamlPath};
 
 /// The flow format's schema, as the unknown-field pass reads it.
 static FLOW_SCHEMA: LazyLock<Value> = LazyLock::new(|| {
@@ -84,8 +84,14 @@ fn unknown_fields(node: &Node, schema: &Value, at: &YamlPath, out: &mut Vec<Diag
     }
 }
 
-static LOCATION_SUFFIX: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r" at line \d+ column \d+$").ok());
+/// libyaml's messages: `<problem> at line L column C[, while parsing <what> at line L column C]`.
+static SYNTAX: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"^(?s)(?P<problem>.*?)(?: at line \d+ column \d+)?(?:, while parsing (?P<what>.*?) at line (?P<line>\d+) column (?P<col>\d+))?$").ok()
+});
+
+/// yaml_serde prefixes messages with the path of the value (`steps[0]: `); the diagnostic shows it apart.
+static PATH_PREFIX: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^(?:[A-Za-z0-9_\[\]\.]+: )+").ok());
 
 fn serde_diagnostic(
     source: &SourceFile,
@@ -93,20 +99,53 @@ fn serde_diagnostic(
 ) -> Diagnostic {
     let path = YamlPath::from_serde(&error.path().to_string());
     let inner = error.into_inner();
-    let location = inner.location();
-    let mut message = inner.to_string();
-    if let Some(suffix) = LOCATION_SUFFIX.as_ref() {
-        message = suffix.replace(&message, "").into_owned();
-    }
-    let prefix = format!("{path}: ");
-    if let Some(rest) = message.strip_prefix(&prefix) {
-        message = rest.to_string();
-    }
-    let pos = location.map(|l| crate::source::Pos {
+    let pos = inner.location().map(|l| Pos {
         offset: l.index(),
         line: l.line(),
         col: l.column(),
     });
+    let raw = inner.to_string();
+    let captures = SYNTAX.as_ref().and_then(|re| re.captures(&raw));
+    let problem = captures
+        .as_ref()
+        .and_then(|c| c.name("problem"))
+        .map_or(raw.as_str(), |m| m.as_str());
+    let message = match PATH_PREFIX.as_ref() {
+        Some(prefix) => prefix.replace(problem, "").into_owned(),
+        None => problem.to_string(),
+    };
+    let context = captures.as_ref().and_then(|c| {
+        let what = c.name("what")?.as_str().to_string();
+        let line = c.name("line")?.as_str().parse().ok()?;
+        let col = c.name("col")?.as_str().parse().ok()?;
+        Some((
+            what,
+            Pos {
+                offset: 0,
+                line,
+                col,
+            },
+        ))
+    });
+    if source.tree.root().is_none() {
+        return match (context, pos) {
+            (Some((what, start)), Some(found)) => Diagnostic {
+                kind: Kind::YamlSyntax {
+                    message: format!(
+                        "{message} in {what} that starts here (the parser gave up at line {}, column {})",
+                        found.line, found.col
+                    ),
+                },
+                at: At::Pos(start),
+                suggestion: None,
+            },
+            (_, found) => Diagnostic {
+                kind: Kind::YamlSyntax { message },
+                at: found.map_or(At::File, At::Pos),
+                suggestion: None,
+            },
+        };
+    }
     let starts_with_braces = |line: usize, col: usize| {
         source.line_text(line).is_some_and(|text| {
             text.chars()
@@ -117,24 +156,17 @@ fn serde_diagnostic(
     };
     let at_template = source
         .value_span(&path)
-        .is_some_and(|s| starts_with_braces(s.start.line, s.start.col))
-        || pos.is_some_and(|p| starts_with_braces(p.line, p.col.saturating_sub(1)));
+        .is_some_and(|s| starts_with_braces(s.start.line, s.start.col));
     let kind = if at_template {
         Kind::UnquotedTemplate
-    } else if source.tree.root().is_none() {
-        Kind::YamlSyntax { message }
+    } else if path.0.is_empty() {
+        Kind::Structure { message }
     } else {
         Kind::Structure {
-            message: match path.0.is_empty() {
-                true => message,
-                false => format!("`{path}`: {message}"),
-            },
+            message: format!("`{path}`: {message}"),
         }
     };
     let at = match (pos, path.0.is_empty()) {
-        (Some(pos), _) if matches!(kind, Kind::YamlSyntax { .. } | Kind::UnquotedTemplate) => {
-            At::Pos(pos)
-        }
         (_, false) => At::Value(path),
         (Some(pos), true) => At::Pos(pos),
         (None, true) => At::File,

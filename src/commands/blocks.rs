@@ -3,7 +3,7 @@
 use keyflow_engine::block::RegisteredBlock;
 use keyflow_engine::diagnostic::suggest;
 use keyflow_engine::schema::flow::block_descriptor;
-use keyflow_engine::schema::walk::{Lookup, items, resolve, types};
+use keyflow_engine::schema::walk::{Lookup, allowed_values, items, resolve, types};
 use serde_json::Value;
 
 use crate::EXIT_INVALID;
@@ -126,7 +126,7 @@ fn fields(root: &Value, schema: &Value, prefix: &str, depth: usize, out: &mut St
         let property = resolve(root, property);
         let path = format!("{prefix}{name}");
         let mut kind = types(root, property).describe();
-        if let Some(values) = property.get("enum").and_then(Value::as_array) {
+        if let Some(values) = allowed_values(root, property) {
             let names: Vec<String> = values
                 .iter()
                 .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))

@@ -11,10 +11,13 @@ where
         .into_iter()
         .filter_map(|candidate| {
             let candidate = candidate.as_ref();
-            let distance = if candidate.to_lowercase() == lower {
+            let other = candidate.to_lowercase();
+            let distance = if other == lower {
                 0
+            } else if lower.len() >= 4 && (other.starts_with(&lower) || lower.starts_with(&other)) {
+                1
             } else {
-                strsim::damerau_levenshtein(&lower, &candidate.to_lowercase())
+                strsim::damerau_levenshtein(&lower, &other)
             };
             let len = word.chars().count();
             let limit = (len / 3).clamp(1, 3);

@@ -29,6 +29,11 @@ pub struct JsonPathQuery {
 impl JsonPathQuery {
     /// Parses `text` (which starts with `$`).
     pub fn parse(text: &str) -> Result<JsonPathQuery, String> {
+        JsonPathQuery::parse_at(text).map_err(|(message, _)| message)
+    }
+
+    /// Parses `text`; an error also gives the character offset in `text` where parsing failed, when known.
+    pub fn parse_at(text: &str) -> Result<JsonPathQuery, (String, Option<usize>)> {
         let query = parse_json_path(text).map_err(|e| clean_error(&e.to_string()))?;
         let prefix_len = query
             .segments
@@ -140,14 +145,20 @@ fn run<'a>(query: &JpQuery, root: &'a Value) -> Vec<&'a Value> {
         .unwrap_or_default()
 }
 
-/// jsonpath-rust's pest errors span several lines; keep the first useful one.
-fn clean_error(message: &str) -> String {
+/// jsonpath-rust's pest errors span several lines: keep the message line and the column of `--> 1:N`.
+fn clean_error(message: &str) -> (String, Option<usize>) {
     let line = message
         .lines()
         .map(str::trim)
         .find(|line| line.starts_with('=') || line.contains("expected"))
         .unwrap_or_else(|| message.lines().next().unwrap_or("invalid JSONPath"));
-    line.trim_start_matches('=').trim().to_string()
+    let offset = message
+        .split("--> 1:")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|col| col.parse::<usize>().ok())
+        .map(|col| col.saturating_sub(1));
+    (line.trim_start_matches('=').trim().to_string(), offset)
 }
 
 /// Splits a query's text into its segments' ranges: `.name`, `..name`, `[...]`, `..[...]`.
@@ -262,8 +273,9 @@ mod tests {
     }
 
     #[test]
-    fn syntax_errors_are_one_line() {
-        let error = JsonPathQuery::parse("$.a[").unwrap_err();
+    fn syntax_errors_are_one_line_with_their_column() {
+        let (error, offset) = JsonPathQuery::parse_at("$.steps.a.output[alias").unwrap_err();
         assert!(!error.contains('\n'), "{error}");
+        assert_eq!(offset, Some(17));
     }
 }

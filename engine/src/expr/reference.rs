@@ -56,8 +56,13 @@ impl Root {
 /// Why a reference is malformed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReferenceError {
-    /// Not valid RFC 9535 JSONPath.
-    Syntax(String),
+    /// Not valid RFC 9535 JSONPath; `offset` is where in the text parsing failed.
+    Syntax {
+        /// What the parser expected.
+        message: String,
+        /// Character offset in the reference, when known.
+        offset: Option<usize>,
+    },
     /// The first segment is not a name.
     NoRoot,
     /// The first name is not one of the context's roots.
@@ -69,7 +74,7 @@ pub enum ReferenceError {
 impl fmt::Display for ReferenceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReferenceError::Syntax(message) => write!(f, "{message}"),
+            ReferenceError::Syntax { message, .. } => write!(f, "{message}"),
             ReferenceError::NoRoot => {
                 write!(
                     f,
@@ -94,7 +99,8 @@ pub struct Reference {
 impl Reference {
     /// Parses and checks the shape of a reference.
     pub fn parse(text: &str) -> Result<Reference, ReferenceError> {
-        let query = JsonPathQuery::parse(text).map_err(ReferenceError::Syntax)?;
+        let query = JsonPathQuery::parse_at(text)
+            .map_err(|(message, offset)| ReferenceError::Syntax { message, offset })?;
         let Some(Step::Name(root)) = query.step(0) else {
             return Err(ReferenceError::NoRoot);
         };
@@ -191,7 +197,7 @@ mod tests {
         );
         assert!(matches!(
             Reference::parse("$.a[").unwrap_err(),
-            ReferenceError::Syntax(_)
+            ReferenceError::Syntax { .. }
         ));
     }
 }

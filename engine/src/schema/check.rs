@@ -8,7 +8,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::types::TypeSet;
-use super::walk::{resolve, types};
+use super::walk::{allowed_values, resolve, types};
 use crate::source::YamlPath;
 
 /// One problem with a literal.
@@ -65,6 +65,15 @@ pub fn check(root: &Value, schema: &Value, value: &Value, at: &YamlPath, out: &m
                     expected: TypeSet::NONE,
                     found: TypeSet::of_value(value),
                 },
+            });
+        }
+        return;
+    }
+    if let Some(allowed) = allowed_values(root, schema) {
+        if !allowed.contains(value) {
+            out.push(Found {
+                at: at.clone(),
+                problem: Problem::NotAllowed { allowed },
             });
         }
         return;

@@ -85,6 +85,24 @@ fn variants(schema: &Value) -> Option<&Vec<Value>> {
         .and_then(Value::as_array)
 }
 
+/// The values a schema allows when it is a closed list: `enum`, `const`, or a `oneOf`/`anyOf` of those
+/// (schemars writes documented enums that way).
+pub fn allowed_values(root: &Value, schema: &Value) -> Option<Vec<Value>> {
+    let schema = resolve(root, schema);
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        return Some(values.clone());
+    }
+    if let Some(value) = schema.get("const") {
+        return Some(vec![value.clone()]);
+    }
+    let list = variants(schema)?;
+    let mut values = Vec::new();
+    for variant in list {
+        values.extend(allowed_values(root, variant)?);
+    }
+    Some(values)
+}
+
 /// The JSON types a schema allows.
 pub fn types(root: &Value, schema: &Value) -> TypeSet {
     let schema = resolve(root, schema);

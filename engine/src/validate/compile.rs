@@ -125,6 +125,10 @@ fn diagnostic(issue: ExprIssue) -> Diagnostic {
             )
             .suggest(suggest(&root, roots).map(|r| issue.text.replacen(&root, &r, 1)))
         }
+        ExprError::Reference(ReferenceError::Syntax { message, offset }) => {
+            let range = offset.map(|at| caret(&issue.text, at));
+            Diagnostic::part(Kind::InvalidReference { message }, &issue.at, range)
+        }
         ExprError::Reference(error) => Diagnostic::value(
             Kind::InvalidReference {
                 message: error.to_string(),
@@ -132,23 +136,25 @@ fn diagnostic(issue: ExprIssue) -> Diagnostic {
             &issue.at,
         ),
         ExprError::Template(error) => {
-            let range = error.position.and_then(|(line, col)| {
+            let at = error.position.map(|(line, col)| {
                 let offset: usize = issue
                     .text
                     .lines()
                     .take(line.saturating_sub(1))
                     .map(|l| l.len() + 1)
                     .sum();
-                let start = offset + col.saturating_sub(1);
-                (start < issue.text.len()).then_some(start..start + 1)
+                offset + col.saturating_sub(1)
             });
-            Diagnostic::part(
-                Kind::InvalidTemplate {
-                    message: error.message,
-                },
-                &issue.at,
-                range,
-            )
+            let message = if at.is_some_and(|at| at >= issue.text.len()) {
+                "the template ends before an expression `{{…}}` or a block `{{#…}}…{{/…}}` is closed"
+                    .to_string()
+            } else if error.message.matches(", ").count() > 3 {
+                "invalid handlebars syntax here".to_string()
+            } else {
+                error.message
+            };
+            let range = at.map(|at| caret(&issue.text, at));
+            Diagnostic::part(Kind::InvalidTemplate { message }, &issue.at, range)
         }
         ExprError::Condition(message) => {
             Diagnostic::value(Kind::InvalidCondition { message }, &issue.at)
@@ -160,6 +166,16 @@ fn diagnostic(issue: ExprIssue) -> Diagnostic {
             &issue.at,
         ),
     }
+}
+
+/// A one-character range at byte `at` of `text`, moved onto the last character when past the end.
+fn caret(text: &str, at: usize) -> std::ops::Range<usize> {
+    let mut at = at.min(text.len().saturating_sub(1));
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let len = text[at..].chars().next().map_or(1, char::len_utf8);
+    at..at + len
 }
 
 /// Assembles the plan of a flow that passed every check.

@@ -58,7 +58,11 @@ impl Checker<'_> {
             .flatten()
             .filter_map(Value::as_str)
         {
-            if !step.with.contains_key(required) {
+            let misspelled = step.with.keys().any(|key| {
+                !properties.is_some_and(|p| p.contains_key(key))
+                    && suggest(key, [required]).is_some()
+            });
+            if !step.with.contains_key(required) && !misspelled {
                 out.push(Diagnostic {
                     kind: Kind::MissingInput {
                         input: required.into(),
