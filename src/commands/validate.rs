@@ -1,6 +1,6 @@
 //! `keyflow validate FILE…`.
 
-use keyflow_engine::diagnostic::render;
+use keyflow_engine::diagnostic::render_each;
 use keyflow_engine::validate;
 use serde_json::json;
 
@@ -38,10 +38,11 @@ pub fn run(args: &ValidateArgs, color: bool) -> anyhow::Result<u8> {
                 if args.output == Output::Text {
                     flowfile::print_invalid(&source, &diagnostics, color);
                 }
+                let rendered = render_each(&diagnostics, &source, false);
                 let list: Vec<serde_json::Value> = diagnostics
                     .iter()
-                    .map(|d| {
-                        let rendered = render(d, &source, false);
+                    .zip(rendered)
+                    .map(|(d, rendered)| {
                         json!({
                             "code": d.kind.code(),
                             "message": d.kind.message(),

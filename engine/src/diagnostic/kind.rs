@@ -219,6 +219,9 @@ impl Kind {
             Kind::UnknownField { allowed, .. } if !allowed.is_empty() => {
                 format!("allowed here: {}", backticked(allowed))
             }
+            Kind::InvalidId { what: "flow name", .. } => {
+                "a flow name is letters, digits, `-`, `_` and `.`, starting with a letter or digit".into()
+            }
             Kind::InvalidId { .. } => {
                 "use letters, digits and `_`, not starting with a digit (so that `$.steps.<id>` is a valid reference)"
                     .into()

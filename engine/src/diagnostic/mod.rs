@@ -9,7 +9,7 @@ mod render;
 mod suggest;
 
 pub use kind::Kind;
-pub use render::{Rendered, render, render_all};
+pub use render::{Rendered, render, render_all, render_each};
 pub use suggest::suggest;
 
 use std::ops::Range;

@@ -32,6 +32,55 @@ impl Style {
 
 /// Renders one diagnostic against its source.
 pub fn render(diagnostic: &Diagnostic, source: &SourceFile, color: bool) -> Rendered {
+    render_masked(
+        diagnostic,
+        source,
+        color,
+        &secret_spans(std::slice::from_ref(diagnostic), source),
+    )
+}
+
+/// Renders every diagnostic of one flow, each on its own, with the literal secrets any of them found
+/// masked in every source line shown.
+pub fn render_each(diagnostics: &[Diagnostic], source: &SourceFile, color: bool) -> Vec<Rendered> {
+    let masks = secret_spans(diagnostics, source);
+    diagnostics
+        .iter()
+        .map(|d| render_masked(d, source, color, &masks))
+        .collect()
+}
+
+/// Where literal secrets are written: shown as `*` in any source line a diagnostic prints.
+fn secret_spans(diagnostics: &[Diagnostic], source: &SourceFile) -> Vec<Span> {
+    diagnostics
+        .iter()
+        .filter(|d| matches!(d.kind, super::Kind::LiteralSecret { .. }))
+        .filter_map(|d| locate(&d.at, source))
+        .collect()
+}
+
+fn masked(line: usize, text: &str, masks: &[Span]) -> String {
+    text.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            let col = i + 1;
+            let hidden = masks.iter().any(|m| {
+                m.start.line <= line
+                    && line <= m.end.line
+                    && (m.start.line < line || col >= m.start.col)
+                    && (m.end.line > line || col < m.end.col)
+            });
+            if hidden && !c.is_whitespace() { '*' } else { c }
+        })
+        .collect()
+}
+
+fn render_masked(
+    diagnostic: &Diagnostic,
+    source: &SourceFile,
+    color: bool,
+    masks: &[Span],
+) -> Rendered {
     let style = Style { color };
     let span = locate(&diagnostic.at, source);
     let mut out = String::new();
@@ -49,8 +98,8 @@ pub fn render(diagnostic: &Diagnostic, source: &SourceFile, color: bool) -> Rend
     match span {
         Some(span) => {
             let _ = write!(out, "\n{pad}{arrow} {}:{line}:{col}", source.name);
-            let text = source.line_text(line).unwrap_or_default();
-            let width = caret_width(span, text);
+            let text = masked(line, source.line_text(line).unwrap_or_default(), masks);
+            let width = caret_width(span, &text);
             let bar = style.paint("1;34", "|");
             let _ = write!(out, "\n{pad} {bar}");
             let _ = write!(
@@ -91,10 +140,7 @@ pub fn render(diagnostic: &Diagnostic, source: &SourceFile, color: bool) -> Rend
 
 /// Renders every diagnostic, in source order, separated by blank lines.
 pub fn render_all(diagnostics: &[Diagnostic], source: &SourceFile, color: bool) -> String {
-    let mut rendered: Vec<Rendered> = diagnostics
-        .iter()
-        .map(|d| render(d, source, color))
-        .collect();
+    let mut rendered = render_each(diagnostics, source, color);
     rendered.sort_by_key(|r| (r.line, r.col));
     rendered
         .into_iter()

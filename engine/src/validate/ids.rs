@@ -30,6 +30,19 @@ fn identifier_suggestion(name: &str) -> Option<String> {
 }
 
 pub(crate) fn check(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let name = &ctx.flow.name;
+    let mut chars = name.chars();
+    let valid_name = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid_name {
+        out.push(Diagnostic::value(
+            Kind::InvalidId {
+                what: "flow name",
+                id: name.clone(),
+            },
+            &YamlPath::root().key("name"),
+        ));
+    }
     let mut first: HashMap<&str, usize> = HashMap::new();
     for (i, step) in ctx.flow.steps.iter().enumerate() {
         let at = YamlPath::root().key("steps").index(i).key("id");
