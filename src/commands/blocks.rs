@@ -84,13 +84,27 @@ pub fn describe(block: &RegisteredBlock) -> String {
     if spec.output_mirrors_input {
         out.push_str("  any names and values; the output repeats them, resolved\n");
     } else {
-        fields(&block.input_schema, &block.input_schema, "", 0, &mut out);
+        fields(
+            &block.input_schema,
+            &block.input_schema,
+            "",
+            0,
+            Side::Input,
+            &mut out,
+        );
     }
     out.push_str("\noutput (`$.steps.<id>.output`):\n");
     if spec.output_mirrors_input {
         out.push_str("  the inputs, with references and templates resolved\n");
     } else {
-        fields(&block.output_schema, &block.output_schema, "", 0, &mut out);
+        fields(
+            &block.output_schema,
+            &block.output_schema,
+            "",
+            0,
+            Side::Output,
+            &mut out,
+        );
     }
     if !spec.secret_outputs.is_empty() {
         out.push_str(&format!(
@@ -105,8 +119,16 @@ pub fn describe(block: &RegisteredBlock) -> String {
     out
 }
 
-/// One line per field: dotted name, type, required, description; nested objects and list items below.
-fn fields(root: &Value, schema: &Value, prefix: &str, depth: usize, out: &mut String) {
+/// Which side of a block a schema describes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Input,
+    Output,
+}
+
+/// One line per field: dotted name, type, whether it is required (inputs) or may be absent (outputs),
+/// description; nested objects and list items below.
+fn fields(root: &Value, schema: &Value, prefix: &str, depth: usize, side: Side, out: &mut String) {
     let schema = resolve(root, schema);
     let properties = schema.get("properties").and_then(Value::as_object);
     let Some(properties) = properties else {
@@ -133,10 +155,10 @@ fn fields(root: &Value, schema: &Value, prefix: &str, depth: usize, out: &mut St
                 .collect();
             kind = format!("one of {}", names.join(", "));
         }
-        let mark = if required.contains(&name.as_str()) {
-            "required"
-        } else {
-            ""
+        let mark = match (side, required.contains(&name.as_str())) {
+            (Side::Input, true) => "required",
+            (Side::Output, false) => "optional",
+            _ => "",
         };
         let description = property
             .get("description")
@@ -147,9 +169,9 @@ fn fields(root: &Value, schema: &Value, prefix: &str, depth: usize, out: &mut St
             "  {path:<28} {kind:<24} {mark:<8} {description}\n"
         ));
         if depth < 3 {
-            fields(root, property, &format!("{path}."), depth + 1, out);
+            fields(root, property, &format!("{path}."), depth + 1, side, out);
             if let Lookup::Found(item) = items(root, property) {
-                fields(root, &item, &format!("{path}[]."), depth + 1, out);
+                fields(root, &item, &format!("{path}[]."), depth + 1, side, out);
             }
         }
     }

@@ -36,6 +36,9 @@ pub struct StepPreview {
     pub polls: bool,
 }
 
+/// Items of a `for_each` previewed (the rest are left out of the example output).
+const PREVIEW_ITEMS: usize = 100;
+
 /// Previews every step in execution order, with `params` bound (missing ones shown as `<name>`).
 pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
     let run = json!({ "id": "<run id>", "flow": plan.name, "started_at": "<started at>" });
@@ -50,35 +53,51 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
             item: None,
             output: None,
         };
-        let (items, first) = match &step.for_each {
+        let items = match &step.for_each {
             Some(for_each) => match for_each.items.resolve(&scope) {
-                Ok(Value::Array(items)) => (Some(items.len()), items.into_iter().next()),
-                _ => (None, None),
+                Ok(Value::Array(items)) => Some(items),
+                _ => Some(Vec::new()),
             },
-            None => (None, None),
+            None => None,
         };
-        let index = json!(0);
-        let scope = match &first {
-            Some(item) => scope.with_item(item, &index),
-            None => scope,
+        let resolve = |scope: &Scope<'_>| {
+            let input: Map<String, Value> = step
+                .with
+                .iter()
+                .map(|(key, expr)| {
+                    let value = expr
+                        .resolve(scope)
+                        .unwrap_or_else(|e| Value::String(format!("<{e}>")));
+                    (key.clone(), value)
+                })
+                .collect();
+            Value::Object(input)
         };
-        let mut input = Map::new();
-        for (key, expr) in &step.with {
-            let value = expr
-                .resolve(&scope)
-                .unwrap_or_else(|e| Value::String(format!("<{e}>")));
-            input.insert(key.clone(), value);
-        }
-        let input = Value::Object(input);
-        let output = if step.block.spec.output_mirrors_input {
-            input.clone()
-        } else {
-            step.block.example_output.clone()
+        let output_of = |input: &Value| {
+            if step.block.spec.output_mirrors_input {
+                input.clone()
+            } else {
+                step.block.example_output.clone()
+            }
         };
-        let output = match items {
-            Some(n) => Value::Array(vec![output; n.min(1)]),
-            None => output,
+        let (input, output) = match &items {
+            Some(items) => {
+                let inputs: Vec<Value> = items
+                    .iter()
+                    .take(PREVIEW_ITEMS)
+                    .enumerate()
+                    .map(|(k, item)| resolve(&scope.with_item(item, &Value::from(k))))
+                    .collect();
+                let first = inputs.first().cloned().unwrap_or(Value::Object(Map::new()));
+                (first, Value::Array(inputs.iter().map(output_of).collect()))
+            }
+            None => {
+                let input = resolve(&scope);
+                let output = output_of(&input);
+                (input, output)
+            }
         };
+        let items = items.map(|items| items.len());
         entries.insert(
             step.id.clone(),
             Arc::new(step_entry("succeeded", Some(output), None)),
