@@ -96,19 +96,20 @@ impl Progress {
             Status::Cancelled => (style::yellow(c, "⊘"), style::yellow(c, "cancelled")),
             Status::Pending | Status::Running => (" ".into(), report.status.name().into()),
         };
+        let ran = report.attempts > 0;
+        let duration = if ran { format_ms(report.duration_ms) } else { String::new() };
         let mut line = format!(
-            "  {mark} {:<width$}  {:<24} {status:<w2$} {:>7}",
+            "  {mark} {:<width$}  {:<24} {status:<w2$} {duration:>7}",
             report.id,
             style::dim(c, &report.block),
-            format_ms(report.duration_ms),
             width = self.width,
             w2 = if c { 18 } else { 9 },
         );
-        if report.attempts > 1 {
-            line.push_str(&format!("  {} attempts", report.attempts));
-        }
         if let Some(items) = report.items {
             line.push_str(&format!("  {items} items"));
+        }
+        if report.attempts > report.items.unwrap_or(1).max(1) as u32 {
+            line.push_str(&format!("  {} attempts", report.attempts));
         }
         if let Some(error) = &report.error {
             line.push_str(&format!(
