@@ -97,7 +97,11 @@ impl Progress {
             Status::Pending | Status::Running => (" ".into(), report.status.name().into()),
         };
         let ran = report.attempts > 0;
-        let duration = if ran { format_ms(report.duration_ms) } else { String::new() };
+        let duration = if ran {
+            format_ms(report.duration_ms)
+        } else {
+            String::new()
+        };
         let mut line = format!(
             "  {mark} {:<width$}  {:<24} {status:<w2$} {duration:>7}",
             report.id,
