@@ -197,10 +197,20 @@ impl Scheduler {
         self.stopping.get_or_insert((status, reason));
     }
 
+    /// The operator cancelled: the run ends `cancelled`, whatever stopped it before.
+    fn cancelled(&mut self) {
+        self.stopping = Some((Status::Cancelled, "cancelled by the operator".into()));
+    }
+
     async fn run(&mut self) {
         let mut tasks: JoinSet<Finished> = JoinSet::new();
         let cancel = self.shared.cancel.clone();
         loop {
+            // A step that ended as the run was cancelled may be joined before the cancellation branch below
+            // runs: the steps it releases are then `cancelled` (not started, nor skipped for its output).
+            if cancel.is_cancelled() {
+                self.cancelled();
+            }
             while let Some(i) = self.ready.pop_first() {
                 self.start(i, &mut tasks).await;
             }
@@ -217,7 +227,7 @@ impl Scheduler {
                     None => break,
                 },
                 () = cancel.cancelled(), if self.stopping.as_ref().is_none_or(|(s, _)| *s != Status::Cancelled) => {
-                    self.stopping = Some((Status::Cancelled, "cancelled by the operator".into()));
+                    self.cancelled();
                 }
             }
         }
@@ -329,9 +339,12 @@ impl Scheduler {
                 attempts: attempts.clone(),
                 seed,
             };
+            // Cancellation first: a block that watches it too (as long waits should) may end in the same
+            // poll with its own error, and the step must still be reported `cancelled`, not `failed`.
             let outcome = tokio::select! {
-                outcome = run.run() => Some(outcome),
+                biased;
                 () = task_shared.cancel.cancelled() => None,
+                outcome = run.run() => Some(outcome),
             };
             let (result, items) = match outcome {
                 Some((result, items)) => (Some(result), items),
@@ -498,10 +511,24 @@ impl Scheduler {
 
     fn report(self, started_at: String) -> RunReport {
         let plan = &self.shared.plan;
+        // The flow's outputs read the steps' outputs as the report shows them: secret fields redacted.
+        let mut shown = self.entries.clone();
+        for (step, report) in plan.steps.iter().zip(&self.reports) {
+            if let Some(report) = report
+                && !step.block.spec.secret_outputs.is_empty()
+            {
+                let entry = step_entry(
+                    report.status.name(),
+                    report.output.clone(),
+                    report.error.as_ref().map(BlockError::to_value),
+                );
+                shown.insert(step.id.clone(), Arc::new(entry));
+            }
+        }
         let scope = Scope {
             params: &self.shared.params,
             run: &self.shared.run,
-            steps: &self.entries,
+            steps: &shown,
             item: None,
             output: None,
         };

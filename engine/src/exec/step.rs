@@ -2,11 +2,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value};
+// tokio's clock, like the `every` and backoff sleeps: the `until` deadline must agree with them (and
+// follow a paused test clock).
+use tokio::time::Instant;
 
 use super::Shared;
 use super::events::RunEvent;
