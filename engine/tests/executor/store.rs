@@ -1,0 +1,123 @@
+//! 11. The run store.
+
+use super::*;
+
+#[tokio::test(start_paused = true)]
+async fn the_store_gets_one_record_per_call_with_the_resolved_input() {
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        r#"
+        name: store
+        params:
+          who: { type: string, default: ops }
+        steps:
+          - id: flaky
+            block: test.flaky
+            retry: { attempts: 3, backoff: 10ms }
+            with: { key: "{{params.who}}-flaky", fail_times: 1 }
+          - id: each
+            block: test.work
+            for_each: [a, b]
+            with: { label: "{{params.who}}-{{item}}", value: $.steps.flaky.output.calls }
+        "#,
+        &probe,
+    )
+    .await;
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    let records = lock(&out.store.attempts).clone();
+    assert_eq!(records.len(), 4, "{records:#?}");
+    assert!(records.iter().all(|r| r.run_id == "run-1"));
+    assert_eq!(out.report.run_id, "run-1");
+    let flaky = out.records("flaky");
+    assert_eq!(flaky.len(), 2);
+    for record in &flaky {
+        assert_eq!(record.input, json!({ "key": "ops-flaky", "fail_times": 1 }));
+        assert_eq!(record.item, None);
+    }
+    let mut each = out.records("each");
+    each.sort_by_key(|r| r.item);
+    assert_eq!(each[0].item, Some(0));
+    assert_eq!(each[0].input, json!({ "label": "ops-a", "value": 2 }));
+    assert_eq!(each[1].item, Some(1));
+    assert_eq!(each[1].input, json!({ "label": "ops-b", "value": 2 }));
+    // A step's records come before the records of the steps after it.
+    let last_flaky = records
+        .iter()
+        .rposition(|r| r.step == "flaky")
+        .expect("flaky");
+    let first_each = records.iter().position(|r| r.step == "each").expect("each");
+    assert!(last_flaky < first_each);
+    assert_eq!(
+        lock(&out.store.steps)
+            .iter()
+            .map(|s| s.id.clone())
+            .collect::<Vec<_>>(),
+        ["flaky", "each"]
+    );
+    assert_eq!(
+        lock(&out.store.runs).as_slice(),
+        std::slice::from_ref(&out.report)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn secret_outputs_are_redacted_in_records_and_report_but_usable_by_later_steps() {
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        r#"
+        name: secrets
+        steps:
+          - id: mint
+            block: test.secret
+            with: { name: alpha }
+          - id: use_token
+            block: test.consume
+            with: { token: $.steps.mint.output.token }
+          - id: use_in_template
+            block: test.consume
+            with: { token: "Bearer {{steps.mint.output.token}}" }
+        outputs:
+          name: $.steps.mint.output.name
+          token: $.steps.mint.output.token
+        "#,
+        &probe,
+    )
+    .await;
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    // Later steps got the real value.
+    let seen: Vec<Value> = lock(&probe.seen).iter().map(|(_, v)| v.clone()).collect();
+    assert!(seen.contains(&json!("s3cr3t-alpha")), "{seen:?}");
+    assert!(seen.contains(&json!("Bearer s3cr3t-alpha")), "{seen:?}");
+    assert_eq!(out.output("use_token"), &json!({ "length": 12 }));
+    // The report and the records do not show it.
+    assert_eq!(
+        out.output("mint"),
+        &json!({ "name": "alpha", "token": REDACTED })
+    );
+    let mint = out.records("mint");
+    assert_eq!(
+        mint[0].output,
+        Some(json!({ "name": "alpha", "token": REDACTED }))
+    );
+    assert_eq!(
+        out.records("use_token")[0].input,
+        json!({ "token": REDACTED })
+    );
+    assert_eq!(
+        out.records("use_in_template")[0].input,
+        json!({ "token": REDACTED })
+    );
+    assert_eq!(out.report.outputs["name"], "alpha");
+    assert_eq!(out.report.outputs["token"], REDACTED);
+    let everything = format!(
+        "{}\n{:?}\n{:?}\n{:?}",
+        serde_json::to_string(&out.report).expect("json"),
+        lock(&out.store.attempts),
+        lock(&out.store.steps),
+        out.events,
+    );
+    assert!(
+        !everything.contains("s3cr3t"),
+        "a secret leaked:\n{everything}"
+    );
+}
