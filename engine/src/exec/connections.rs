@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
+use super::secrets::Secrets;
 use crate::block::BlockError;
 use crate::block::erased::Client;
 use crate::expr::{Scope, StepEntries};
@@ -37,6 +38,7 @@ impl Connections {
         name: &str,
         params: &Value,
         run: &Value,
+        secrets: &Secrets,
     ) -> Result<Client, BlockError> {
         let (Some(cell), Some(connection)) = (self.cells.get(name), plan.connections.get(name))
         else {
@@ -46,7 +48,7 @@ impl Connections {
             ));
         };
         cell.get_or_init(|| async {
-            let settings = resolve(connection, params, run)?;
+            let settings = resolve(connection, params, run, secrets)?;
             connection
                 .connector
                 .connect(settings)
@@ -54,7 +56,8 @@ impl Connections {
                 .map_err(|e| BlockError {
                     message: format!(
                         "connection `{name}` ({}): {}",
-                        connection.connector.spec.id, e.message
+                        connection.connector.spec.id,
+                        secrets.mask_str(&e.message)
                     ),
                     ..e
                 })
@@ -68,6 +71,7 @@ fn resolve(
     connection: &PlannedConnection,
     params: &Value,
     run: &Value,
+    secrets: &Secrets,
 ) -> Result<Value, BlockError> {
     let steps = StepEntries::new();
     let scope = Scope {
@@ -86,7 +90,11 @@ fn resolve(
                     format!("connection `{}`, setting `{key}`: {e}", connection.name),
                 )
             })?,
-            Setting::Secret(source) => Value::String(read_secret(&connection.name, key, source)?),
+            Setting::Secret(source) => {
+                let secret = read_secret(&connection.name, key, source)?;
+                secrets.add(&secret);
+                Value::String(secret)
+            }
         };
         settings.insert(key.clone(), value);
     }

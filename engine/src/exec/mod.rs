@@ -11,6 +11,7 @@
 mod connections;
 pub mod events;
 pub mod report;
+mod secrets;
 mod step;
 pub mod store;
 
@@ -28,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use self::connections::Connections;
 use self::events::{RunEvent, RunObserver, Silent};
 use self::report::{RunReport, Status, StepReport, redact};
+use self::secrets::{MaskingObserver, Secrets};
 use self::step::{StepResult, StepRun};
 use self::store::{NoStore, RunStore};
 use crate::block::{BlockError, Effect};
@@ -78,6 +80,7 @@ pub(crate) struct Shared {
     permits: Semaphore,
     cancel: CancellationToken,
     connections: Connections,
+    secrets: Arc<Secrets>,
 }
 
 impl Executor {
@@ -116,6 +119,7 @@ impl Executor {
             .clone()
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
             .into();
+        let secrets = Arc::new(Secrets::default());
         let shared = Arc::new(Shared {
             run: json!({ "id": &*run_id, "flow": plan.name, "started_at": started_at }),
             connections: Connections::new(&plan),
@@ -124,7 +128,11 @@ impl Executor {
             run_id,
             store: self.store.clone(),
             records: self.store.records_attempts(),
-            observer: self.observer.clone(),
+            observer: Arc::new(MaskingObserver {
+                inner: self.observer.clone(),
+                secrets: secrets.clone(),
+            }),
+            secrets,
             permits: Semaphore::new(self.options.parallelism.max(1)),
             cancel,
         });
@@ -377,15 +385,16 @@ impl Scheduler {
         } else {
             ""
         };
+        let message = format!(
+            "step `{}` would call `{}` ({}){each} with {}; re-run with `--allow-destructive` to let it",
+            step.id,
+            step.block.spec.id,
+            step.block.spec.title,
+            Value::Object(input)
+        );
         BlockError::fatal(
             "DestructiveNotAllowed",
-            format!(
-                "step `{}` would call `{}` ({}){each} with {}; re-run with `--allow-destructive` to let it",
-                step.id,
-                step.block.spec.id,
-                step.block.spec.title,
-                Value::Object(input)
-            ),
+            self.shared.secrets.mask_str(&message),
         )
     }
 
@@ -461,13 +470,20 @@ impl Scheduler {
     ) {
         let shared = self.shared.clone();
         let step = &shared.plan.steps[i];
+        let secret_fields = step.block.spec.secret_outputs;
+        if let Some(output) = &output {
+            shared
+                .secrets
+                .add_fields(output, secret_fields, step.for_each.is_some());
+        }
         let mut shown = output.clone();
         if let Some(shown) = &mut shown {
-            redact(
-                shown,
-                step.block.spec.secret_outputs,
-                step.for_each.is_some(),
-            );
+            redact(shown, secret_fields, step.for_each.is_some());
+            shared.secrets.mask(shown);
+        }
+        let mut shown_error = error.clone();
+        if let Some(shown_error) = &mut shown_error {
+            shared.secrets.mask_error(shown_error);
         }
         let report = StepReport {
             id: step.id.clone(),
@@ -476,7 +492,7 @@ impl Scheduler {
             attempts,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             output: shown,
-            error: error.clone(),
+            error: shown_error,
             reason,
             items,
         };
@@ -537,10 +553,11 @@ impl Scheduler {
             .outputs
             .iter()
             .map(|(name, expr)| {
-                let value = expr.resolve(&scope).unwrap_or_else(|e| {
+                let mut value = expr.resolve(&scope).unwrap_or_else(|e| {
                     notes.push(format!("output `{name}` is null: {e}"));
                     Value::Null
                 });
+                self.shared.secrets.mask(&mut value);
                 (name.clone(), value)
             })
             .collect();

@@ -229,7 +229,13 @@ impl StepRun<'_> {
             Some(name) => Some(
                 shared
                     .connections
-                    .get(&shared.plan, name, &shared.params, &shared.run)
+                    .get(
+                        &shared.plan,
+                        name,
+                        &shared.params,
+                        &shared.run,
+                        &shared.secrets,
+                    )
                     .await?,
             ),
             None => None,
@@ -262,6 +268,11 @@ impl StepRun<'_> {
                 None => call.await,
             }
         };
+        if let Ok(output) = &result {
+            shared
+                .secrets
+                .add_fields(output, self.step.block.spec.secret_outputs, false);
+        }
         if shared.records {
             let record = AttemptRecord {
                 run_id: shared.run_id.to_string(),
@@ -275,7 +286,10 @@ impl StepRun<'_> {
                     .as_ref()
                     .ok()
                     .map(|output| self.redacted_output(output)),
-                error: result.as_ref().err().cloned(),
+                error: result.as_ref().err().cloned().map(|mut error| {
+                    shared.secrets.mask_error(&mut error);
+                    error
+                }),
             };
             shared
                 .store
@@ -288,6 +302,7 @@ impl StepRun<'_> {
 
     fn redacted_input(&self, input: &Value) -> Value {
         let mut input = input.clone();
+        self.shared.secrets.mask(&mut input);
         for key in &self.step.secret_inputs {
             if let Some(value) = input.get_mut(key) {
                 *value = Value::String(REDACTED.into());
@@ -299,6 +314,7 @@ impl StepRun<'_> {
     fn redacted_output(&self, output: &Value) -> Value {
         let mut output = output.clone();
         redact(&mut output, self.step.block.spec.secret_outputs, false);
+        self.shared.secrets.mask(&mut output);
         output
     }
 

@@ -22,6 +22,9 @@ pub(crate) struct WorkInput {
     /// Watch the run's cancellation during the wait, as long waits should, and fail when it fires.
     #[serde(default)]
     pub(crate) cooperative: bool,
+    /// A message to log before working.
+    #[serde(default)]
+    pub(crate) log: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -46,6 +49,9 @@ impl Block for Work {
     }
 
     async fn run(&self, ctx: &BlockContext, input: WorkInput) -> Result<WorkOutput, BlockError> {
+        if let Some(message) = &input.log {
+            ctx.log(keyflow_engine::block::LogLevel::Info, message.clone());
+        }
         let running = self.0.enter(&input.label);
         lock(&self.0.seen).push((input.label.clone(), input.value.clone()));
         let wait = tokio::time::sleep(Duration::from_millis(input.ms));

@@ -121,3 +121,67 @@ async fn secret_outputs_are_redacted_in_records_and_report_but_usable_by_later_s
         "a secret leaked:\n{everything}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        r#"
+        name: copies
+        steps:
+          - id: mint
+            block: test.secret
+            with: { name: beta }
+          - id: copy
+            block: test.work
+            with:
+              label: copy
+              log: "using {{steps.mint.output.token}} now"
+              value: { copied: $.steps.mint.output.token, note: "token is {{steps.mint.output.token}}" }
+          - id: echo_fail
+            block: test.work
+            on_error: continue
+            with: { label: "{{steps.mint.output.token}}", fail: true }
+        outputs:
+          copied: $.steps.copy.output.value.copied
+        "#,
+        &probe,
+    )
+    .await;
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    assert_eq!(
+        out.output("copy")["value"],
+        json!({ "copied": REDACTED, "note": format!("token is {REDACTED}") })
+    );
+    assert_eq!(out.report.outputs["copied"], REDACTED);
+    let failed = out
+        .report
+        .steps
+        .iter()
+        .find(|s| s.id == "echo_fail")
+        .expect("step");
+    assert_eq!(
+        failed.error.as_ref().map(|e| e.message.as_str()),
+        Some("`<redacted>` was told to fail")
+    );
+    let logged: Vec<&RunEvent> = out
+        .events
+        .iter()
+        .filter(|e| matches!(e, RunEvent::Log { .. }))
+        .collect();
+    assert!(
+        matches!(logged.as_slice(), [RunEvent::Log { message, .. }] if message == "using <redacted> now"),
+        "{logged:?}"
+    );
+    let everything = format!(
+        "{}\n{:?}\n{:?}\n{:?}",
+        serde_json::to_string(&out.report).expect("json"),
+        lock(&out.store.attempts),
+        lock(&out.store.steps),
+        out.events,
+    );
+    assert!(
+        !everything.contains("s3cr3t"),
+        "a secret leaked:\n{everything}"
+    );
+}
