@@ -5,5 +5,6 @@ mod harness;
 mod cli;
 mod diagnostics;
 mod flows;
+mod robustness;
 mod run;
 mod validate;

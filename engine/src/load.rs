@@ -80,7 +80,8 @@ fn unknown_fields(node: &Node, schema: &Value, at: &YamlPath, out: &mut Vec<Diag
                 }
             }
         }
-        NodeKind::Scalar(_) => {}
+        // Aliased content is checked by serde; walking it here could be exponential (an alias bomb).
+        NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
     }
 }
 

@@ -28,12 +28,16 @@ pub enum NodeKind {
     Seq(Vec<Node>),
     /// A mapping, as its key and value nodes in order.
     Map(Vec<(Node, Node)>),
+    /// An alias (`*name`) of the anchored node with this id: kept as a reference, never expanded, so that
+    /// an alias bomb costs nothing.
+    Alias(usize),
 }
 
 /// The span tree of the first document in a file.
 #[derive(Debug, Clone, Default)]
 pub struct YamlTree {
     root: Option<Node>,
+    anchors: HashMap<usize, Node>,
 }
 
 impl YamlTree {
@@ -48,7 +52,10 @@ impl YamlTree {
                 break;
             }
         }
-        YamlTree { root: builder.root }
+        YamlTree {
+            root: builder.root,
+            anchors: builder.anchors,
+        }
     }
 
     /// The root node, when the document parsed.
@@ -60,7 +67,7 @@ impl YamlTree {
     pub fn value(&self, path: &YamlPath) -> Option<&Node> {
         let mut node = self.root.as_ref()?;
         for seg in &path.0 {
-            node = child(node, seg)?.1;
+            node = child(self.target(node), seg)?.1;
         }
         Some(node)
     }
@@ -69,7 +76,17 @@ impl YamlTree {
     pub fn key(&self, path: &YamlPath) -> Option<&Node> {
         let (last, parent) = path.0.split_last()?;
         let parent = self.value(&YamlPath(parent.to_vec()))?;
-        child(parent, last)?.0
+        child(self.target(parent), last)?.0
+    }
+}
+
+impl YamlTree {
+    /// The node an alias stands for (any other node is itself).
+    fn target<'a>(&'a self, node: &'a Node) -> &'a Node {
+        match node.kind {
+            NodeKind::Alias(id) => self.anchors.get(&id).unwrap_or(node),
+            _ => node,
+        }
     }
 }
 
@@ -126,15 +143,9 @@ impl Builder {
                 self.remember(anchor, &node);
                 node
             }
-            Event::Alias(anchor) => match self.anchors.get(&anchor) {
-                Some(target) => Node {
-                    span: span(at),
-                    kind: target.kind.clone(),
-                },
-                None => Node {
-                    span: span(at),
-                    kind: NodeKind::Scalar(String::new()),
-                },
+            Event::Alias(anchor) => Node {
+                span: span(at),
+                kind: NodeKind::Alias(anchor),
             },
             Event::SequenceStart(anchor, _) => {
                 self.open(at, anchor, NodeKind::Seq(Vec::new()));
@@ -187,7 +198,7 @@ impl Builder {
                 Some(key) => entries.push((key, node)),
                 None => open.pending_key = Some(node),
             },
-            NodeKind::Scalar(_) => {}
+            NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
         }
         false
     }
