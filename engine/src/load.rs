@@ -35,16 +35,21 @@ pub fn load(source: &SourceFile) -> Result<Flow, Vec<Diagnostic>> {
             suggestion: None,
         }]);
     }
-    if let Some(root) = source.tree.root() {
+    let deserializer = serde_yaml::Deserializer::from_str(&source.text);
+    let error = match serde_path_to_error::deserialize::<_, Flow>(deserializer) {
+        Ok(flow) => return Ok(flow),
+        Err(error) => error,
+    };
+    // serde stops at the first problem; when the shape is wrong, walk the whole document for every
+    // unknown field, so that a flow with three typos is reported once, not three times.
+    if let Some(root) = source.tree().root() {
         let mut found = Vec::new();
         unknown_fields(root, &FLOW_SCHEMA, &YamlPath::root(), &mut found);
         if !found.is_empty() {
             return Err(found);
         }
     }
-    let deserializer = serde_yaml::Deserializer::from_str(&source.text);
-    serde_path_to_error::deserialize::<_, Flow>(deserializer)
-        .map_err(|error| vec![serde_diagnostic(source, error)])
+    Err(vec![serde_diagnostic(source, error)])
 }
 
 fn unknown_fields(node: &Node, schema: &Value, at: &YamlPath, out: &mut Vec<Diagnostic>) {
@@ -128,7 +133,7 @@ fn serde_diagnostic(
             },
         ))
     });
-    if source.tree.root().is_none() {
+    if source.tree().root().is_none() {
         return match (context, pos) {
             (Some((what, start)), Some(found)) => Diagnostic {
                 kind: Kind::YamlSyntax {

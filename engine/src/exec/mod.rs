@@ -144,8 +144,27 @@ impl Executor {
         {
             scheduler.stop(Status::Failed, e.to_string());
         }
-        scheduler.run().await;
-        let report = scheduler.report(started_at);
+        // The loop runs as a task of the runtime, not on the caller's thread (often `block_on`'s), so that
+        // handing a step to its task and its result back stays on one worker instead of waking threads.
+        let started = started_at.clone();
+        let report = match tokio::spawn(async move {
+            scheduler.run().await;
+            scheduler.report(started)
+        })
+        .await
+        {
+            Ok(report) => report,
+            Err(e) => RunReport {
+                run_id: shared.run_id.to_string(),
+                flow: shared.plan.name.clone(),
+                status: Status::Failed,
+                started_at,
+                duration_ms: 0,
+                outputs: IndexMap::new(),
+                steps: Vec::new(),
+                reason: Some(format!("the run's scheduler ended abnormally: {e}")),
+            },
+        };
         if let Err(e) = shared.store.finish_run(&report).await {
             tracing::warn!("{e}");
         }

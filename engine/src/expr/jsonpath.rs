@@ -34,24 +34,58 @@ impl JsonPathQuery {
 
     /// Parses `text`; an error also gives the character offset in `text` where parsing failed, when known.
     pub fn parse_at(text: &str) -> Result<JsonPathQuery, (String, Option<usize>)> {
-        let query = parse_json_path(text).map_err(|e| clean_error(&e.to_string()))?;
+        let query = match parse_simple(text) {
+            Some(query) => query,
+            None => parse_json_path(text).map_err(|e| clean_error(&e.to_string()))?,
+        };
+        Ok(JsonPathQuery::from_query(text.to_string(), query))
+    }
+
+    /// The query of a path of names (digits are indices), as a template path reads the context.
+    pub fn from_names(names: &[String]) -> JsonPathQuery {
+        let mut text = String::from("$");
+        let segments = names
+            .iter()
+            .map(|name| match name.parse::<i64>() {
+                Ok(index) if !name.starts_with('+') => {
+                    text.push_str(&format!("[{index}]"));
+                    Segment::Selector(Selector::Index(index))
+                }
+                _ => {
+                    if is_shorthand(name) {
+                        text.push('.');
+                        text.push_str(name);
+                    } else {
+                        text.push_str(&format!(
+                            "['{}']",
+                            name.replace('\\', "\\\\").replace('\'', "\\'")
+                        ));
+                    }
+                    Segment::Selector(Selector::Name(name.clone()))
+                }
+            })
+            .collect();
+        JsonPathQuery::from_query(text, JpQuery::new(segments))
+    }
+
+    fn from_query(text: String, query: JpQuery) -> JsonPathQuery {
         let prefix_len = query
             .segments
             .iter()
             .take_while(|segment| step_of(segment).is_some())
             .count();
         let tail = JpQuery::new(query.segments[prefix_len..].to_vec());
-        let tail_text = text_ranges(text)
+        let tail_text = text_ranges(&text)
             .and_then(|ranges| ranges.get(prefix_len).map(|r| r.start))
-            .map_or(text, |start| &text[start..]);
+            .map_or(text.as_str(), |start| &text[start..]);
         let tail_needs_root = !tail.segments.is_empty() && tail_text.contains('$');
-        Ok(JsonPathQuery {
-            text: text.to_string(),
+        JsonPathQuery {
+            text,
             query,
             prefix_len,
             tail,
             tail_needs_root,
-        })
+        }
     }
 
     /// The query as written.
@@ -129,6 +163,60 @@ pub enum Step<'a> {
     Name(&'a str),
     /// `[3]` or `[-1]`.
     Index(i64),
+}
+
+/// RFC 9535 member-name shorthand, ASCII only: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_shorthand(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Parses the shape nearly every reference has — `$`, then `.name` (ASCII shorthand) and `[index]`
+/// segments — without the full grammar; anything else (or any doubt) gives `None` and goes to
+/// jsonpath-rust's parser. The result is the same parse tree (checked by a test against jsonpath-rust).
+fn parse_simple(text: &str) -> Option<JpQuery> {
+    let rest = text.strip_prefix('$')?;
+    let bytes = rest.as_bytes();
+    let mut segments = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'.' => {
+                let start = i + 1;
+                let end = start
+                    + rest[start..]
+                        .bytes()
+                        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                        .count();
+                let name = &rest[start..end];
+                if !is_shorthand(name) {
+                    return None;
+                }
+                segments.push(Segment::Selector(Selector::Name(name.to_string())));
+                i = end;
+            }
+            b'[' => {
+                let close = i + rest[i..].find(']')?;
+                let number = &rest[i + 1..close];
+                let digits = number.strip_prefix('-').unwrap_or(number);
+                let canonical = !digits.is_empty()
+                    && digits.len() <= 15
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && (digits == "0" || !digits.starts_with('0'))
+                    && number != "-0";
+                if !canonical {
+                    return None;
+                }
+                segments.push(Segment::Selector(Selector::Index(number.parse().ok()?)));
+                i = close + 1;
+            }
+            _ => return None,
+        }
+    }
+    Some(JpQuery::new(segments))
 }
 
 fn step_of(segment: &Segment) -> Option<Step<'_>> {
@@ -227,6 +315,51 @@ mod tests {
 
     fn q(text: &str) -> JsonPathQuery {
         JsonPathQuery::parse(text).expect(text)
+    }
+
+    #[test]
+    fn the_direct_parse_is_the_grammar_parse() {
+        for text in [
+            "$",
+            "$.a",
+            "$.steps.create_key.output.KeyMetadata.Arn",
+            "$.a[0]",
+            "$.a[-1].b",
+            "$._x9[12][3]",
+            "$.a[007]",
+            "$.a[-0]",
+            "$.a[ 1]",
+            "$.a.",
+            "$..a",
+            "$.a[*]",
+            "$['a']",
+            "$.9a",
+            "$.a-b",
+            "$.é",
+            "$.a[1234567890123456]",
+            "$[0]",
+            "$.a[0]x",
+        ] {
+            let direct = parse_simple(text);
+            let grammar = parse_json_path(text).ok();
+            // When the direct parse declines, the grammar decides.
+            if let Some(direct) = direct {
+                assert_eq!(Some(direct), grammar, "{text}");
+            }
+        }
+        assert!(parse_simple("$.a.b[3]").is_some());
+        assert!(parse_simple("$.a[?@.b]").is_none());
+    }
+
+    #[test]
+    fn names_build_the_same_query_as_text() {
+        let names: Vec<String> = ["steps", "x", "output", "0", "odd key"]
+            .map(String::from)
+            .to_vec();
+        let built = JsonPathQuery::from_names(&names);
+        assert_eq!(built.text(), "$.steps.x.output[0]['odd key']");
+        let parsed = JsonPathQuery::parse(built.text()).expect("parse");
+        assert_eq!(built.segments(), parsed.segments());
     }
 
     #[test]

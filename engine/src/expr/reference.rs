@@ -101,6 +101,15 @@ impl Reference {
     pub fn parse(text: &str) -> Result<Reference, ReferenceError> {
         let query = JsonPathQuery::parse_at(text)
             .map_err(|(message, offset)| ReferenceError::Syntax { message, offset })?;
+        Reference::from_query(query)
+    }
+
+    /// The reference a template path reads (`steps.x.output.0` reads `$.steps.x.output[0]`).
+    pub fn from_names(names: &[String]) -> Result<Reference, ReferenceError> {
+        Reference::from_query(JsonPathQuery::from_names(names))
+    }
+
+    fn from_query(query: JsonPathQuery) -> Result<Reference, ReferenceError> {
         let Some(Step::Name(root)) = query.step(0) else {
             return Err(ReferenceError::NoRoot);
         };

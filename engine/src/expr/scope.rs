@@ -82,6 +82,80 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// The value at a template path's names (`["steps", "x", "output", "0"]`), like a singular reference.
+    pub fn lookup(&self, names: &[String]) -> Option<&'a Value> {
+        let (first, rest) = names.split_first()?;
+        let (mut node, rest) = match first.as_str() {
+            "params" => (self.params, rest),
+            "run" => (self.run, rest),
+            "item" => (self.item?.0, rest),
+            "index" => (self.item?.1, rest),
+            "output" => (self.output?, rest),
+            "steps" => {
+                let (id, rest) = rest.split_first()?;
+                (&**self.steps.get(id)?, rest)
+            }
+            _ => return None,
+        };
+        for name in rest {
+            node = match node {
+                Value::Object(map) => map.get(name)?,
+                Value::Array(items) => items.get(name.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The part of the context a template reads, as one JSON document for handlebars: the parameters and
+    /// step entries its paths name (whole roots when its blocks read relative paths).
+    pub fn template_data(&self, template: &TemplateExpr) -> Value {
+        if template.is_scoping() {
+            return self.to_value(Some(template));
+        }
+        let mut params = Map::new();
+        let mut steps = Map::new();
+        let mut root = Map::new();
+        for path in template.paths() {
+            let (Some(first), second) = (path.segments.first(), path.segments.get(1)) else {
+                continue;
+            };
+            match (first.as_str(), second) {
+                ("params", Some(name)) => {
+                    if let Some(value) = self.params.get(name) {
+                        params.insert(name.clone(), value.clone());
+                    }
+                }
+                ("params", None) => {
+                    root.insert("params".into(), self.params.clone());
+                }
+                ("steps", Some(id)) => {
+                    if let Some(entry) = self.steps.get(id) {
+                        steps.insert(id.clone(), (**entry).clone());
+                    }
+                }
+                ("run", _) => {
+                    root.insert("run".into(), self.run.clone());
+                }
+                ("item", _) | ("index", _) => {
+                    if let Some((item, index)) = self.item {
+                        root.insert("item".into(), item.clone());
+                        root.insert("index".into(), index.clone());
+                    }
+                }
+                ("output", _) => {
+                    if let Some(output) = self.output {
+                        root.insert("output".into(), output.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        root.entry("params").or_insert(Value::Object(params));
+        root.insert("steps".into(), Value::Object(steps));
+        Value::Object(root)
+    }
+
     /// The context as one JSON document; with `template`, only the step entries that template reads.
     pub fn to_value(&self, template: Option<&TemplateExpr>) -> Value {
         let mut steps = Map::new();

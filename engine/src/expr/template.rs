@@ -7,7 +7,12 @@
 use std::sync::LazyLock;
 
 use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
-use handlebars::{Context, Handlebars, Path, PathSeg, RenderContext, Renderable, StringOutput};
+use handlebars::{
+    Context, Handlebars, JsonRender, Path, PathSeg, RenderContext, Renderable, StringOutput,
+};
+
+use super::reference::Root;
+use super::scope::Scope;
 use serde_json::Value;
 
 /// The helpers registered in handlebars-rust by default (the only ones keyflow offers).
@@ -31,9 +36,22 @@ static HANDLEBARS: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
 #[derive(Debug, Clone)]
 pub struct TemplateExpr {
     source: String,
-    template: Template,
+    /// The compiled handlebars template; `None` for a simple template, which never needs it.
+    template: Option<Template>,
     paths: Vec<TemplatePath>,
     helpers: Vec<String>,
+    /// For a template that is only text and `{{path}}` expressions (most of them): its parts, rendered
+    /// without building a handlebars context.
+    simple: Option<Vec<Part>>,
+    /// Whether it has `each`/`with` blocks, whose bodies read paths relative to other values.
+    scoping: bool,
+}
+
+/// A part of a simple template.
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Path(TemplatePath),
 }
 
 /// A path the template reads from the run context: `params.tenant_id` is `["params", "tenant_id"]`.
@@ -62,17 +80,43 @@ impl TemplateExpr {
 
     /// Compiles a template.
     pub fn compile(source: &str) -> Result<TemplateExpr, TemplateSyntaxError> {
+        if let Some(parts) = parse_simple(source) {
+            let paths = parts
+                .iter()
+                .filter_map(|part| match part {
+                    Part::Path(path) => Some(path.clone()),
+                    Part::Text(_) => None,
+                })
+                .collect();
+            return Ok(TemplateExpr {
+                source: source.to_string(),
+                template: None,
+                paths,
+                helpers: Vec::new(),
+                simple: Some(parts),
+                scoping: false,
+            });
+        }
         let template = Template::compile(source).map_err(|e| TemplateSyntaxError {
             message: e.reason().to_string(),
             position: e.pos(),
         })?;
         let mut walker = Walker::default();
         walker.template(&template, true);
+        let simple = (!source.contains('~'))
+            .then(|| simple_parts(&template))
+            .flatten();
+        let scoping = walker
+            .helpers
+            .iter()
+            .any(|h| SCOPING_HELPERS.contains(&h.as_str()));
         Ok(TemplateExpr {
             source: source.to_string(),
-            template,
+            template: Some(template),
             paths: walker.paths,
             helpers: walker.helpers,
+            simple,
+            scoping,
         })
     }
 
@@ -93,10 +137,47 @@ impl TemplateExpr {
 
     /// Renders the template over `data`.
     pub fn render(&self, data: Value) -> Result<String, String> {
+        self.render_handlebars(data)
+    }
+
+    /// Renders the template in `scope`: simple templates directly, the others through handlebars over
+    /// the part of the context they read.
+    pub fn render_in(&self, scope: &Scope<'_>) -> Result<String, String> {
+        let Some(parts) = &self.simple else {
+            return self.render_handlebars(scope.template_data(self));
+        };
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Path(path) => match scope.lookup(&path.segments) {
+                    Some(value) => out.push_str(&JsonRender::render(value)),
+                    None => return Err(format!("{} is missing", path.raw)),
+                },
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the template's block bodies read paths relative to other values (`each`, `with`), so that
+    /// it needs whole context roots rather than the entries its paths name.
+    pub fn is_scoping(&self) -> bool {
+        self.scoping
+    }
+
+    fn render_handlebars(&self, data: Value) -> Result<String, String> {
+        let compiled;
+        let template = match &self.template {
+            Some(template) => template,
+            None => {
+                compiled = Template::compile(&self.source).map_err(|e| e.reason().to_string())?;
+                &compiled
+            }
+        };
         let context = Context::from(data);
         let mut render_context = RenderContext::new(None);
         let mut out = StringOutput::new();
-        self.template
+        template
             .render(&HANDLEBARS, &context, &mut render_context, &mut out)
             .map_err(|e| render_message(&e))?;
         out.into_string().map_err(|e| e.to_string())
@@ -106,9 +187,108 @@ impl TemplateExpr {
 fn render_message(error: &handlebars::RenderError) -> String {
     let reason = error.reason().to_string();
     match reason.strip_prefix("Failed to access variable in strict mode ") {
-        Some(path) => format!("{path} is missing"),
+        Some(path) => {
+            let path = path
+                .strip_prefix("Some(\"")
+                .and_then(|p| p.strip_suffix("\")"))
+                .unwrap_or(path);
+            format!("{path} is missing")
+        }
         None => reason,
     }
+}
+
+/// Parses the commonest templates — text and `{{root.name.name}}` expressions — without handlebars:
+/// `None` for anything else (or any doubt: backslashes, braces in the text, `{{{`, helpers, spaces inside
+/// names), which then goes to handlebars' full grammar.
+fn parse_simple(source: &str) -> Option<Vec<Part>> {
+    let mut parts = Vec::new();
+    let mut rest = source;
+    while !rest.is_empty() {
+        let Some(open) = rest.find("{{") else {
+            if rest.contains(['{', '}', '\\']) {
+                return None;
+            }
+            parts.push(Part::Text(rest.to_string()));
+            break;
+        };
+        let text = &rest[..open];
+        if text.contains(['{', '}', '\\']) {
+            return None;
+        }
+        if !text.is_empty() {
+            parts.push(Part::Text(text.to_string()));
+        }
+        let after = &rest[open + 2..];
+        let close = after.find("}}")?;
+        let raw = after[..close].trim();
+        let segments: Vec<String> = raw.split('.').map(str::to_string).collect();
+        let plain = |s: &String| {
+            let mut chars = s.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || (!s.is_empty()
+                    && s.chars().all(|c| c.is_ascii_digit())
+                    && segments.first() != Some(s))
+        };
+        let root = segments
+            .first()
+            .is_some_and(|first| Root::ALL.iter().any(|r| r.name() == first));
+        if !root
+            || !segments.iter().all(plain)
+            || HELPERS.contains(&raw)
+            || after[..close].contains(['{', '}'])
+        {
+            return None;
+        }
+        parts.push(Part::Path(TemplatePath {
+            segments,
+            raw: raw.to_string(),
+        }));
+        rest = &after[close + 2..];
+    }
+    Some(parts)
+}
+
+/// The parts of a template made only of text and plain `{{path}}` expressions, where every path starts at
+/// a context root; `None` for anything else (helpers, blocks, `this`, `../`, `@root`).
+fn simple_parts(template: &Template) -> Option<Vec<Part>> {
+    template
+        .elements
+        .iter()
+        .map(|element| match element {
+            TemplateElement::RawString(text) => Some(Part::Text(text.clone())),
+            TemplateElement::Expression(helper) | TemplateElement::HtmlExpression(helper)
+                if !helper.block && helper.params.is_empty() && helper.hash.is_empty() =>
+            {
+                let (segments, raw) = match &helper.name {
+                    Parameter::Name(name) if !HELPERS.contains(&name.as_str()) => {
+                        (vec![name.clone()], name.clone())
+                    }
+                    Parameter::Path(Path::Relative((segs, raw))) => {
+                        let names: Option<Vec<String>> = segs
+                            .iter()
+                            .map(|seg| match seg {
+                                PathSeg::Named(name) => Some(name.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        (names?, raw.clone())
+                    }
+                    _ => return None,
+                };
+                let root_ok = segments
+                    .first()
+                    .is_some_and(|first| Root::ALL.iter().any(|r| r.name() == first));
+                (root_ok && !raw.contains("..") && !raw.contains('@'))
+                    .then_some(Part::Path(TemplatePath { segments, raw }))
+            }
+            TemplateElement::Comment(_) => Some(Part::Text(String::new())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Collects the paths and helper names of a compiled template.
@@ -228,6 +408,63 @@ mod tests {
             ]
         );
         assert_eq!(t.helpers(), ["if", "each", "lookup", "len", "lookup"]);
+    }
+
+    #[test]
+    fn simple_templates_render_as_handlebars_does() {
+        use crate::expr::scope::{StepEntries, step_entry};
+        use std::sync::Arc;
+        let mut steps = StepEntries::new();
+        let output = json!({"name": "k", "n": 3, "f": 1.5, "ok": true, "none": null, "list": [1, "a"], "obj": {"a": 1}});
+        steps.insert(
+            "s".into(),
+            Arc::new(step_entry("succeeded", Some(output), None)),
+        );
+        let params = json!({"tenant": "t<1>&", "count": 2});
+        let run = json!({"id": "r-1"});
+        let item = json!({"id": "i"});
+        let index = json!(4);
+        let scope = Scope {
+            params: &params,
+            run: &run,
+            steps: &steps,
+            item: None,
+            output: None,
+        }
+        .with_item(&item, &index);
+        for source in [
+            "cmk-{{params.tenant}}",
+            "{{steps.s.output.name}}/{{steps.s.output.n}}/{{steps.s.output.f}}/{{steps.s.output.ok}}",
+            "[{{steps.s.output.none}}] {{steps.s.output.list}} {{steps.s.output.obj}}",
+            "{{{params.tenant}}} {{item.id}}#{{index}} {{run.id}}",
+            "{{steps.s.output.list.[1]}} {{steps.s.output.list.0}}",
+            "a {{! a comment }} b",
+            "{{params.missing}}",
+            "{{steps.s.output.name.deeper}}",
+        ] {
+            let template = TemplateExpr::compile(source).expect(source);
+            assert!(
+                template.simple.is_some(),
+                "{source} should take the simple path"
+            );
+            let direct = template.render_in(&scope);
+            let through = template.render(scope.to_value(None));
+            assert_eq!(direct, through, "{source}");
+        }
+        for source in [
+            "{{#if params.count}}x{{/if}}",
+            "{{lookup params \"tenant\"}}",
+            "{{~params.tenant~}}",
+            "{{this}}",
+        ] {
+            assert!(
+                TemplateExpr::compile(source)
+                    .expect(source)
+                    .simple
+                    .is_none(),
+                "{source}"
+            );
+        }
     }
 
     #[test]

@@ -162,13 +162,15 @@ impl ValueExpr {
         match self {
             ValueExpr::Literal(value) => Ok(value.clone()),
             ValueExpr::Ref(reference) => resolve_reference(reference, scope),
-            ValueExpr::Template(template) => template
-                .render(scope.to_value(Some(template)))
-                .map(Value::String)
-                .map_err(|message| ResolveError::Render {
-                    template: template.source().to_string(),
-                    message,
-                }),
+            ValueExpr::Template(template) => {
+                template
+                    .render_in(scope)
+                    .map(Value::String)
+                    .map_err(|message| ResolveError::Render {
+                        template: template.source().to_string(),
+                        message,
+                    })
+            }
             ValueExpr::Object(fields) => fields
                 .iter()
                 .map(|(key, field)| Ok((key.clone(), field.resolve(scope)?)))

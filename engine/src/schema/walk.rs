@@ -3,6 +3,8 @@
 //! Output schemas are read closed-world: an object schema that lists `properties` declares exactly the
 //! fields a reference may name (unless `additionalProperties` gives a schema for other keys, as for maps).
 
+use std::borrow::Cow;
+
 use jsonpath_rust::parser::model::{Segment, Selector};
 use serde_json::{Value, json};
 
@@ -10,9 +12,9 @@ use super::types::TypeSet;
 
 /// The result of looking one level down a schema.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Lookup {
-    /// The schema of what is there.
-    Found(Value),
+pub enum Lookup<'a> {
+    /// The schema of what is there (borrowed from the schema walked, unless several had to be merged).
+    Found(Cow<'a, Value>),
     /// Nothing can be there; `known` lists the fields that can.
     Missing {
         /// Field names declared at this level.
@@ -135,7 +137,7 @@ pub fn types(root: &Value, schema: &Value) -> TypeSet {
     }
 }
 
-fn combine(results: Vec<Lookup>) -> Lookup {
+fn combine(results: Vec<Lookup<'_>>) -> Lookup<'_> {
     let mut found = Vec::new();
     let mut known = Vec::new();
     for result in results {
@@ -151,12 +153,18 @@ fn combine(results: Vec<Lookup>) -> Lookup {
             Lookup::Missing { known }
         }
         1 => Lookup::Found(found.remove(0)),
-        _ => Lookup::Found(json!({ "anyOf": found })),
+        _ => Lookup::Found(Cow::Owned(
+            json!({ "anyOf": found.into_iter().map(Cow::into_owned).collect::<Vec<_>>() }),
+        )),
     }
 }
 
+fn is_null(root: &Value, schema: &Value) -> bool {
+    types(root, schema) == TypeSet::of_name("null")
+}
+
 /// The schema of field `name` of an object described by `schema`.
-pub fn property(root: &Value, schema: &Value, name: &str) -> Lookup {
+pub fn property<'a>(root: &'a Value, schema: &'a Value, name: &str) -> Lookup<'a> {
     let schema = resolve(root, schema);
     match schema {
         Value::Bool(true) => return Lookup::Unknown,
@@ -164,9 +172,7 @@ pub fn property(root: &Value, schema: &Value, name: &str) -> Lookup {
         _ => {}
     }
     if let Some(list) = variants(schema) {
-        let non_null = list
-            .iter()
-            .filter(|v| types(root, v) != TypeSet::of_name("null"));
+        let non_null = list.iter().filter(|v| !is_null(root, v));
         return combine(non_null.map(|v| property(root, v, name)).collect());
     }
     if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
@@ -174,7 +180,7 @@ pub fn property(root: &Value, schema: &Value, name: &str) -> Lookup {
     }
     let properties = schema.get("properties").and_then(Value::as_object);
     if let Some(found) = properties.and_then(|p| p.get(name)) {
-        return Lookup::Found(found.clone());
+        return Lookup::Found(Cow::Borrowed(found));
     }
     let known = || {
         properties
@@ -184,7 +190,7 @@ pub fn property(root: &Value, schema: &Value, name: &str) -> Lookup {
     match schema.get("additionalProperties") {
         Some(Value::Bool(false)) => Lookup::Missing { known: known() },
         Some(Value::Bool(true)) => Lookup::Unknown,
-        Some(other) => Lookup::Found(other.clone()),
+        Some(other) => Lookup::Found(Cow::Borrowed(other)),
         None if properties.is_some() => Lookup::Missing { known: known() },
         None if schema.get("patternProperties").is_some() => Lookup::Unknown,
         None if types(root, schema).fits(TypeSet::OBJECT) => Lookup::Unknown,
@@ -193,7 +199,7 @@ pub fn property(root: &Value, schema: &Value, name: &str) -> Lookup {
 }
 
 /// The schema of the items of an array described by `schema`.
-pub fn items(root: &Value, schema: &Value) -> Lookup {
+pub fn items<'a>(root: &'a Value, schema: &'a Value) -> Lookup<'a> {
     let schema = resolve(root, schema);
     match schema {
         Value::Bool(true) => return Lookup::Unknown,
@@ -201,88 +207,90 @@ pub fn items(root: &Value, schema: &Value) -> Lookup {
         _ => {}
     }
     if let Some(list) = variants(schema) {
-        let non_null = list
-            .iter()
-            .filter(|v| types(root, v) != TypeSet::of_name("null"));
+        let non_null = list.iter().filter(|v| !is_null(root, v));
         return combine(non_null.map(|v| items(root, v)).collect());
     }
     match schema.get("items") {
         Some(Value::Bool(true)) => Lookup::Unknown,
-        Some(items) => Lookup::Found(items.clone()),
+        Some(items) => Lookup::Found(Cow::Borrowed(items)),
         None if types(root, schema).fits(TypeSet::ARRAY) => Lookup::Unknown,
         None => Lookup::Missing { known: Vec::new() },
     }
 }
 
 /// The schema of any member of an object or array (for wildcards and filters).
-fn members(root: &Value, schema: &Value) -> Lookup {
+fn members<'a>(root: &'a Value, schema: &'a Value) -> Lookup<'a> {
     let schema = resolve(root, schema);
     let as_array = items(root, schema);
     if !matches!(as_array, Lookup::Missing { .. }) {
         return as_array;
     }
     let properties = schema.get("properties").and_then(Value::as_object);
-    let mut found: Vec<Lookup> = properties
-        .map(|p| p.values().map(|v| Lookup::Found(v.clone())).collect())
+    let mut found: Vec<Lookup<'a>> = properties
+        .map(|p| {
+            p.values()
+                .map(|v| Lookup::Found(Cow::Borrowed(v)))
+                .collect()
+        })
         .unwrap_or_default();
     match schema.get("additionalProperties") {
         Some(Value::Bool(false)) | None if properties.is_some() => {}
         Some(Value::Bool(true)) | None => return Lookup::Unknown,
-        Some(other) => found.push(Lookup::Found(other.clone())),
+        Some(other) => found.push(Lookup::Found(Cow::Borrowed(other))),
     }
     combine(found)
 }
 
 /// Walks `segments` from `schema`; `first_index` is the index of `segments[0]` in the whole query (for
-/// reporting which segment is at fault).
+/// reporting which segment is at fault). Only the schema finally found is copied.
 pub fn walk(root: &Value, schema: &Value, segments: &[Segment], first_index: usize) -> Walk {
-    let mut current = schema.clone();
-    let mut plural = false;
-    for (offset, segment) in segments.iter().enumerate() {
-        let at = first_index + offset;
-        let (lookup, name, many) = match segment {
-            Segment::Descendant(_) => return Walk::Unknown { plural: true },
-            Segment::Selector(selector) => step(root, &current, selector),
-            Segment::Selectors(selectors) => {
-                let results: Vec<(Lookup, String, bool)> =
-                    selectors.iter().map(|s| step(root, &current, s)).collect();
-                if let Some((Lookup::Missing { known }, name, _)) = results
-                    .iter()
-                    .find(|(l, _, _)| matches!(l, Lookup::Missing { .. }))
-                {
-                    return Walk::Missing {
-                        segment: at,
-                        name: name.clone(),
-                        known: known.clone(),
-                    };
-                }
-                (
-                    combine(results.into_iter().map(|(l, _, _)| l).collect()),
-                    String::new(),
-                    true,
-                )
-            }
+    walk_from(root, schema, segments, first_index, false)
+}
+
+fn walk_from(root: &Value, current: &Value, segments: &[Segment], at: usize, plural: bool) -> Walk {
+    let Some((segment, rest)) = segments.split_first() else {
+        return Walk::Found {
+            schema: current.clone(),
+            plural,
         };
-        plural |= many;
-        match lookup {
-            Lookup::Found(next) => current = next,
-            Lookup::Missing { known } => {
-                return Walk::Missing {
-                    segment: at,
-                    name,
-                    known,
-                };
+    };
+    let (lookup, many) = match segment {
+        Segment::Descendant(_) => return Walk::Unknown { plural: true },
+        Segment::Selector(selector) => step(root, current, selector),
+        Segment::Selectors(selectors) => {
+            let mut results = Vec::with_capacity(selectors.len());
+            for selector in selectors {
+                match step(root, current, selector).0 {
+                    Lookup::Missing { known } => {
+                        return Walk::Missing {
+                            segment: at,
+                            name: selector_name(selector),
+                            known,
+                        };
+                    }
+                    found => results.push(found),
+                }
             }
-            Lookup::Unknown => {
-                return Walk::Unknown {
-                    plural: plural || segments[offset + 1..].iter().any(is_plural),
-                };
+            (combine(results), true)
+        }
+    };
+    let plural = plural || many;
+    match lookup {
+        Lookup::Found(next) => walk_from(root, &next, rest, at + 1, plural),
+        Lookup::Missing { known } => {
+            let name = match segment {
+                Segment::Selector(selector) => selector_name(selector),
+                _ => String::new(),
+            };
+            Walk::Missing {
+                segment: at,
+                name,
+                known,
             }
         }
-    }
-    Walk::Found {
-        schema: current,
-        plural,
+        Lookup::Unknown => Walk::Unknown {
+            plural: plural || rest.iter().any(is_plural),
+        },
     }
 }
 
@@ -293,13 +301,22 @@ fn is_plural(segment: &Segment) -> bool {
     )
 }
 
-fn step(root: &Value, schema: &Value, selector: &Selector) -> (Lookup, String, bool) {
+fn selector_name(selector: &Selector) -> String {
     match selector {
-        Selector::Name(name) => (property(root, schema, name), name.clone(), false),
-        Selector::Index(index) => (items(root, schema), format!("[{index}]"), false),
-        Selector::Wildcard => (members(root, schema), "*".into(), true),
-        Selector::Slice(..) => (items(root, schema), "[:]".into(), true),
-        Selector::Filter(_) => (members(root, schema), "[?]".into(), true),
+        Selector::Name(name) => name.clone(),
+        Selector::Index(index) => format!("[{index}]"),
+        Selector::Wildcard => "*".into(),
+        Selector::Slice(..) => "[:]".into(),
+        Selector::Filter(_) => "[?]".into(),
+    }
+}
+
+fn step<'a>(root: &'a Value, schema: &'a Value, selector: &Selector) -> (Lookup<'a>, bool) {
+    match selector {
+        Selector::Name(name) => (property(root, schema, name), false),
+        Selector::Index(_) => (items(root, schema), false),
+        Selector::Wildcard | Selector::Filter(_) => (members(root, schema), true),
+        Selector::Slice(..) => (items(root, schema), true),
     }
 }
 

@@ -8,7 +8,7 @@ pub mod path;
 pub mod tree;
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use path::{PathSeg, YamlPath};
 pub use tree::{Node, NodeKind, YamlTree};
@@ -62,20 +62,23 @@ pub struct SourceFile {
     pub name: String,
     /// The full text.
     pub text: String,
-    /// Where every node of the YAML document is; empty when the YAML could not be parsed.
-    pub tree: YamlTree,
+    /// Where every node of the YAML document is; built on first use (only diagnostics need it).
+    tree: OnceLock<YamlTree>,
 }
 
 impl SourceFile {
     /// Reads the text into a source file and builds its span tree.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
-        let text = text.into();
-        let tree = YamlTree::parse(&text);
         Arc::new(SourceFile {
             name: name.into(),
-            text,
-            tree,
+            text: text.into(),
+            tree: OnceLock::new(),
         })
+    }
+
+    /// The span tree: where every node of the document is; empty when the YAML could not be parsed.
+    pub fn tree(&self) -> &YamlTree {
+        self.tree.get_or_init(|| YamlTree::parse(&self.text))
     }
 
     /// The text of 1-based `line`, without its line break.
@@ -85,18 +88,18 @@ impl SourceFile {
 
     /// The span of the value at `path`, if the document has it.
     pub fn value_span(&self, path: &YamlPath) -> Option<Span> {
-        self.tree.value(path).map(|node| node.span)
+        self.tree().value(path).map(|node| node.span)
     }
 
     /// The span of the key that introduces the value at `path` (for a mapping entry).
     pub fn key_span(&self, path: &YamlPath) -> Option<Span> {
-        self.tree.key(path).map(|node| node.span)
+        self.tree().key(path).map(|node| node.span)
     }
 
     /// The span of characters `range` inside the string scalar at `path`, when the scalar is written on one
     /// line in a way that maps its characters one to one onto the source (plain, or quoted without escapes).
     pub fn scalar_sub_span(&self, path: &YamlPath, range: Range<usize>) -> Option<Span> {
-        let node = self.tree.value(path)?;
+        let node = self.tree().value(path)?;
         let NodeKind::Scalar(value) = &node.kind else {
             return None;
         };

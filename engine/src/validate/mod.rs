@@ -16,6 +16,7 @@ mod params;
 mod references;
 mod typing;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::block::Registry;
@@ -33,12 +34,27 @@ pub(crate) struct Context<'a> {
     pub flow: &'a Flow,
     pub registry: &'a Registry,
     pub source: &'a SourceFile,
+    /// The index of the first step with each id.
+    ids: HashMap<&'a str, usize>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    fn new(flow: &'a Flow, registry: &'a Registry, source: &'a SourceFile) -> Context<'a> {
+        let mut ids = HashMap::with_capacity(flow.steps.len());
+        for (i, step) in flow.steps.iter().enumerate() {
+            ids.entry(step.id.as_str()).or_insert(i);
+        }
+        Context {
+            flow,
+            registry,
+            source,
+            ids,
+        }
+    }
+
     /// The index of the first step with this id.
     pub fn step_index(&self, id: &str) -> Option<usize> {
-        self.flow.steps.iter().position(|s| s.id == id)
+        self.ids.get(id).copied()
     }
 
     /// Every step id, for suggestions.
@@ -59,11 +75,7 @@ pub fn check_flow(
     source: Arc<SourceFile>,
     registry: &Registry,
 ) -> Result<Plan, Vec<Diagnostic>> {
-    let ctx = Context {
-        flow,
-        registry,
-        source: &source,
-    };
+    let ctx = Context::new(flow, registry, &source);
     let mut out = Vec::new();
     ids::check(&ctx, &mut out);
     let params = params::check(&ctx, &mut out);

@@ -5,22 +5,31 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use serde_json::{Map, Value, json};
 
 use super::{Compiled, Context};
 use crate::expr::{Reference, Root, TemplatePath, ValueExpr};
-use crate::schema::walk::{Walk, items, walk};
+use crate::schema::walk::{Lookup, Walk, items, walk};
 
 /// Statuses a step result can have.
 pub(crate) const STATUSES: [&str; 4] = ["succeeded", "failed", "skipped", "cancelled"];
 
-/// Schemas of the context, computed on demand and remembered.
+/// Schemas of the context, computed on demand and remembered (shared, never copied, per step).
 pub(crate) struct Schemas<'a> {
     ctx: &'a Context<'a>,
     compiled: &'a Compiled,
-    params: Value,
-    outputs: RefCell<HashMap<usize, Value>>,
+    params: Rc<Value>,
+    run: Rc<Value>,
+    index: Rc<Value>,
+    status: Rc<Value>,
+    error: Rc<Value>,
+    /// Stands for `$.steps.<id>` when its part is not one of the three: walking it reports the part.
+    parts: Rc<Value>,
+    outputs: RefCell<HashMap<usize, Rc<Value>>>,
+    calls: RefCell<HashMap<usize, Rc<Value>>>,
+    items: RefCell<HashMap<usize, Rc<Value>>>,
     in_progress: RefCell<HashSet<usize>>,
 }
 
@@ -41,103 +50,137 @@ impl<'a> Schemas<'a> {
         Schemas {
             ctx,
             compiled,
-            params: json!({ "type": "object", "properties": properties }),
+            params: Rc::new(json!({ "type": "object", "properties": properties })),
+            run: Rc::new(json!({
+                "type": "object",
+                "properties": {
+                    "id": { "type": "string" }, "flow": { "type": "string" }, "started_at": { "type": "string" }
+                }
+            })),
+            index: Rc::new(json!({ "type": "integer", "minimum": 0 })),
+            status: Rc::new(json!({ "type": "string", "enum": STATUSES })),
+            error: Rc::new(json!({
+                "type": "object",
+                "properties": {
+                    "code": { "type": "string" },
+                    "message": { "type": "string" },
+                    "retryable": { "type": "boolean" }
+                }
+            })),
+            parts: Rc::new(json!({
+                "type": "object",
+                "properties": { "status": true, "output": true, "error": true }
+            })),
             outputs: RefCell::default(),
+            calls: RefCell::default(),
+            items: RefCell::default(),
             in_progress: RefCell::default(),
         }
     }
 
     /// The output of one call of step `i`'s block.
-    pub fn call_output(&self, i: usize) -> Value {
-        if let Some(known) = self.outputs.borrow().get(&i) {
+    pub fn call_output(&self, i: usize) -> Rc<Value> {
+        if let Some(known) = self.calls.borrow().get(&i) {
             return known.clone();
         }
-        let Some(step) = self.compiled.steps.get(i) else {
-            return Value::Bool(true);
+        let Some(block) = self.compiled.steps.get(i).and_then(|s| s.block.as_ref()) else {
+            return Rc::new(Value::Bool(true));
         };
-        let Some(block) = &step.block else {
-            return Value::Bool(true);
+        let schema = if block.spec.output_mirrors_input {
+            if !self.in_progress.borrow_mut().insert(i) {
+                return Rc::new(Value::Bool(true));
+            }
+            let properties: Map<String, Value> = self.compiled.steps[i]
+                .with
+                .iter()
+                .map(|(k, v)| (k.clone(), self.of_expr(v, Some(i))))
+                .collect();
+            self.in_progress.borrow_mut().remove(&i);
+            json!({ "type": "object", "properties": properties })
+        } else {
+            block.output_schema.clone()
         };
-        if !block.spec.output_mirrors_input {
-            return block.output_schema.clone();
-        }
-        if !self.in_progress.borrow_mut().insert(i) {
-            return Value::Bool(true);
-        }
-        let properties: Map<String, Value> = step
-            .with
-            .iter()
-            .map(|(k, v)| (k.clone(), self.of_expr(v, Some(i))))
-            .collect();
-        let schema = json!({ "type": "object", "properties": properties });
-        self.in_progress.borrow_mut().remove(&i);
-        self.outputs.borrow_mut().insert(i, schema.clone());
+        let schema = Rc::new(schema);
+        self.calls.borrow_mut().insert(i, schema.clone());
         schema
     }
 
-    /// `$.steps.<i>.output`.
-    pub fn step_output(&self, i: usize) -> Value {
-        let call = self.call_output(i);
-        match self.ctx.flow.steps.get(i).and_then(|s| s.for_each.as_ref()) {
-            Some(_) => json!({ "type": "array", "items": call }),
-            None => call,
+    /// `$.steps.<i>.output`: the call's output, or an array of them for `for_each`.
+    pub fn step_output(&self, i: usize) -> Rc<Value> {
+        if let Some(known) = self.outputs.borrow().get(&i) {
+            return known.clone();
         }
-    }
-
-    /// `$.steps.<i>`.
-    pub fn entry(&self, i: usize) -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "status": { "type": "string", "enum": STATUSES },
-                "output": self.step_output(i),
-                "error": {
-                    "type": "object",
-                    "properties": {
-                        "code": { "type": "string" },
-                        "message": { "type": "string" },
-                        "retryable": { "type": "boolean" }
-                    }
-                }
-            }
-        })
+        let call = self.call_output(i);
+        let output = match self.ctx.flow.steps.get(i).and_then(|s| s.for_each.as_ref()) {
+            Some(_) => Rc::new(json!({ "type": "array", "items": *call })),
+            None => call,
+        };
+        self.outputs.borrow_mut().insert(i, output.clone());
+        output
     }
 
     /// `$.item` inside step `i`.
-    pub fn item(&self, i: usize) -> Value {
+    pub fn item(&self, i: usize) -> Rc<Value> {
+        if let Some(known) = self.items.borrow().get(&i) {
+            return known.clone();
+        }
         let Some(for_each) = self.compiled.steps.get(i).and_then(|s| s.for_each.as_ref()) else {
-            return Value::Bool(true);
+            return Rc::new(Value::Bool(true));
         };
         let list = self.of_expr(for_each, None);
-        match items(&list, &list) {
-            crate::schema::walk::Lookup::Found(schema) => schema,
+        let item = Rc::new(match items(&list, &list) {
+            Lookup::Found(schema) => schema.into_owned(),
             _ => Value::Bool(true),
-        }
+        });
+        self.items.borrow_mut().insert(i, item.clone());
+        item
     }
 
     /// The schema a root of the context has, seen from step `from`.
-    fn root(&self, reference: &Reference, from: Option<usize>) -> Option<Value> {
+    fn root(&self, reference: &Reference, from: Option<usize>) -> Option<Rc<Value>> {
         Some(match reference.root() {
             Root::Params => self.params.clone(),
-            Root::Run => json!({
-                "type": "object",
-                "properties": {
-                    "id": { "type": "string" }, "flow": { "type": "string" }, "started_at": { "type": "string" }
-                }
-            }),
-            Root::Steps => self.entry(self.ctx.step_index(reference.step_id()?)?),
+            Root::Run => self.run.clone(),
+            Root::Steps => return self.step_part(reference),
             Root::Item => self.item(from?),
-            Root::Index => json!({ "type": "integer", "minimum": 0 }),
+            Root::Index => self.index.clone(),
             Root::Output => self.call_output(from?),
         })
     }
 
     /// Walks a reference through the context's schemas; `None` when its step is unknown.
-    pub fn walk(&self, reference: &Reference, from: Option<usize>) -> Option<(Walk, Value)> {
+    pub fn walk(&self, reference: &Reference, from: Option<usize>) -> Option<(Walk, Rc<Value>)> {
+        let segments = reference.query().segments();
+        if reference.root() == Root::Steps && segments.len() == 2 {
+            // `$.steps.<id>` itself: the whole result object.
+            return Some((
+                Walk::Found {
+                    schema: json!({ "type": "object" }),
+                    plural: false,
+                },
+                self.index.clone(),
+            ));
+        }
         let root = self.root(reference, from)?;
-        let skip = reference.entry_len();
-        let found = walk(&root, &root, &reference.query().segments()[skip..], skip);
+        let skip = match reference.root() {
+            Root::Steps if matches!(reference.name_at(2), Some("output" | "status" | "error")) => 3,
+            Root::Steps => 2,
+            _ => reference.entry_len(),
+        };
+        let found = walk(&root, &root, &segments[skip..], skip);
         Some((found, root))
+    }
+
+    /// For `$.steps.<id>.<part>…`: the schema of `<part>` (`output`, `status` or `error`); a part that does
+    /// not exist gives an empty schema whose walk reports it.
+    fn step_part(&self, reference: &Reference) -> Option<Rc<Value>> {
+        let i = self.ctx.step_index(reference.step_id()?)?;
+        Some(match reference.name_at(2) {
+            Some("output") => self.step_output(i),
+            Some("status") => self.status.clone(),
+            Some("error") => self.error.clone(),
+            _ => self.parts.clone(),
+        })
     }
 
     /// The schema of what an expression evaluates to.
@@ -226,16 +269,5 @@ fn merge(schemas: Vec<Value>) -> Value {
 
 /// A template path as the reference it reads (`steps.x.output.0` is `$.steps.x.output[0]`).
 pub(crate) fn template_reference(path: &TemplatePath) -> Option<Reference> {
-    let mut text = String::from("$");
-    for segment in &path.segments {
-        if segment.chars().all(|c| c.is_ascii_digit()) {
-            text.push_str(&format!("[{segment}]"));
-        } else {
-            text.push_str(&format!(
-                "['{}']",
-                segment.replace('\\', "\\\\").replace('\'', "\\'")
-            ));
-        }
-    }
-    Reference::parse(&text).ok()
+    Reference::from_names(&path.segments).ok()
 }
