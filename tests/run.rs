@@ -13,3 +13,57 @@ fn a_failing_step_fails_the_run_with_exit_1() {
     assert_eq!(step(&report, "boom")["error"]["code"], "Broken");
     assert_eq!(step(&report, "later")["status"], "cancelled");
 }
+
+#[test]
+fn ctrl_c_cancels_the_steps_in_flight_and_reports_every_step() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let (_dir, path) = crate::harness::flow_file(
+        "name: interrupted\nsteps:\n  - id: quick\n    block: core.log\n    with: { message: hello }\n  - id: wait\n    block: core.sleep\n    after: quick\n    with: { duration: 60s }\n  - id: later\n    block: core.log\n    after: wait\n    with: { message: never }\n",
+    );
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("keyflow"))
+        .args([
+            "run",
+            crate::harness::path_str(&path),
+            "--output",
+            "json",
+            "-q",
+            "-vv",
+            "--color",
+            "never",
+        ])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start keyflow");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.contains("step started") && line.contains("step=\"wait\""));
+    assert!(started, "the sleep step never started");
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(interrupted.success());
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(report["status"], "cancelled");
+    assert_eq!(report["reason"], "cancelled by the operator");
+    assert_eq!(step(&report, "quick")["status"], "succeeded");
+    assert_eq!(step(&report, "wait")["status"], "cancelled");
+    assert_eq!(
+        step(&report, "wait")["reason"],
+        "cancelled by the operator while running"
+    );
+    assert_eq!(step(&report, "later")["status"], "cancelled");
+    assert!(
+        report["duration_ms"].as_u64().is_some_and(|ms| ms < 30_000),
+        "did not stop promptly: {report}"
+    );
+}

@@ -100,10 +100,9 @@ impl BlockContext {
             })
     }
 
-    /// Logs a message under the step; the CLI shows it and `tracing` records it.
+    /// Logs a message under the step: the CLI shows it and `tracing` records it (secrets masked).
     pub fn log(&self, level: LogLevel, message: impl Into<String>) {
         let message = message.into();
-        tracing::event!(tracing::Level::INFO, step = %self.step_id, ?level, "{message}");
         if let Some(observer) = &self.observer {
             observer.event(&RunEvent::Log {
                 step: self.step_id.to_string(),

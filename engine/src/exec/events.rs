@@ -80,3 +80,78 @@ pub struct Silent;
 impl RunObserver for Silent {
     fn event(&self, _: &RunEvent) {}
 }
+
+/// Writes an event to `tracing` (what `-v` and `RUST_LOG` show); values are never logged, only ids,
+/// statuses, counts and messages.
+pub(crate) fn trace(event: &RunEvent) {
+    match event {
+        RunEvent::StepStarted { step, items } => tracing::debug!(step, ?items, "step started"),
+        RunEvent::Retrying {
+            step,
+            item,
+            attempt,
+            delay,
+            error,
+        } => {
+            tracing::warn!(
+                step,
+                ?item,
+                attempt,
+                ?delay,
+                "attempt failed, retrying: {error}"
+            );
+        }
+        RunEvent::Polling {
+            step,
+            item,
+            polls,
+            elapsed,
+            summary,
+        } => {
+            tracing::debug!(
+                step,
+                ?item,
+                polls,
+                ?elapsed,
+                "polling: {}",
+                summary.as_deref().unwrap_or("")
+            );
+        }
+        RunEvent::ItemsDone { step, done, total } => {
+            tracing::trace!(step, done, total, "items done")
+        }
+        RunEvent::Log {
+            step,
+            item,
+            level,
+            message,
+        } => match level {
+            LogLevel::Error => tracing::error!(step, ?item, "{message}"),
+            LogLevel::Warn => tracing::warn!(step, ?item, "{message}"),
+            LogLevel::Info => tracing::info!(step, ?item, "{message}"),
+            LogLevel::Debug => tracing::debug!(step, ?item, "{message}"),
+        },
+        RunEvent::StepFinished { report } => {
+            let status = report.status.name();
+            match &report.error {
+                Some(error) => tracing::warn!(
+                    step = report.id,
+                    status,
+                    attempts = report.attempts,
+                    duration_ms = report.duration_ms,
+                    "step finished: {}: {}",
+                    error.code,
+                    error.message
+                ),
+                None => tracing::info!(
+                    step = report.id,
+                    status,
+                    attempts = report.attempts,
+                    duration_ms = report.duration_ms,
+                    reason = report.reason.as_deref().unwrap_or(""),
+                    "step finished"
+                ),
+            }
+        }
+    }
+}

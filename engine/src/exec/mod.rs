@@ -136,6 +136,12 @@ impl Executor {
             permits: Semaphore::new(self.options.parallelism.max(1)),
             cancel,
         });
+        tracing::info!(
+            run_id = &*shared.run_id,
+            flow = shared.plan.name,
+            steps = shared.plan.steps.len(),
+            "run started"
+        );
         let mut scheduler = Scheduler::new(shared.clone(), &self.options);
         if let Err(e) = shared
             .store
@@ -165,6 +171,13 @@ impl Executor {
                 reason: Some(format!("the run's scheduler ended abnormally: {e}")),
             },
         };
+        tracing::info!(
+            run_id = report.run_id,
+            status = report.status.name(),
+            duration_ms = report.duration_ms,
+            reason = report.reason.as_deref().unwrap_or(""),
+            "run ended"
+        );
         if let Err(e) = shared.store.finish_run(&report).await {
             tracing::warn!("{e}");
         }

@@ -110,7 +110,7 @@ impl Secrets {
     }
 }
 
-/// Passes events on with every known secret masked.
+/// Passes events on with every known secret masked, and writes them to `tracing`.
 pub(crate) struct MaskingObserver {
     pub inner: Arc<dyn RunObserver>,
     pub secrets: Arc<Secrets>,
@@ -119,6 +119,7 @@ pub(crate) struct MaskingObserver {
 impl RunObserver for MaskingObserver {
     fn event(&self, event: &RunEvent) {
         if self.secrets.is_empty() {
+            super::events::trace(event);
             return self.inner.event(event);
         }
         let mut event = event.clone();
@@ -142,6 +143,7 @@ impl RunObserver for MaskingObserver {
             }
             _ => {}
         }
+        super::events::trace(&event);
         self.inner.event(&event);
     }
 }
