@@ -53,6 +53,8 @@ pub enum Kind {
         what: String,
         expected: String,
         found: String,
+        /// What the input is for (its description), shown as help.
+        hint: Option<String>,
     },
     /// A value that is not one of the allowed values.
     NotAllowed { what: String, allowed: Vec<String> },
@@ -181,6 +183,7 @@ impl Kind {
                 what,
                 expected,
                 found,
+                ..
             } => {
                 format!("{what} expects {expected}, found {found}")
             }
@@ -213,6 +216,7 @@ impl Kind {
     /// What to do about it, when there is something general to say.
     pub fn help(&self) -> Option<String> {
         Some(match self {
+            Kind::TypeMismatch { hint: Some(hint), .. } => hint.clone(),
             Kind::UnquotedTemplate => {
                 "YAML reads `{{` as the start of a mapping: write the value in quotes, e.g. `\"{{params.tenant_id}}\"`".into()
             }

@@ -71,6 +71,10 @@ pub(crate) fn check(
                         what: "`for_each`".into(),
                         expected: "an array".into(),
                         found: found.describe(),
+                        hint: Some(
+                            "`for_each` takes a reference to an array, such as `$.params.tenants`, or a literal list"
+                                .into(),
+                        ),
                     },
                     &at.key("for_each"),
                 ));

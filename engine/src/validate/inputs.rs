@@ -100,10 +100,12 @@ impl Checker<'_> {
 
     fn expr(&self, expr: &ValueExpr, schema: &Value, at: &YamlPath, out: &mut Vec<Diagnostic>) {
         let expected = types(self.root, schema);
+        let hint = description(schema);
         let mismatch = |found: String| Kind::TypeMismatch {
             what: what(at),
             expected: expected.describe(),
             found,
+            hint: hint.clone(),
         };
         match expr {
             ValueExpr::Literal(value) => {
@@ -112,7 +114,7 @@ impl Checker<'_> {
                 out.extend(
                     found
                         .into_iter()
-                        .map(|f| self.problem(f.problem, &f.at, value)),
+                        .map(|f| self.problem(f.problem, &f.at, value, hint.clone())),
                 );
             }
             ValueExpr::Template(_) => {
@@ -184,13 +186,20 @@ impl Checker<'_> {
         }
     }
 
-    fn problem(&self, problem: Problem, at: &YamlPath, value: &Value) -> Diagnostic {
+    fn problem(
+        &self,
+        problem: Problem,
+        at: &YamlPath,
+        value: &Value,
+        hint: Option<String>,
+    ) -> Diagnostic {
         match problem {
             Problem::Type { expected, found } => Diagnostic::value(
                 Kind::TypeMismatch {
                     what: what(at),
                     expected: expected.describe(),
                     found: found.describe(),
+                    hint,
                 },
                 at,
             ),
@@ -234,11 +243,18 @@ impl Checker<'_> {
                     what: what(at),
                     expected: message,
                     found: lookup(value, at).map_or_else(String::new, |v| format!("`{v}`")),
+                    hint,
                 },
                 at,
             ),
         }
     }
+}
+
+/// An input's description, as help for a value that does not fit it.
+fn description(schema: &Value) -> Option<String> {
+    let text = schema.get("description")?.as_str()?;
+    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// "input `tags.team`": the part of the path below `steps[i].with`.
