@@ -45,8 +45,9 @@ fn ctrl_c_cancels_the_steps_in_flight_and_reports_every_step() {
         .map_while(Result::ok)
         .any(|line| line.contains("step started") && line.contains("step=\"wait\""));
     assert!(started, "the sleep step never started");
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's builtin `kill`: present wherever `sh` is, unlike a `kill` binary.
+    let interrupted = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .expect("kill");
     assert!(interrupted.success());
