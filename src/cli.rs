@@ -45,7 +45,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Flow files to check.
+    /// Flow files to check (a folder stands for every `.yaml` / `.yml` file below it).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// `json` prints one object per file with its diagnostics on stdout.

@@ -49,7 +49,8 @@ fn main() -> ExitCode {
 
 fn init_tracing(verbose: u8, color: bool) {
     let default = match verbose {
-        0 => "warn",
+        // The run's own events are already the progress lines; `-v` adds them as logs.
+        0 => "warn,keyflow::run=off",
         1 => "info",
         2 => "debug",
         _ => "trace",

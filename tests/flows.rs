@@ -74,3 +74,60 @@ fn hello_runs_end_to_end() {
     assert_eq!(step(&report, "loud")["status"], "skipped");
     assert_eq!(step(&report, "per_region")["items"], 2);
 }
+
+#[test]
+fn error_handling_runs_end_to_end() {
+    let ran = run(&["run", "flows/error-handling.yaml", "--output", "json", "-q"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("report");
+    assert_eq!(report["status"], "succeeded");
+    assert_eq!(step(&report, "primary")["status"], "failed");
+    assert_eq!(
+        step(&report, "primary")["error"]["code"],
+        "PrimaryUnavailable"
+    );
+    assert_eq!(step(&report, "report_error")["status"], "succeeded");
+    assert_eq!(
+        report["outputs"],
+        serde_json::json!({ "region": "eu-west-1", "why": "primary ended failed" })
+    );
+    let ran = run(&[
+        "run",
+        "flows/error-handling.yaml",
+        "--output",
+        "json",
+        "-q",
+        "--param",
+        "fail_first=false",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("report");
+    assert_eq!(step(&report, "primary")["status"], "skipped");
+    assert_eq!(step(&report, "report_error")["status"], "skipped");
+    assert_eq!(report["outputs"]["why"], "primary ended skipped");
+    let ran = run(&[
+        "run",
+        "flows/error-handling.yaml",
+        "-q",
+        "--param",
+        "expected_region=ap-south-1",
+    ]);
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.stdout
+            .contains("✗ check_region: AssertionFailed: the region must be in the EU or the US"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn a_folder_validates_every_flow_in_it() {
+    let ran = run(&["validate", "flows"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("flows/hello.yaml: valid")
+            && ran.stdout.contains("flows/error-handling.yaml: valid"),
+        "{}",
+        ran.stdout
+    );
+}

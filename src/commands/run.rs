@@ -113,6 +113,17 @@ fn print_summary(report: &RunReport, color: bool) {
     if let Some(reason) = &report.reason {
         println!("  {}", style::dim(color, reason));
     }
+    for step in report.steps.iter().filter(|s| s.status == Status::Failed) {
+        if let Some(error) = &step.error {
+            println!(
+                "  {} {}: {}: {}",
+                style::red(color, "✗"),
+                step.id,
+                error.code,
+                error.message
+            );
+        }
+    }
     if !report.outputs.is_empty() {
         println!("{}", style::bold(color, "outputs:"));
         for (name, value) in &report.outputs {

@@ -1,17 +1,45 @@
 //! `keyflow validate FILE…`.
 
 use keyflow_engine::diagnostic::render_each;
+use std::path::PathBuf;
+
 use keyflow_engine::validate;
 use serde_json::json;
 
 use crate::cli::{Output, ValidateArgs};
 use crate::{EXIT_INVALID, flowfile, style};
 
+/// The files named, with folders replaced by the `.yaml` / `.yml` files below them, sorted.
+fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut found = Vec::new();
+        let mut dirs = vec![path.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let entry = entry.path();
+                if entry.is_dir() {
+                    dirs.push(entry);
+                } else if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    found.push(entry);
+                }
+            }
+        }
+        found.sort();
+        files.extend(found);
+    }
+    files
+}
+
 pub fn run(args: &ValidateArgs, color: bool) -> anyhow::Result<u8> {
     let registry = keyflow_blocks::registry();
     let mut invalid = 0;
     let mut results = Vec::new();
-    for path in &args.files {
+    for path in &expand(&args.files) {
         let source = match flowfile::read(path) {
             Ok(source) => source,
             Err(error) => {

@@ -81,11 +81,17 @@ impl RunObserver for Silent {
     fn event(&self, _: &RunEvent) {}
 }
 
+/// The `tracing` target of run events: the CLI shows them with `-v`, and keeps them out of the default
+/// output, where its own progress lines already say the same.
+pub const TARGET: &str = "keyflow::run";
+
 /// Writes an event to `tracing` (what `-v` and `RUST_LOG` show); values are never logged, only ids,
 /// statuses, counts and messages.
 pub(crate) fn trace(event: &RunEvent) {
     match event {
-        RunEvent::StepStarted { step, items } => tracing::debug!(step, ?items, "step started"),
+        RunEvent::StepStarted { step, items } => {
+            tracing::debug!(target: TARGET, step, ?items, "step started")
+        }
         RunEvent::Retrying {
             step,
             item,
@@ -93,7 +99,7 @@ pub(crate) fn trace(event: &RunEvent) {
             delay,
             error,
         } => {
-            tracing::warn!(
+            tracing::warn!(target: TARGET,
                 step,
                 ?item,
                 attempt,
@@ -108,7 +114,7 @@ pub(crate) fn trace(event: &RunEvent) {
             elapsed,
             summary,
         } => {
-            tracing::debug!(
+            tracing::debug!(target: TARGET,
                 step,
                 ?item,
                 polls,
@@ -118,7 +124,7 @@ pub(crate) fn trace(event: &RunEvent) {
             );
         }
         RunEvent::ItemsDone { step, done, total } => {
-            tracing::trace!(step, done, total, "items done")
+            tracing::trace!(target: TARGET, step, done, total, "items done")
         }
         RunEvent::Log {
             step,
@@ -126,15 +132,15 @@ pub(crate) fn trace(event: &RunEvent) {
             level,
             message,
         } => match level {
-            LogLevel::Error => tracing::error!(step, ?item, "{message}"),
-            LogLevel::Warn => tracing::warn!(step, ?item, "{message}"),
-            LogLevel::Info => tracing::info!(step, ?item, "{message}"),
-            LogLevel::Debug => tracing::debug!(step, ?item, "{message}"),
+            LogLevel::Error => tracing::error!(target: TARGET, step, ?item, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: TARGET, step, ?item, "{message}"),
+            LogLevel::Info => tracing::info!(target: TARGET, step, ?item, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: TARGET, step, ?item, "{message}"),
         },
         RunEvent::StepFinished { report } => {
             let status = report.status.name();
             match &report.error {
-                Some(error) => tracing::warn!(
+                Some(error) => tracing::warn!(target: TARGET,
                     step = report.id,
                     status,
                     attempts = report.attempts,
@@ -143,7 +149,7 @@ pub(crate) fn trace(event: &RunEvent) {
                     error.code,
                     error.message
                 ),
-                None => tracing::info!(
+                None => tracing::info!(target: TARGET,
                     step = report.id,
                     status,
                     attempts = report.attempts,

@@ -172,6 +172,7 @@ impl Executor {
             },
         };
         tracing::info!(
+            target: events::TARGET,
             run_id = report.run_id,
             status = report.status.name(),
             duration_ms = report.duration_ms,
