@@ -1,0 +1,466 @@
+//! The coordinating loop: which step starts when, what happens to it, and what the run reports.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::events::RunEvent;
+use super::report::{self, RunReport, Status, StepReport, redact};
+use super::step::{StepResult, StepRun};
+use super::{ExecOptions, Shared};
+use crate::block::{BlockError, Effect};
+use crate::expr::{Scope, StepEntries, step_entry};
+use crate::model::OnError;
+
+/// The coordinating loop's state.
+pub(super) struct Scheduler {
+    shared: Arc<Shared>,
+    allow_destructive: bool,
+    seed: u64,
+    started: Instant,
+    entries: StepEntries,
+    reports: Vec<Option<StepReport>>,
+    waiting: Vec<usize>,
+    dependents: Vec<Vec<usize>>,
+    ready: BTreeSet<usize>,
+    /// Set when the run must start no new step: the final status and why.
+    stopping: Option<(Status, String)>,
+}
+
+/// What a finished step task hands back.
+struct Finished {
+    index: usize,
+    result: Option<StepResult>,
+    items: Option<usize>,
+    attempts: u32,
+    started: Instant,
+}
+
+impl Scheduler {
+    pub(super) fn new(shared: Arc<Shared>, options: &ExecOptions) -> Scheduler {
+        let steps = &shared.plan.steps;
+        let mut dependents = vec![Vec::new(); steps.len()];
+        for step in steps {
+            for &d in &step.deps {
+                dependents[d].push(step.index);
+            }
+        }
+        let waiting: Vec<usize> = steps.iter().map(|s| s.deps.len()).collect();
+        Scheduler {
+            ready: (0..steps.len()).filter(|&i| waiting[i] == 0).collect(),
+            reports: vec![None; steps.len()],
+            entries: StepEntries::with_capacity(steps.len()),
+            seed: options.seed.unwrap_or_else(|| fastrand::u64(..)),
+            allow_destructive: options.allow_destructive,
+            started: Instant::now(),
+            waiting,
+            dependents,
+            shared,
+            stopping: None,
+        }
+    }
+
+    pub(super) fn stop(&mut self, status: Status, reason: String) {
+        self.stopping.get_or_insert((status, reason));
+    }
+
+    /// The operator cancelled: the run ends `cancelled`, whatever stopped it before.
+    fn cancelled(&mut self) {
+        self.stopping = Some((Status::Cancelled, "cancelled by the operator".into()));
+    }
+
+    pub(super) async fn run(&mut self) {
+        let mut tasks: JoinSet<Finished> = JoinSet::new();
+        let cancel = self.shared.cancel.clone();
+        loop {
+            // A step that ended as the run was cancelled may be joined before the cancellation branch below
+            // runs: the steps it releases are then `cancelled` (not started, nor skipped for its output).
+            if cancel.is_cancelled() {
+                self.cancelled();
+            }
+            while let Some(i) = self.ready.pop_first() {
+                self.start(i, &mut tasks).await;
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                finished = tasks.join_next() => match finished {
+                    Some(Ok(finished)) => self.finish(finished).await,
+                    Some(Err(e)) => {
+                        tracing::error!("a step task ended abnormally: {e}");
+                        self.stop(Status::Failed, format!("a step task ended abnormally: {e}"));
+                    }
+                    None => break,
+                },
+                () = cancel.cancelled(), if self.stopping.as_ref().is_none_or(|(s, _)| *s != Status::Cancelled) => {
+                    self.cancelled();
+                }
+            }
+        }
+    }
+
+    /// Decides what happens to a step whose dependencies are done, and starts it if it runs.
+    async fn start(&mut self, i: usize, tasks: &mut JoinSet<Finished>) {
+        let shared = self.shared.clone();
+        let step = &shared.plan.steps[i];
+        if let Some((_, why)) = &self.stopping {
+            let reason = format!("not started: {why}");
+            self.settle(
+                i,
+                Status::Cancelled,
+                None,
+                None,
+                Some(reason),
+                0,
+                None,
+                Instant::now(),
+            )
+            .await;
+            return;
+        }
+        let scope = Scope {
+            params: &shared.params,
+            run: &shared.run,
+            steps: &self.entries,
+            item: None,
+            output: None,
+        };
+        let missing = step.output_deps.iter().find_map(|&d| {
+            let status = self.reports[d].as_ref().map(|r| r.status)?;
+            (status != Status::Succeeded).then(|| (shared.plan.steps[d].id.clone(), status))
+        });
+        if let Some((id, status)) = missing {
+            let reason = format!(
+                "it reads the output of step `{id}`, which {}",
+                status.name()
+            );
+            self.settle(
+                i,
+                Status::Skipped,
+                None,
+                None,
+                Some(reason),
+                0,
+                None,
+                Instant::now(),
+            )
+            .await;
+            return;
+        }
+        if step.condition.as_ref().is_some_and(|c| !c.holds(&scope)) {
+            let reason = "its `if:` condition is false".to_string();
+            self.settle(
+                i,
+                Status::Skipped,
+                None,
+                None,
+                Some(reason),
+                0,
+                None,
+                Instant::now(),
+            )
+            .await;
+            return;
+        }
+        if step.effect() == Effect::Destructive && !self.allow_destructive {
+            let error = self.refusal(i, &scope);
+            self.settle(
+                i,
+                Status::Failed,
+                None,
+                Some(error),
+                None,
+                0,
+                None,
+                Instant::now(),
+            )
+            .await;
+            self.stop(
+                Status::Failed,
+                format!(
+                    "step `{}` is destructive and the run was not allowed to",
+                    step.id
+                ),
+            );
+            return;
+        }
+        let entries: StepEntries = step
+            .deps
+            .iter()
+            .filter_map(|&d| {
+                let id = &shared.plan.steps[d].id;
+                self.entries.get(id).map(|e| (id.clone(), e.clone()))
+            })
+            .collect();
+        let attempts = Arc::new(AtomicU32::new(0));
+        let seed = self.seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let task_shared = shared.clone();
+        tasks.spawn(async move {
+            let started = Instant::now();
+            let step = &task_shared.plan.steps[i];
+            let run = StepRun {
+                shared: &task_shared,
+                step,
+                entries,
+                attempts: attempts.clone(),
+                seed,
+            };
+            // Cancellation first: a block that watches it too (as long waits should) may end in the same
+            // poll with its own error, and the step must still be reported `cancelled`, not `failed`.
+            let outcome = tokio::select! {
+                biased;
+                () = task_shared.cancel.cancelled() => None,
+                outcome = run.run() => Some(outcome),
+            };
+            let (result, items) = match outcome {
+                Some((result, items)) => (Some(result), items),
+                None => (None, None),
+            };
+            Finished {
+                index: i,
+                result,
+                items,
+                attempts: attempts.load(Ordering::Relaxed),
+                started,
+            }
+        });
+    }
+
+    /// The error of a destructive step the run may not start, saying exactly what it would have done.
+    fn refusal(&self, i: usize, scope: &Scope<'_>) -> BlockError {
+        let step = &self.shared.plan.steps[i];
+        let mut input = serde_json::Map::new();
+        for (key, expr) in &step.with {
+            let value = match expr.resolve(scope) {
+                Ok(_) if step.secret_inputs.contains(key) => Value::String(report::REDACTED.into()),
+                Ok(value) => value,
+                Err(_) => Value::String(format!("<{}>", key)),
+            };
+            input.insert(key.clone(), value);
+        }
+        let each = if step.for_each.is_some() {
+            " for each item"
+        } else {
+            ""
+        };
+        let message = format!(
+            "step `{}` would call `{}` ({}){each} with {}; re-run with `--allow-destructive` to let it",
+            step.id,
+            step.block.spec.id,
+            step.block.spec.title,
+            Value::Object(input)
+        );
+        BlockError::fatal(
+            "DestructiveNotAllowed",
+            self.shared.secrets.mask_str(&message),
+        )
+    }
+
+    async fn finish(&mut self, finished: Finished) {
+        let Finished {
+            index,
+            result,
+            items,
+            attempts,
+            started,
+        } = finished;
+        let step_on_error = self.shared.plan.steps[index].on_error;
+        let id = self.shared.plan.steps[index].id.clone();
+        match result {
+            Some(Ok(output)) => {
+                self.settle(
+                    index,
+                    Status::Succeeded,
+                    Some(output),
+                    None,
+                    None,
+                    attempts,
+                    items,
+                    started,
+                )
+                .await;
+            }
+            Some(Err(error)) => {
+                self.settle(
+                    index,
+                    Status::Failed,
+                    None,
+                    Some(error),
+                    None,
+                    attempts,
+                    items,
+                    started,
+                )
+                .await;
+                if step_on_error == OnError::Fail {
+                    self.stop(Status::Failed, format!("step `{id}` failed"));
+                }
+            }
+            None => {
+                let reason = Some("cancelled by the operator while running".to_string());
+                self.settle(
+                    index,
+                    Status::Cancelled,
+                    None,
+                    None,
+                    reason,
+                    attempts,
+                    items,
+                    started,
+                )
+                .await;
+            }
+        }
+    }
+
+    /// Records a step's final status and releases the steps waiting for it.
+    #[allow(clippy::too_many_arguments)]
+    async fn settle(
+        &mut self,
+        i: usize,
+        status: Status,
+        output: Option<Value>,
+        error: Option<BlockError>,
+        reason: Option<String>,
+        attempts: u32,
+        items: Option<usize>,
+        started: Instant,
+    ) {
+        let shared = self.shared.clone();
+        let step = &shared.plan.steps[i];
+        let secret_fields = step.block.spec.secret_outputs;
+        if let Some(output) = &output {
+            shared
+                .secrets
+                .add_fields(output, secret_fields, step.for_each.is_some());
+        }
+        let mut shown = output.clone();
+        if let Some(shown) = &mut shown {
+            redact(shown, secret_fields, step.for_each.is_some());
+            shared.secrets.mask(shown);
+        }
+        let mut shown_error = error.clone();
+        if let Some(shown_error) = &mut shown_error {
+            shared.secrets.mask_error(shown_error);
+        }
+        let report = StepReport {
+            id: step.id.clone(),
+            block: step.block.spec.id.to_string(),
+            status,
+            attempts,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            output: shown,
+            error: shown_error,
+            reason,
+            items,
+        };
+        if let Err(e) = self
+            .shared
+            .store
+            .finish_step(&self.shared.run_id, &report)
+            .await
+        {
+            self.stop(Status::Failed, e.to_string());
+        }
+        self.shared.observer.event(&RunEvent::StepFinished {
+            report: report.clone(),
+        });
+        self.entries.insert(
+            step.id.clone(),
+            Arc::new(step_entry(
+                status.name(),
+                output,
+                error.as_ref().map(BlockError::to_value),
+            )),
+        );
+        self.reports[i] = Some(report);
+        for k in 0..self.dependents[i].len() {
+            let dependent = self.dependents[i][k];
+            self.waiting[dependent] -= 1;
+            if self.waiting[dependent] == 0 {
+                self.ready.insert(dependent);
+            }
+        }
+    }
+
+    pub(super) fn report(self, started_at: String) -> RunReport {
+        let plan = &self.shared.plan;
+        // The flow's outputs read the steps' outputs as the report shows them: secret fields redacted.
+        let mut shown = self.entries.clone();
+        for (step, report) in plan.steps.iter().zip(&self.reports) {
+            if let Some(report) = report
+                && !step.block.spec.secret_outputs.is_empty()
+            {
+                let entry = step_entry(
+                    report.status.name(),
+                    report.output.clone(),
+                    report.error.as_ref().map(BlockError::to_value),
+                );
+                shown.insert(step.id.clone(), Arc::new(entry));
+            }
+        }
+        let scope = Scope {
+            params: &self.shared.params,
+            run: &self.shared.run,
+            steps: &shown,
+            item: None,
+            output: None,
+        };
+        let mut notes = Vec::new();
+        let outputs: IndexMap<String, Value> = plan
+            .outputs
+            .iter()
+            .map(|(name, expr)| {
+                let mut value = expr.resolve(&scope).unwrap_or_else(|e| {
+                    notes.push(format!("output `{name}` is null: {e}"));
+                    Value::Null
+                });
+                self.shared.secrets.mask(&mut value);
+                (name.clone(), value)
+            })
+            .collect();
+        let steps: Vec<StepReport> = self
+            .reports
+            .into_iter()
+            .zip(&plan.steps)
+            .map(|(report, step)| {
+                report.unwrap_or_else(|| StepReport {
+                    id: step.id.clone(),
+                    block: step.block.spec.id.to_string(),
+                    status: Status::Cancelled,
+                    attempts: 0,
+                    duration_ms: 0,
+                    output: None,
+                    error: None,
+                    reason: Some("not started".into()),
+                    items: None,
+                })
+            })
+            .collect();
+        let (status, reason) = match self.stopping {
+            Some((status, reason)) => (status, Some(reason)),
+            None => (Status::Succeeded, None),
+        };
+        let reason = match (reason, notes.is_empty()) {
+            (Some(reason), _) => Some(reason),
+            (None, false) => Some(notes.join("; ")),
+            (None, true) => None,
+        };
+        RunReport {
+            run_id: self.shared.run_id.to_string(),
+            flow: plan.name.clone(),
+            status,
+            started_at,
+            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            outputs,
+            steps,
+            reason,
+        }
+    }
+}
