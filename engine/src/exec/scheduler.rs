@@ -41,6 +41,64 @@ struct Finished {
     started: Instant,
 }
 
+/// How a step ended, as the scheduler records it.
+struct Outcome {
+    status: Status,
+    output: Option<Value>,
+    error: Option<BlockError>,
+    reason: Option<String>,
+    attempts: u32,
+    items: Option<usize>,
+    started: Instant,
+}
+
+impl Outcome {
+    /// A step that never ran.
+    fn without_run(status: Status, reason: String) -> Outcome {
+        Outcome {
+            status,
+            output: None,
+            error: None,
+            reason: Some(reason),
+            attempts: 0,
+            items: None,
+            started: Instant::now(),
+        }
+    }
+
+    /// A step refused before it ran.
+    fn refused(error: BlockError) -> Outcome {
+        Outcome {
+            error: Some(error),
+            reason: None,
+            ..Outcome::without_run(Status::Failed, String::new())
+        }
+    }
+
+    /// A step whose task came back (`None`: cancelled while running).
+    fn of(finished: Finished) -> Outcome {
+        let (status, output, error, reason) = match finished.result {
+            Some(Ok(output)) => (Status::Succeeded, Some(output), None, None),
+            Some(Err(error)) => (Status::Failed, None, Some(error), None),
+            None => (
+                Status::Cancelled,
+                None,
+                None,
+                Some("cancelled by the operator while running".into()),
+            ),
+        };
+        Outcome {
+            status,
+            output,
+            error,
+            reason,
+            attempts: finished.attempts,
+            items: finished.items,
+            started: finished.started,
+        }
+    }
+}
+
 impl Scheduler {
     pub(super) fn new(shared: Arc<Shared>, options: &ExecOptions) -> Scheduler {
         let steps = &shared.plan.steps;
@@ -111,17 +169,8 @@ impl Scheduler {
         let step = &shared.plan.steps[i];
         if let Some((_, why)) = &self.stopping {
             let reason = format!("not started: {why}");
-            self.settle(
-                i,
-                Status::Cancelled,
-                None,
-                None,
-                Some(reason),
-                0,
-                None,
-                Instant::now(),
-            )
-            .await;
+            self.settle(i, Outcome::without_run(Status::Cancelled, reason))
+                .await;
             return;
         }
         let scope = Scope {
@@ -140,47 +189,19 @@ impl Scheduler {
                 "it reads the output of step `{id}`, which {}",
                 status.name()
             );
-            self.settle(
-                i,
-                Status::Skipped,
-                None,
-                None,
-                Some(reason),
-                0,
-                None,
-                Instant::now(),
-            )
-            .await;
+            self.settle(i, Outcome::without_run(Status::Skipped, reason))
+                .await;
             return;
         }
         if step.condition.as_ref().is_some_and(|c| !c.holds(&scope)) {
             let reason = "its `if:` condition is false".to_string();
-            self.settle(
-                i,
-                Status::Skipped,
-                None,
-                None,
-                Some(reason),
-                0,
-                None,
-                Instant::now(),
-            )
-            .await;
+            self.settle(i, Outcome::without_run(Status::Skipped, reason))
+                .await;
             return;
         }
         if step.effect() == Effect::Destructive && !self.allow_destructive {
             let error = self.refusal(i, &scope);
-            self.settle(
-                i,
-                Status::Failed,
-                None,
-                Some(error),
-                None,
-                0,
-                None,
-                Instant::now(),
-            )
-            .await;
+            self.settle(i, Outcome::refused(error)).await;
             self.stop(
                 Status::Failed,
                 format!(
@@ -263,75 +284,28 @@ impl Scheduler {
     }
 
     async fn finish(&mut self, finished: Finished) {
-        let Finished {
-            index,
-            result,
-            items,
-            attempts,
-            started,
-        } = finished;
-        let step_on_error = self.shared.plan.steps[index].on_error;
-        let id = self.shared.plan.steps[index].id.clone();
-        match result {
-            Some(Ok(output)) => {
-                self.settle(
-                    index,
-                    Status::Succeeded,
-                    Some(output),
-                    None,
-                    None,
-                    attempts,
-                    items,
-                    started,
-                )
-                .await;
-            }
-            Some(Err(error)) => {
-                self.settle(
-                    index,
-                    Status::Failed,
-                    None,
-                    Some(error),
-                    None,
-                    attempts,
-                    items,
-                    started,
-                )
-                .await;
-                if step_on_error == OnError::Fail {
-                    self.stop(Status::Failed, format!("step `{id}` failed"));
-                }
-            }
-            None => {
-                let reason = Some("cancelled by the operator while running".to_string());
-                self.settle(
-                    index,
-                    Status::Cancelled,
-                    None,
-                    None,
-                    reason,
-                    attempts,
-                    items,
-                    started,
-                )
-                .await;
-            }
+        let index = finished.index;
+        let outcome = Outcome::of(finished);
+        let failed = outcome.status == Status::Failed;
+        self.settle(index, outcome).await;
+        let step = &self.shared.plan.steps[index];
+        if failed && step.on_error == OnError::Fail {
+            let reason = format!("step `{}` failed", step.id);
+            self.stop(Status::Failed, reason);
         }
     }
 
     /// Records a step's final status and releases the steps waiting for it.
-    #[allow(clippy::too_many_arguments)]
-    async fn settle(
-        &mut self,
-        i: usize,
-        status: Status,
-        output: Option<Value>,
-        error: Option<BlockError>,
-        reason: Option<String>,
-        attempts: u32,
-        items: Option<usize>,
-        started: Instant,
-    ) {
+    async fn settle(&mut self, i: usize, outcome: Outcome) {
+        let Outcome {
+            status,
+            output,
+            error,
+            reason,
+            attempts,
+            items,
+            started,
+        } = outcome;
         let shared = self.shared.clone();
         let step = &shared.plan.steps[i];
         let secret_fields = step.block.spec.secret_outputs;
