@@ -97,6 +97,7 @@ impl Block for WhoAmI {
             effect: Effect::Read,
             secret_outputs: &[],
             output_mirrors_input: false,
+            destructive_when: None,
         }
     }
 
@@ -134,6 +135,7 @@ impl Block for Noop {
             effect: Effect::Read,
             secret_outputs: &[],
             output_mirrors_input: false,
+            destructive_when: None,
         }
     }
 

@@ -69,6 +69,7 @@ impl Block for Assert {
             effect: Effect::Read,
             secret_outputs: &[],
             output_mirrors_input: false,
+            destructive_when: None,
         }
     }
 

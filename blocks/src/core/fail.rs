@@ -35,6 +35,7 @@ impl Block for Fail {
             effect: Effect::Read,
             secret_outputs: &[],
             output_mirrors_input: false,
+            destructive_when: None,
         }
     }
 

@@ -43,6 +43,7 @@ impl Block for Log {
             effect: Effect::Read,
             secret_outputs: &[],
             output_mirrors_input: false,
+            destructive_when: None,
         }
     }
 

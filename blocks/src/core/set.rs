@@ -21,6 +21,7 @@ impl Block for Set {
             effect: Effect::Read,
             secret_outputs: &[],
             output_mirrors_input: true,
+            destructive_when: None,
         }
     }
 

@@ -36,6 +36,7 @@ impl Block for Sleep {
             effect: Effect::Read,
             secret_outputs: &[],
             output_mirrors_input: false,
+            destructive_when: None,
         }
     }
 

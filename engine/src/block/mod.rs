@@ -64,6 +64,10 @@ pub struct BlockSpec {
     /// The output is the step's resolved input (as for `core.set`), so the checker derives the output's
     /// shape from the `with:` of each step instead of from the output schema.
     pub output_mirrors_input: bool,
+    /// A boolean input that, when true, makes the call destructive (as `bypass_policy_lockout_safety_check`
+    /// does for a key policy): the step then needs `confirm: true` unless the input is literally `false`,
+    /// and the run needs `--allow-destructive` when it is true.
+    pub destructive_when: Option<&'static str>,
 }
 
 /// A typed block.

@@ -90,7 +90,12 @@ pub enum Kind {
     /// Steps that wait for each other.
     Cycle { path: Vec<String> },
     /// A destructive step without `confirm: true`.
-    MissingConfirm { step: String, block: String },
+    MissingConfirm {
+        step: String,
+        block: String,
+        /// The input that makes an otherwise safe call destructive.
+        because: Option<String>,
+    },
     /// A parameter declaration that contradicts itself.
     InvalidParam { name: String, message: String },
     /// A control (`for_each`, `retry`, `until`...) that cannot work as written.
@@ -205,9 +210,20 @@ impl Kind {
             Kind::UnknownRunField { field } => format!("`$.run` has no field `{field}`"),
             Kind::OutOfScope { root, place } => format!("`$.{root}` only exists {place}"),
             Kind::Cycle { path } => format!("steps wait for each other: {}", path.join(" -> ")),
-            Kind::MissingConfirm { step, block } => {
+            Kind::MissingConfirm {
+                step,
+                block,
+                because: None,
+            } => {
                 format!("step `{step}` calls destructive block `{block}` without `confirm: true`")
             }
+            Kind::MissingConfirm {
+                step,
+                block,
+                because: Some(input),
+            } => format!(
+                "step `{step}` sets `{input}` of `{block}`, which makes the call destructive, without `confirm: true`"
+            ),
             Kind::InvalidParam { name, message } => format!("parameter `{name}`: {message}"),
             Kind::InvalidControl { message } => message.clone(),
         }

@@ -199,7 +199,14 @@ impl Scheduler {
                 .await;
             return;
         }
-        if step.effect() == Effect::Destructive && !self.allow_destructive {
+        // An escalating input decides at run time: destructive unless it resolves to `false`.
+        let destructive = match step.escalating_input() {
+            Some(expr) if step.block.spec.effect != Effect::Destructive => {
+                !matches!(expr.resolve(&scope), Ok(Value::Bool(false)))
+            }
+            _ => step.block.spec.effect == Effect::Destructive,
+        };
+        if destructive && !self.allow_destructive {
             let error = self.refusal(i, &scope);
             self.settle(i, Outcome::refused(error)).await;
             self.stop(

@@ -99,9 +99,23 @@ pub struct PlannedStep {
 }
 
 impl PlannedStep {
-    /// What calling the step does.
+    /// What calling the step does, as far as it is known before the run: destructive when the block is, or
+    /// when its escalating input is given and is not literally `false`.
     pub fn effect(&self) -> Effect {
-        self.block.spec.effect
+        match self.escalating_input() {
+            Some(expr) if !matches!(expr, ValueExpr::Literal(serde_json::Value::Bool(false))) => {
+                Effect::Destructive
+            }
+            _ => self.block.spec.effect,
+        }
+    }
+
+    /// The input that makes the call destructive when true, when the step gives it.
+    pub fn escalating_input(&self) -> Option<&ValueExpr> {
+        self.block
+            .spec
+            .destructive_when
+            .and_then(|input| self.with.get(input))
     }
 }
 

@@ -190,6 +190,47 @@ impl Block for Poll {
     }
 }
 
+/// `test.policy`: an update that becomes destructive when `force` is true.
+pub(crate) struct Policy(pub(crate) Arc<Probe>);
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PolicyInput {
+    /// The key.
+    pub(crate) key_id: String,
+    /// Skip the safety check: destructive.
+    #[serde(default)]
+    pub(crate) force: bool,
+}
+
+impl Block for Policy {
+    type Input = PolicyInput;
+    type Output = DestroyOutput;
+
+    fn spec(&self) -> BlockSpec {
+        BlockSpec {
+            effect: Effect::Update,
+            destructive_when: Some("force"),
+            ..spec("test.policy", "Put Policy")
+        }
+    }
+
+    fn example_output(&self) -> DestroyOutput {
+        DestroyOutput {
+            key_id: "k".into(),
+            state: "Enabled".into(),
+        }
+    }
+
+    async fn run(&self, _: &BlockContext, input: PolicyInput) -> Result<DestroyOutput, BlockError> {
+        self.0.count("policy");
+        Ok(DestroyOutput {
+            key_id: input.key_id,
+            state: format!("forced={}", input.force),
+        })
+    }
+}
+
 /// `test.destroy`: a destructive block.
 pub(crate) struct Destroy(pub(crate) Arc<Probe>);
 

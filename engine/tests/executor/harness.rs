@@ -33,6 +33,7 @@ pub(crate) fn plan(yaml: &str, probe: &Arc<Probe>) -> Arc<Plan> {
         .block(Flaky(probe.clone()))
         .block(Poll(probe.clone()))
         .block(Destroy(probe.clone()))
+        .block(Policy(probe.clone()))
         .block(Secret)
         .block(Consume(probe.clone()))
         .block(CancelRun(probe.clone()));

@@ -110,5 +110,6 @@ pub(crate) fn spec(id: &'static str, title: &'static str) -> BlockSpec {
         effect: Effect::Read,
         secret_outputs: &[],
         output_mirrors_input: false,
+        destructive_when: None,
     }
 }
