@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod aws_kms;
 mod cli;
 mod diagnostics;
 mod flows;

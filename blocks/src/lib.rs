@@ -1,6 +1,7 @@
 //! keyflow's connector blocks. `registry()` is the one table of every block and connector: one line each.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod aws_kms;
 pub mod core;
 
 use keyflow_engine::block::Registry;
@@ -13,6 +14,31 @@ pub fn registry() -> Registry {
         .block(core::Fail)
         .block(core::Sleep)
         .block(core::Assert)
+        .connector(aws_kms::AwsKms)
+        .block(aws_kms::AddTag)
+        .block(aws_kms::CancelKeyDeletion)
+        .block(aws_kms::CreateAlias)
+        .block(aws_kms::CreateKey)
+        .block(aws_kms::Decrypt)
+        .block(aws_kms::DeleteAlias)
+        .block(aws_kms::DeleteTag)
+        .block(aws_kms::DescribeKey)
+        .block(aws_kms::DisableKey)
+        .block(aws_kms::DisableKeyRotation)
+        .block(aws_kms::EnableKey)
+        .block(aws_kms::EnableKeyRotation)
+        .block(aws_kms::Encrypt)
+        .block(aws_kms::GenerateDataKey)
+        .block(aws_kms::GetKeyPolicy)
+        .block(aws_kms::GetKeyRotationStatus)
+        .block(aws_kms::ListAliases)
+        .block(aws_kms::ListKeys)
+        .block(aws_kms::ListTags)
+        .block(aws_kms::PutKeyPolicy)
+        .block(aws_kms::ReplicateKey)
+        .block(aws_kms::ScheduleKeyDeletion)
+        .block(aws_kms::UpdateAlias)
+        .block(aws_kms::UpdateKeyDescription)
 }
 
 #[cfg(test)]

@@ -74,10 +74,14 @@ pub fn describe(block: &RegisteredBlock) -> String {
         "connector: {}\neffect:    {}{}\n",
         spec.connector.unwrap_or("none (core block)"),
         spec.effect.name(),
-        if spec.effect == keyflow_engine::block::Effect::Destructive {
-            " (needs `confirm: true` and `--allow-destructive`)"
-        } else {
-            ""
+        match (spec.effect, spec.destructive_when) {
+            (keyflow_engine::block::Effect::Destructive, _) => {
+                " (needs `confirm: true` and `--allow-destructive`)".to_string()
+            }
+            (_, Some(input)) => format!(
+                "; destructive when `{input}` is true (then needs `confirm: true` and `--allow-destructive`)"
+            ),
+            _ => String::new(),
         }
     ));
     out.push_str("\ninputs (under `with:`):\n");
@@ -165,9 +169,17 @@ fn fields(root: &Value, schema: &Value, prefix: &str, depth: usize, side: Side, 
             .and_then(Value::as_str)
             .unwrap_or("")
             .replace('\n', " ");
-        out.push_str(&format!(
-            "  {path:<28} {kind:<24} {mark:<8} {description}\n"
-        ));
+        if path.len() > 28 {
+            // A long name gets its own line, so the columns below stay aligned.
+            out.push_str(&format!(
+                "  {path}\n  {:<28} {kind:<24} {mark:<8} {description}\n",
+                ""
+            ));
+        } else {
+            out.push_str(&format!(
+                "  {path:<28} {kind:<24} {mark:<8} {description}\n"
+            ));
+        }
         if depth < 3 {
             fields(root, property, &format!("{path}."), depth + 1, side, out);
             if let Lookup::Found(item) = items(root, property) {

@@ -1,0 +1,87 @@
+//! AWS SDK errors as block errors: the KMS error code and message kept, and whether a retry may help.
+
+use aws_sdk_kms::config::http::HttpResponse;
+use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use keyflow_engine::block::BlockError;
+
+/// KMS error codes worth a retry: throttling and transient service trouble.
+const RETRYABLE: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "KMSInternalException",
+    "DependencyTimeoutException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+];
+
+/// Maps an SDK error of operation `operation` to a block error.
+pub fn sdk_error<E>(operation: &str, error: SdkError<E, HttpResponse>) -> BlockError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &error {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            let code = err.code().unwrap_or("UnknownError").to_string();
+            let message = err
+                .message()
+                .map_or_else(|| DisplayErrorContext(err).to_string(), str::to_string);
+            let retryable =
+                RETRYABLE.contains(&code.as_str()) || status_of(&error).is_some_and(|s| s >= 500);
+            BlockError {
+                code,
+                message: format!("{operation}: {message}"),
+                retryable,
+                retry_after: None,
+            }
+        }
+        SdkError::TimeoutError(_) => BlockError::retryable(
+            "Timeout",
+            format!("{operation}: the call to AWS KMS timed out"),
+        ),
+        SdkError::DispatchFailure(failure) => {
+            let detail = DisplayErrorContext(&error).to_string();
+            if failure.is_user()
+                || detail.contains("no credentials")
+                || detail.contains("credentials provider")
+            {
+                BlockError::fatal(
+                    "NoCredentials",
+                    format!(
+                        "{operation}: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, \
+                         use SSO (`aws sso login`), or give the connection a `role_arn` ({detail})"
+                    ),
+                )
+            } else {
+                BlockError::retryable(
+                    "DispatchFailure",
+                    format!("{operation}: cannot reach AWS KMS: {detail}"),
+                )
+            }
+        }
+        SdkError::ResponseError(_) => {
+            let retryable = status_of(&error).is_none_or(|s| s >= 500);
+            BlockError {
+                retryable,
+                ..BlockError::fatal(
+                    "ResponseError",
+                    format!("{operation}: {}", DisplayErrorContext(&error)),
+                )
+            }
+        }
+        _ => BlockError::fatal(
+            "RequestError",
+            format!("{operation}: {}", DisplayErrorContext(&error)),
+        ),
+    }
+}
+
+fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
+    match error {
+        SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
+        SdkError::ResponseError(response) => Some(response.raw().status().as_u16()),
+        _ => None,
+    }
+}

@@ -1,0 +1,110 @@
+//! AWS KMS blocks against moto's KMS server, an independent implementation of the API, through the CLI.
+//!
+//! `scripts/test` starts moto (`scripts/moto start`) and exports its URL as `KEYFLOW_MOTO_URL`. Without it
+//! these tests say they were skipped, except under `CI=true`, where a missing moto is a failure. moto is
+//! shared: the tests that use it take a lock and reset its state first (`POST /moto-api/reset`).
+//!
+//! Known moto deviations, documented here rather than worked around in the product: it never throttles,
+//! ignores `Limit` (no pagination), does not enforce key states or key policies, accepts invalid policy
+//! JSON and deletion windows outside 7–30, needs `PolicyName: default` on GetKeyPolicy, and answers
+//! ReplicateKey of a single-Region key with HTTP 500.
+
+mod blocks;
+mod connection;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::harness::{Ran, flow_file, keyflow, path_str};
+
+static MOTO: Mutex<()> = Mutex::new(());
+
+/// Exclusive use of a freshly reset moto, or `None` (with a note) when moto is not running.
+pub struct Moto {
+    /// The server's URL.
+    pub url: String,
+    _lock: MutexGuard<'static, ()>,
+}
+
+/// moto, reset; `None` when `KEYFLOW_MOTO_URL` is unset (a failure under `CI=true`).
+pub fn moto() -> Option<Moto> {
+    let Ok(url) = std::env::var("KEYFLOW_MOTO_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "KEYFLOW_MOTO_URL is not set under CI: run the tests with ./scripts/test, which starts moto"
+        );
+        println!("moto tests skipped: KEYFLOW_MOTO_URL is not set (./scripts/test starts moto)");
+        return None;
+    };
+    let lock = MOTO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    post(&url, "/moto-api/reset");
+    Some(Moto { url, _lock: lock })
+}
+
+/// A bodiless POST over plain HTTP (moto's control API).
+fn post(url: &str, path: &str) {
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream =
+        TcpStream::connect(host).unwrap_or_else(|e| panic!("cannot reach moto at {host}: {e}"));
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write to moto");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read from moto");
+    assert!(
+        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        "moto: {response}"
+    );
+}
+
+impl Moto {
+    /// Runs `keyflow` with AWS pointed at moto (throwaway credentials, no profile, no instance metadata).
+    pub fn keyflow(&self, args: &[&str]) -> Ran {
+        let empty = std::env::temp_dir().join("keyflow-empty-aws-config");
+        std::fs::write(&empty, "").expect("write empty AWS config");
+        let mut command = keyflow();
+        command
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_ENDPOINT_URL_KMS", &self.url)
+            .env("AWS_CONFIG_FILE", &empty)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_ENDPOINT_URL");
+        command.output().expect("run keyflow").into()
+    }
+
+    /// Runs a flow (given as YAML) with `--output json` and gives the exit code, the report and stderr.
+    pub fn run(&self, yaml: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
+        let (_dir, path) = flow_file(yaml);
+        let mut args = vec!["run", path_str(&path), "--output", "json", "-q"];
+        args.extend_from_slice(extra);
+        let ran = self.keyflow(&args);
+        let report = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| {
+            panic!(
+                "no JSON report ({e}); stdout: {}\nstderr: {}",
+                ran.stdout, ran.stderr
+            )
+        });
+        (ran.code, report, ran.stderr)
+    }
+
+    /// Runs a flow that must succeed and gives its report.
+    pub fn succeed(&self, yaml: &str) -> serde_json::Value {
+        let (code, report, stderr) = self.run(yaml, &["--allow-destructive"]);
+        assert_eq!(code, 0, "the run failed: {report:#}\n{stderr}");
+        report
+    }
+}
+
+/// The head of a flow with one `aws-kms` connection named `aws`.
+pub const KMS: &str = "connections:\n  aws: { connector: aws-kms, region: eu-west-1 }\n";
