@@ -169,12 +169,13 @@ fn fields(root: &Value, schema: &Value, prefix: &str, depth: usize, side: Side, 
             .and_then(Value::as_str)
             .unwrap_or("")
             .replace('\n', " ");
-        if path.len() > 28 {
-            // A long name gets its own line, so the columns below stay aligned.
-            out.push_str(&format!(
-                "  {path}\n  {:<28} {kind:<24} {mark:<8} {description}\n",
-                ""
-            ));
+        if path.len() > 28 || kind.len() > 24 {
+            // Whatever does not fit its column starts a block of its own, so the table stays aligned.
+            out.push_str(&format!("  {path}\n      {kind}"));
+            if !mark.is_empty() {
+                out.push_str(&format!(", {mark}"));
+            }
+            out.push_str(&format!("\n      {description}\n"));
         } else {
             out.push_str(&format!(
                 "  {path:<28} {kind:<24} {mark:<8} {description}\n"

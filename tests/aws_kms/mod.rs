@@ -4,12 +4,15 @@
 //! these tests say they were skipped, except under `CI=true`, where a missing moto is a failure. moto is
 //! shared: the tests that use it take a lock and reset its state first (`POST /moto-api/reset`).
 //!
-//! Known moto deviations, documented here rather than worked around in the product: it never throttles,
-//! ignores `Limit` (no pagination), does not enforce key states or key policies, accepts invalid policy
-//! JSON and deletion windows outside 7–30, needs `PolicyName: default` on GetKeyPolicy, and answers
-//! ReplicateKey of a single-Region key with HTTP 500.
+//! Known moto 5.2.5 deviations, documented here and in the tests that meet them rather than worked around
+//! in the product: it never throttles; ignores `Limit` (no pagination); does not enforce key policies;
+//! accepts invalid policy JSON and deletion windows outside 7–30; needs `PolicyName: default` on
+//! GetKeyPolicy; answers ScheduleKeyDeletion with KeyId and DeletionDate only, GetKeyRotationStatus with
+//! KeyRotationEnabled only, Encrypt without EncryptionAlgorithm; and ReplicateKey takes only a key id
+//! (an ARN gives HTTP 500), ignores Description, Tags and Policy, and answers no ReplicaTags.
 
 mod blocks;
+mod catalog;
 mod connection;
 
 use std::io::{Read, Write};
@@ -108,3 +111,8 @@ impl Moto {
 
 /// The head of a flow with one `aws-kms` connection named `aws`.
 pub const KMS: &str = "connections:\n  aws: { connector: aws-kms, region: eu-west-1 }\n";
+
+/// A flow named `test` over the `aws` connection, with these steps (YAML starting at `steps:`).
+pub fn flow(steps: &str) -> String {
+    format!("name: test\n{KMS}{steps}")
+}

@@ -12,12 +12,12 @@ use super::{CONNECTOR, checks, client, sdk_error};
 /// Creates a KMS key.
 pub struct CreateKey;
 
-/// The type of key material.
+/// The type of key material; `SYMMETRIC_DEFAULT` (a 256-bit AES-GCM key) is what Qlik Cloud's key
+/// providers need.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[allow(missing_docs)]
 pub enum KeySpec {
-    /// A 256-bit AES-GCM key: what Qlik Cloud's key providers need.
     #[default]
     SymmetricDefault,
     #[serde(rename = "RSA_2048")]

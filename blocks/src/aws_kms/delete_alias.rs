@@ -15,6 +15,7 @@ pub struct DeleteAlias;
 #[serde(deny_unknown_fields)]
 pub struct DeleteAliasInput {
     /// The alias to delete (`alias/…`).
+    #[schemars(pattern(r"^alias/[A-Za-z0-9/_-]+$"))]
     pub alias_name: String,
 }
 

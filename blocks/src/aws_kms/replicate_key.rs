@@ -20,6 +20,7 @@ pub struct ReplicateKeyInput {
     /// The multi-Region primary key (`mrk-…`): its id or ARN.
     pub key_id: String,
     /// The region of the replica (`eu-central-1`), not the connection's.
+    #[schemars(pattern(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"))]
     pub replica_region: String,
     /// The replica's key policy, as a mapping or JSON text; the default key policy without it.
     #[serde(default)]

@@ -213,15 +213,16 @@ fn bounds(schema: &Value, value: &Value, at: &YamlPath, out: &mut Vec<Found>) {
         })
     };
     if let Some(number) = value.as_f64() {
-        if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
-            && number < min
+        // The schema's own number, so an integer bound reads `90`, not `90.0`.
+        if let Some(min) = schema.get("minimum")
+            && min.as_f64().is_some_and(|min| number < min)
         {
-            fail(format!("at least {}", Value::from(min)));
+            fail(format!("at least {min}"));
         }
-        if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
-            && number > max
+        if let Some(max) = schema.get("maximum")
+            && max.as_f64().is_some_and(|max| number > max)
         {
-            fail(format!("at most {}", Value::from(max)));
+            fail(format!("at most {max}"));
         }
     }
     if let Some(text) = value.as_str() {
