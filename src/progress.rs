@@ -19,11 +19,12 @@ pub struct Progress {
     live: Option<MultiProgress>,
     bars: Mutex<HashMap<String, ProgressBar>>,
     width: usize,
+    block_width: usize,
 }
 
 impl Progress {
-    /// `live` draws spinners (stderr is a terminal); `width` aligns step ids.
-    pub fn new(color: bool, quiet: bool, live: bool, width: usize) -> Progress {
+    /// `live` draws spinners (stderr is a terminal); `width` aligns step ids, `block_width` block ids.
+    pub fn new(color: bool, quiet: bool, live: bool, width: usize, block_width: usize) -> Progress {
         Progress {
             color,
             quiet,
@@ -31,6 +32,7 @@ impl Progress {
                 .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
             bars: Mutex::new(HashMap::new()),
             width,
+            block_width,
         }
     }
 
@@ -103,9 +105,10 @@ impl Progress {
             String::new()
         };
         let mut line = format!(
-            "  {mark} {:<width$}  {:<24} {status:<w2$} {duration:>7}",
+            "  {mark} {:<width$}  {} {status:<w2$} {duration:>7}",
             report.id,
-            style::dim(c, &report.block),
+            // Padded before styling: escape codes would count as width.
+            style::dim(c, &format!("{:<bw$}", report.block, bw = self.block_width)),
             width = self.width,
             w2 = if c { 18 } else { 9 },
         );

@@ -43,11 +43,19 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         .max()
         .unwrap_or(4)
         .min(32);
+    let block_width = plan
+        .steps
+        .iter()
+        .map(|s| s.block.spec.id.len())
+        .max()
+        .unwrap_or(4)
+        .min(40);
     let progress = Arc::new(Progress::new(
         color,
         args.quiet,
         std::io::stderr().is_terminal(),
         width,
+        block_width,
     ));
     let options = ExecOptions {
         parallelism: usize::from(args.parallelism),

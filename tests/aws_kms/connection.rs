@@ -91,3 +91,86 @@ fn unreachable_endpoints_are_retryable_dispatch_failures() {
         "{error}"
     );
 }
+
+#[test]
+fn a_role_is_assumed_through_sts_before_kms_is_called() {
+    let Some(moto) = moto() else { return };
+    // moto serves STS too: the connection's endpoint applies to both.
+    let yaml = format!(
+        "name: role\nconnections:\n  aws: {{ connector: aws-kms, region: eu-west-1, endpoint_url: \"{}\", role_arn: \"arn:aws:iam::123456789012:role/keyflow\", external_id: ext-1, session_name: rotation }}\nsteps:\n  - id: create_key\n    block: aws-kms.create-key\n",
+        moto.url
+    );
+    let report = moto.succeed(&yaml);
+    assert_eq!(step(&report, "create_key")["status"], "succeeded");
+    let assumed = &moto.state()["sts"]["AssumedRole"];
+    let roles = assumed.to_string();
+    assert!(
+        roles.contains("arn:aws:iam::123456789012:role/keyflow") && roles.contains("rotation"),
+        "moto's STS: {assumed}"
+    );
+}
+
+#[test]
+fn missing_credentials_fail_with_what_to_set() {
+    let Some(moto) = moto() else { return };
+    let (_dir, path) = crate::harness::flow_file(&format!(
+        "name: creds\nconnections:\n  aws: {{ connector: aws-kms, region: eu-west-1, endpoint_url: \"{}\" }}\nsteps:\n  - id: create_key\n    block: aws-kms.create-key\n",
+        moto.url
+    ));
+    let empty = std::env::temp_dir().join("keyflow-empty-aws-config");
+    std::fs::write(&empty, "").expect("write empty AWS config");
+    let ran: crate::harness::Ran = crate::harness::keyflow()
+        .args([
+            "run",
+            crate::harness::path_str(&path),
+            "--output",
+            "json",
+            "-q",
+        ])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env("AWS_CONFIG_FILE", &empty)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run keyflow")
+        .into();
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON report");
+    let error = &step(&report, "create_key")["error"];
+    assert_eq!(error["code"], "NoCredentials", "{error}");
+    assert_eq!(error["retryable"], false);
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("AWS_PROFILE") && m.contains("aws sso login")),
+        "{error}"
+    );
+}
+
+#[test]
+fn connection_quotas_pace_the_calls() {
+    let Some(moto) = moto() else { return };
+    // 3 CreateKey per second with a burst of 3: the last 3 of 6 keys wait a second (at the published 5/s
+    // only the sixth would wait, 0.2 s). A lower bound only: a slow machine cannot make it fail.
+    let started = std::time::Instant::now();
+    let report = moto.succeed(
+        "name: paced\nconnections:\n  aws: { connector: aws-kms, region: eu-west-1, quotas: { CreateKey: 3 } }\nsteps:\n  - id: create_key\n    block: aws-kms.create-key\n    for_each: [1, 2, 3, 4, 5, 6]\n    concurrency: 6\n",
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(
+        step(&report, "create_key")["output"]
+            .as_array()
+            .map(Vec::len),
+        Some(6)
+    );
+    assert!(
+        elapsed >= std::time::Duration::from_millis(900),
+        "6 keys at 3/s took only {elapsed:?}"
+    );
+}

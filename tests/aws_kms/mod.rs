@@ -14,6 +14,7 @@
 mod blocks;
 mod catalog;
 mod connection;
+mod example;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -47,12 +48,17 @@ pub fn moto() -> Option<Moto> {
 
 /// A bodiless POST over plain HTTP (moto's control API).
 fn post(url: &str, path: &str) {
+    request("POST", url, path);
+}
+
+/// A bodiless request over plain HTTP/1.0 (no chunked answers), giving the body of a 200 answer.
+fn request(method: &str, url: &str, path: &str) -> String {
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream =
         TcpStream::connect(host).unwrap_or_else(|e| panic!("cannot reach moto at {host}: {e}"));
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n"
     )
     .expect("write to moto");
     let mut response = String::new();
@@ -63,6 +69,10 @@ fn post(url: &str, path: &str) {
         response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
         "moto: {response}"
     );
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
 }
 
 impl Moto {
@@ -84,6 +94,12 @@ impl Moto {
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_ENDPOINT_URL");
         command.output().expect("run keyflow").into()
+    }
+
+    /// moto's whole state (`GET /moto-api/data.json`): what every service holds, STS's assumed roles too.
+    pub fn state(&self) -> serde_json::Value {
+        serde_json::from_str(&request("GET", &self.url, "/moto-api/data.json"))
+            .expect("moto state is JSON")
     }
 
     /// Runs a flow (given as YAML) with `--output json` and gives the exit code, the report and stderr.
