@@ -3,6 +3,7 @@
 
 pub mod aws_kms;
 pub mod core;
+pub mod qlik_cloud;
 
 use keyflow_engine::block::Registry;
 
@@ -39,6 +40,17 @@ pub fn registry() -> Registry {
         .block(aws_kms::ScheduleKeyDeletion)
         .block(aws_kms::UpdateAlias)
         .block(aws_kms::UpdateKeyDescription)
+        .connector(qlik_cloud::QlikCloud)
+        .block(qlik_cloud::CreateKeyProvider)
+        .block(qlik_cloud::DeleteKeyProvider)
+        .block(qlik_cloud::GetKeyProvider)
+        .block(qlik_cloud::GetMigrationDetails)
+        .block(qlik_cloud::GetTenantInfo)
+        .block(qlik_cloud::ListKeyProviders)
+        .block(qlik_cloud::ResetToQlikProvider)
+        .block(qlik_cloud::TriggerMigration)
+        .block(qlik_cloud::UpdateKeyProvider)
+        .block(qlik_cloud::ValidateKeyProvider)
 }
 
 #[cfg(test)]

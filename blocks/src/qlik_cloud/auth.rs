@@ -1,0 +1,139 @@
+//! How a connection proves who it is: an API key, or an OAuth access token fetched with client
+//! credentials, cached until shortly before it expires and fetched again when the tenant answers 401.
+
+use std::time::{Duration, Instant};
+
+use keyflow_engine::block::BlockError;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::errors;
+
+/// A token is renewed this long before it expires, so no call goes out with one about to lapse.
+const MARGIN: Duration = Duration::from_secs(30);
+
+/// A connection's credentials.
+pub enum Auth {
+    /// An API key, sent as the bearer token.
+    ApiKey(String),
+    /// OAuth client credentials and the token they got.
+    OAuth {
+        /// The client id.
+        client_id: String,
+        /// The client secret.
+        client_secret: String,
+        /// The current access token and when to renew it.
+        token: Mutex<Option<(String, Instant)>>,
+    },
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+impl Auth {
+    /// An API key.
+    pub fn api_key(key: String) -> Auth {
+        Auth::ApiKey(key)
+    }
+
+    /// OAuth client credentials.
+    pub fn oauth(client_id: String, client_secret: String) -> Auth {
+        Auth::OAuth {
+            client_id,
+            client_secret,
+            token: Mutex::new(None),
+        }
+    }
+
+    /// Whether a 401 may be cured by fetching a new token.
+    pub fn renewable(&self) -> bool {
+        matches!(self, Auth::OAuth { .. })
+    }
+
+    /// The bearer token to send: the API key, or a valid access token (a new one when `renew`).
+    pub async fn bearer(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        renew: bool,
+    ) -> Result<String, BlockError> {
+        let (client_id, client_secret, token) = match self {
+            Auth::ApiKey(key) => return Ok(key.clone()),
+            Auth::OAuth {
+                client_id,
+                client_secret,
+                token,
+            } => (client_id, client_secret, token),
+        };
+        let mut token = token.lock().await;
+        if let Some((value, renew_at)) = token.as_ref()
+            && !renew
+            && Instant::now() < *renew_at
+        {
+            return Ok(value.clone());
+        }
+        let (value, lifetime) = fetch(http, base, client_id, client_secret).await?;
+        let renew_at = Instant::now() + lifetime.saturating_sub(MARGIN).max(lifetime / 2);
+        *token = Some((value.clone(), renew_at));
+        Ok(value)
+    }
+}
+
+/// `POST /oauth/token` with the client credentials: the token and how long it lives.
+async fn fetch(
+    http: &reqwest::Client,
+    base: &str,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<(String, Duration), BlockError> {
+    let body = serde_json::json!({
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "grant_type": "client_credentials",
+    });
+    let response = http
+        .post(format!("{base}/oauth/token"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| errors::transport("OAuth token", base, &e))?;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    if !(200..300).contains(&status) {
+        let error = errors::from_response("OAuth token", status, None, &text);
+        return Err(BlockError {
+            code: if status == 401 || status == 403 {
+                "InvalidClientCredentials".into()
+            } else {
+                error.code
+            },
+            message: format!("{} (check `client_id` and `client_secret`)", error.message),
+            ..error
+        });
+    }
+    let token: TokenResponse = serde_json::from_str(&text).map_err(|e| {
+        BlockError::fatal(
+            "InvalidResponse",
+            format!("OAuth token: the answer is not a token ({e})"),
+        )
+    })?;
+    let lifetime = match (token.expires_in, token.expires_at.as_deref()) {
+        (Some(seconds), _) => Duration::from_secs(seconds),
+        (None, Some(at)) => chrono::DateTime::parse_from_rfc3339(at)
+            .ok()
+            .and_then(|at| {
+                (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                    .to_std()
+                    .ok()
+            })
+            .unwrap_or(Duration::from_secs(300)),
+        (None, None) => Duration::from_secs(300),
+    };
+    Ok((token.access_token, lifetime))
+}

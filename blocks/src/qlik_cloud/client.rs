@@ -1,0 +1,214 @@
+//! The client of a `qlik-cloud` connection: one HTTP client, the credentials, and the tenant's rate
+//! tiers (reads 1000/min, writes 100/min) applied before every call so a fan-out is paced, not refused.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use keyflow_engine::block::BlockError;
+use reqwest::Method;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::auth::Auth;
+use super::errors;
+
+/// Calls per minute per tenant, as Qlik's rate tiers count them.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tiers {
+    /// Tier 1, reads (GET): default 1000 per minute; 0 lifts the limit.
+    #[serde(default = "reads")]
+    pub reads_per_minute: u32,
+    /// Tier 2, writes (POST, PATCH, DELETE): default 100 per minute; 0 lifts the limit.
+    #[serde(default = "writes")]
+    pub writes_per_minute: u32,
+}
+
+fn reads() -> u32 {
+    1000
+}
+
+fn writes() -> u32 {
+    100
+}
+
+impl Default for Tiers {
+    fn default() -> Tiers {
+        Tiers {
+            reads_per_minute: reads(),
+            writes_per_minute: writes(),
+        }
+    }
+}
+
+/// A 2xx answer: its status and its JSON body, if it had one.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP status (200, 201, 204, 205…).
+    pub status: u16,
+    /// The body, when there was one.
+    pub body: Option<Value>,
+}
+
+/// The client of a `qlik-cloud` connection.
+pub struct QlikClient {
+    http: reqwest::Client,
+    base: String,
+    auth: Auth,
+    reads: Option<DefaultDirectRateLimiter>,
+    writes: Option<DefaultDirectRateLimiter>,
+}
+
+/// A limiter that never lets more than `per_minute` calls into any one-minute window: a burst of a tenth,
+/// refilled at the rest.
+fn limiter(per_minute: u32) -> Option<DefaultDirectRateLimiter> {
+    let burst = NonZeroU32::new((per_minute / 10).max(1))?;
+    let refill = NonZeroU32::new(per_minute.saturating_sub(burst.get()).max(1))?;
+    NonZeroU32::new(per_minute)?;
+    Some(RateLimiter::direct(
+        Quota::per_minute(refill).allow_burst(burst),
+    ))
+}
+
+/// `https://` added when no scheme is given, no trailing slash.
+fn normalize(url: &str) -> Result<String, BlockError> {
+    let url = url.trim();
+    let url = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    };
+    let url = url.trim_end_matches('/').to_string();
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(url)
+        }
+        _ => Err(BlockError::fatal(
+            "InvalidTenantUrl",
+            format!(
+                "`tenant_url` `{url}` is not a tenant URL such as https://acme.eu.qlikcloud.com"
+            ),
+        )),
+    }
+}
+
+impl QlikClient {
+    /// A client of the tenant at `tenant_url`.
+    pub fn new(tenant_url: &str, auth: Auth, tiers: Tiers) -> Result<QlikClient, BlockError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("keyflow/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| {
+                BlockError::fatal("HttpClient", format!("cannot build the HTTP client: {e}"))
+            })?;
+        Ok(QlikClient {
+            http,
+            base: normalize(tenant_url)?,
+            auth,
+            reads: limiter(tiers.reads_per_minute),
+            writes: limiter(tiers.writes_per_minute),
+        })
+    }
+
+    /// The tenant's URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Calls `method path` (under the tenant URL) with an optional JSON body; a non-2xx answer is an
+    /// error named after `operation`. A 401 with OAuth credentials fetches a new token and tries once more.
+    pub async fn call(
+        &self,
+        operation: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, BlockError> {
+        let tier = if method == Method::GET {
+            &self.reads
+        } else {
+            &self.writes
+        };
+        if let Some(limiter) = tier {
+            limiter.until_ready().await;
+        }
+        let mut renew = false;
+        loop {
+            let token = self.auth.bearer(&self.http, &self.base, renew).await?;
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.base))
+                .bearer_auth(token);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| errors::transport(operation, &self.base, &e))?;
+            let status = response.status().as_u16();
+            if status == 401 && self.auth.renewable() && !renew {
+                renew = true;
+                continue;
+            }
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let text = response
+                .text()
+                .await
+                .map_err(|e| errors::transport(operation, &self.base, &e))?;
+            if !(200..300).contains(&status) {
+                return Err(errors::from_response(operation, status, retry_after, &text));
+            }
+            let body = if text.trim().is_empty() {
+                None
+            } else {
+                Some(serde_json::from_str(&text).map_err(|e| {
+                    BlockError::fatal(
+                        "InvalidResponse",
+                        format!("{operation}: HTTP {status} with a body that is not JSON ({e})"),
+                    )
+                })?)
+            };
+            return Ok(Answer { status, body });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_urls_are_normalized_or_refused() {
+        assert_eq!(
+            normalize("acme.eu.qlikcloud.com/").ok().as_deref(),
+            Some("https://acme.eu.qlikcloud.com")
+        );
+        assert_eq!(
+            normalize("http://127.0.0.1:8080").ok().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            normalize("ftp://acme").err().map(|e| e.code),
+            Some("InvalidTenantUrl".to_string())
+        );
+        assert!(normalize("https://").is_err());
+    }
+
+    #[test]
+    fn no_minute_window_gets_more_than_the_tier() {
+        // A burst of a tenth plus the refill of one minute is the tier itself.
+        let hundred = limiter(100).expect("a limit");
+        let burst = (0..200).take_while(|_| hundred.check().is_ok()).count();
+        assert_eq!(burst, 10);
+        assert!(limiter(0).is_none());
+    }
+}

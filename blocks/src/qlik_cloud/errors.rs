@@ -1,0 +1,138 @@
+//! Qlik answers as block errors: the code and title of the `{"errors":[{code,title,detail}]}` envelope
+//! kept, and whether a retry may help (429 after `Retry-After`, 408, 5xx).
+
+use std::time::Duration;
+
+use keyflow_engine::block::BlockError;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    errors: Vec<Item>,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+/// The error of a non-2xx answer to `operation`.
+pub fn from_response(
+    operation: &str,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+) -> BlockError {
+    let item = serde_json::from_str::<Envelope>(body)
+        .ok()
+        .and_then(|e| e.errors.into_iter().next());
+    let code = item
+        .as_ref()
+        .and_then(|i| i.code.clone())
+        .filter(|c| !c.is_empty());
+    let title = item
+        .as_ref()
+        .and_then(|i| i.title.clone())
+        .unwrap_or_else(|| reason(status).to_string());
+    let detail = item.and_then(|i| i.detail).filter(|d| !d.is_empty());
+    let mut message = format!("{operation}: HTTP {status}: {title}");
+    if let Some(detail) = detail {
+        message.push_str(&format!(" ({detail})"));
+    }
+    if status == 401 {
+        message.push_str(" — check the connection's API key or OAuth client");
+    }
+    let error = BlockError {
+        code: code.unwrap_or_else(|| format!("HTTP-{status}")),
+        message,
+        retryable: status == 429 || status == 408 || status >= 500,
+        retry_after: None,
+    };
+    match retry_after {
+        Some(delay) if status == 429 => error.with_retry_after(delay),
+        _ => error,
+    }
+}
+
+/// The error of a call that got no answer.
+pub fn transport(operation: &str, base: &str, error: &reqwest::Error) -> BlockError {
+    if error.is_timeout() {
+        BlockError::retryable(
+            "Timeout",
+            format!("{operation}: {base} did not answer in time"),
+        )
+    } else if error.is_builder() {
+        BlockError::fatal(
+            "InvalidTenantUrl",
+            format!("{operation}: `{base}` is not a usable URL"),
+        )
+    } else {
+        BlockError::retryable(
+            "DispatchFailure",
+            format!("{operation}: cannot reach {base}: {}", root_cause(error)),
+        )
+    }
+}
+
+/// The innermost cause of an error (`Connection refused`), the part that says what went wrong.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        429 => "Too Many Requests",
+        s if s >= 500 => "Server Error",
+        _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_gives_code_title_and_detail() {
+        let body = r#"{"errors":[{"code":"Encryption-409","title":"The provided key is already registered","detail":"arn:aws:kms:x"}]}"#;
+        let error = from_response("Create Key Provider", 409, None, body);
+        assert_eq!(error.code, "Encryption-409");
+        assert_eq!(
+            error.message,
+            "Create Key Provider: HTTP 409: The provided key is already registered (arn:aws:kms:x)"
+        );
+        assert!(!error.retryable);
+    }
+
+    #[test]
+    fn throttling_timeouts_and_server_errors_are_retryable() {
+        let error = from_response(
+            "List",
+            429,
+            Some(Duration::from_secs(13)),
+            r#"{"errors":[{"code":"HTTP-429","title":"API rate limit reached."}]}"#,
+        );
+        assert!(error.retryable);
+        assert_eq!(error.retry_after, Some(Duration::from_secs(13)));
+        assert!(from_response("Test", 408, None, "").retryable);
+        let error = from_response("Get", 502, None, "<html>bad gateway</html>");
+        assert!(error.retryable);
+        assert_eq!(error.code, "HTTP-502");
+        assert!(!from_response("Get", 404, None, "").retryable);
+    }
+}

@@ -1,0 +1,53 @@
+//! `qlik-cloud.get-migration-details`: Get Ongoing Key Provider Migration Details
+//! (`GET …/keyproviders/migration/actions/details`).
+
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use reqwest::Method;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::shapes::{MigrationInformation, decode, example_migration};
+use super::{CONNECTOR, client};
+
+/// Reads the tenant's ongoing or last migration.
+pub struct GetMigrationDetails;
+
+/// Input of `qlik-cloud.get-migration-details`: none.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoInput {}
+
+impl Block for GetMigrationDetails {
+    type Input = NoInput;
+    type Output = MigrationInformation;
+
+    fn spec(&self) -> BlockSpec {
+        BlockSpec {
+            id: "qlik-cloud.get-migration-details",
+            title: "Get Ongoing Key Provider Migration Details",
+            connector: Some(CONNECTOR),
+            description: "Reads the tenant's ongoing or last key migration: its `state` (`New`, `InProgress`, \
+                          `Completed`) and `progress`; fails with HTTP-404 when the tenant never migrated.",
+            effect: Effect::Read,
+            secret_outputs: &[],
+            output_mirrors_input: false,
+            destructive_when: None,
+        }
+    }
+
+    fn example_output(&self) -> MigrationInformation {
+        example_migration()
+    }
+
+    async fn run(
+        &self,
+        ctx: &BlockContext,
+        _input: NoInput,
+    ) -> Result<MigrationInformation, BlockError> {
+        let path = "/api/v1/encryption/keyproviders/migration/actions/details";
+        let answer = client(ctx)?
+            .call("Get Migration Details", Method::GET, path, None)
+            .await?;
+        decode("Get Migration Details", answer.body)
+    }
+}
