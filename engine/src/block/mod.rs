@@ -4,6 +4,7 @@
 //! output, and an async `run`. One blanket adapter ([`erased`]) turns every typed block into the
 //! `serde_json::Value` form the executor runs, so block authors never touch `Value`.
 
+pub mod check;
 mod context;
 pub mod erased;
 mod error;
@@ -15,6 +16,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use check::{Finding, FlowCheck, Segment};
 pub use context::{BlockContext, LogLevel};
 pub use erased::{Connector, ConnectorSpec, RegisteredBlock, RegisteredConnector};
 pub use error::BlockError;

@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use super::{Block, Connector, RegisteredBlock, RegisteredConnector};
+use super::{Block, Connector, FlowCheck, RegisteredBlock, RegisteredConnector};
 
 /// Blocks and connectors by id, in registration order.
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
     blocks: IndexMap<&'static str, Arc<RegisteredBlock>>,
     connectors: IndexMap<&'static str, Arc<RegisteredConnector>>,
+    checks: Vec<Arc<dyn FlowCheck>>,
     duplicates: Vec<&'static str>,
 }
 
@@ -50,6 +51,17 @@ impl Registry {
         self.connectors.get(id)
     }
 
+    /// Adds a rule over whole flows (see [`FlowCheck`]).
+    pub fn check<C: FlowCheck>(mut self, check: C) -> Registry {
+        self.checks.push(Arc::new(check));
+        self
+    }
+
+    /// Every flow rule, in registration order.
+    pub fn checks(&self) -> impl Iterator<Item = &Arc<dyn FlowCheck>> {
+        self.checks.iter()
+    }
+
     /// Every block, in registration order.
     pub fn blocks(&self) -> impl Iterator<Item = &Arc<RegisteredBlock>> {
         self.blocks.values()
@@ -63,5 +75,11 @@ impl Registry {
     /// Ids registered more than once (a registry table mistake; tests assert there are none).
     pub fn duplicates(&self) -> &[&'static str] {
         &self.duplicates
+    }
+}
+
+impl std::fmt::Debug for dyn FlowCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FlowCheck({:?})", self.blocks())
     }
 }

@@ -100,6 +100,12 @@ pub enum Kind {
     InvalidParam { name: String, message: String },
     /// A control (`for_each`, `retry`, `until`...) that cannot work as written.
     InvalidControl { message: String },
+    /// What a connector's rule over the whole flow found (a key policy Qlik Cloud could not use…).
+    Check {
+        code: &'static str,
+        message: String,
+        help: Option<String>,
+    },
 }
 
 impl Kind {
@@ -141,6 +147,7 @@ impl Kind {
             Kind::MissingConfirm { .. } => "missing-confirm",
             Kind::InvalidParam { .. } => "invalid-param",
             Kind::InvalidControl { .. } => "invalid-control",
+            Kind::Check { code, .. } => code,
         }
     }
 
@@ -226,6 +233,7 @@ impl Kind {
             ),
             Kind::InvalidParam { name, message } => format!("parameter `{name}`: {message}"),
             Kind::InvalidControl { message } => message.clone(),
+            Kind::Check { message, .. } => message.clone(),
         }
     }
 
@@ -274,6 +282,7 @@ impl Kind {
             }
             Kind::UnknownHelper { .. } => format!("available helpers: {}", backticked(super::super::expr::template::HELPERS)),
             Kind::Cycle { .. } => "remove one of these references or `after:` entries".into(),
+            Kind::Check { help: Some(help), .. } => help.clone(),
             Kind::MissingConfirm { .. } => {
                 "add `confirm: true` to the step once the flow has been reviewed; the run also needs `--allow-destructive`"
                     .into()

@@ -10,6 +10,7 @@ mod connections;
 mod controls;
 mod cycles;
 mod destructive;
+mod flow_checks;
 mod ids;
 mod inputs;
 mod params;
@@ -92,7 +93,7 @@ pub fn check_flow(
         out.dedup();
         return Err(out);
     }
-    Ok(compile::into_plan(
+    let plan = compile::into_plan(
         &ctx,
         compiled,
         params,
@@ -100,5 +101,11 @@ pub fn check_flow(
         deps,
         order,
         source.clone(),
-    ))
+    );
+    let found = flow_checks::check(&plan, registry);
+    if found.is_empty() {
+        Ok(plan)
+    } else {
+        Err(found)
+    }
 }
