@@ -41,6 +41,7 @@ pub fn registry() -> Registry {
         .block(aws_kms::UpdateAlias)
         .block(aws_kms::UpdateKeyDescription)
         .connector(qlik_cloud::QlikCloud)
+        .block(qlik_cloud::CheckKeyPolicy)
         .block(qlik_cloud::CreateKeyProvider)
         .block(qlik_cloud::DeleteKeyProvider)
         .block(qlik_cloud::GetKeyProvider)
@@ -51,6 +52,7 @@ pub fn registry() -> Registry {
         .block(qlik_cloud::TriggerMigration)
         .block(qlik_cloud::UpdateKeyProvider)
         .block(qlik_cloud::ValidateKeyProvider)
+        .check(qlik_cloud::KeyPolicyForQlik)
 }
 
 #[cfg(test)]
@@ -79,11 +81,15 @@ mod tests {
                 kebab(connector) && kebab(operation),
                 "{id} is not connector.operation in kebab-case"
             );
-            assert_eq!(
-                block.spec.connector.unwrap_or("core"),
-                connector,
-                "{id}: connector mismatch"
-            );
+            // A block with a connection belongs to its connector; one without (a pure check such as
+            // `qlik-cloud.check-key-policy`) to core or to the connector whose rules it applies.
+            match block.spec.connector {
+                Some(name) => assert_eq!(name, connector, "{id}: connector mismatch"),
+                None => assert!(
+                    connector == "core" || registry.connectors().any(|c| c.spec.id == connector),
+                    "{id}: no connector `{connector}`"
+                ),
+            }
         }
     }
 

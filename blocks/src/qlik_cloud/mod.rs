@@ -8,8 +8,12 @@ mod auth;
 pub mod client;
 mod context;
 mod errors;
+mod flow_check;
+pub mod policy;
+pub mod regions;
 pub mod shapes;
 
+mod check_key_policy;
 mod create_key_provider;
 mod delete_key_provider;
 mod get_key_provider;
@@ -21,8 +25,10 @@ mod trigger_migration;
 mod update_key_provider;
 mod validate_key_provider;
 
+pub use check_key_policy::CheckKeyPolicy;
 pub use create_key_provider::CreateKeyProvider;
 pub use delete_key_provider::DeleteKeyProvider;
+pub use flow_check::KeyPolicyForQlik;
 pub use get_key_provider::GetKeyProvider;
 pub use get_migration_details::GetMigrationDetails;
 pub use get_tenant_info::GetTenantInfo;
