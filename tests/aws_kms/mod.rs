@@ -128,6 +128,14 @@ impl Moto {
 /// The head of a flow with one `aws-kms` connection named `aws`.
 pub const KMS: &str = "connections:\n  aws: { connector: aws-kms, region: eu-west-1 }\n";
 
+/// The message of step `id`'s error, which must be an `InvalidInput` refusal made before any call.
+pub fn refused(report: &serde_json::Value, id: &str) -> String {
+    let error = &crate::harness::step(report, id)["error"];
+    assert_eq!(error["code"], "InvalidInput", "{id}: {error}");
+    assert_eq!(error["retryable"], false, "{id}: {error}");
+    error["message"].as_str().unwrap_or_default().to_string()
+}
+
 /// A flow named `test` over the `aws` connection, with these steps (YAML starting at `steps:`).
 pub fn flow(steps: &str) -> String {
     format!("name: test\n{KMS}{steps}")

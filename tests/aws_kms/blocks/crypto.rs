@@ -1,7 +1,7 @@
 //! Envelope encryption: data keys, encrypt and decrypt with an encryption context; secrets stay out of
 //! the report.
 
-use crate::aws_kms::{flow, moto};
+use crate::aws_kms::{flow, moto, refused};
 use crate::harness::step;
 
 /// `keyflow secret value` in base64: it must never appear in a report once it is a secret output.
@@ -117,11 +117,7 @@ fn crypto_inputs_are_checked_before_any_call() {
         &[],
     );
     assert_eq!(code, 0, "{report:#}");
-    let message = |id: &str| {
-        let error = &step(&report, id)["error"];
-        assert_eq!(error["code"], "InvalidInput", "{id}: {error}");
-        error["message"].as_str().unwrap_or_default().to_string()
-    };
+    let message = |id: &str| refused(&report, id);
     assert!(message("both").contains("not both"));
     assert!(message("not_base64").contains("`plaintext` is not base64"));
     assert!(message("empty").contains("Encrypt takes 1 to 4096"));

@@ -1,6 +1,6 @@
 //! Key policies: put as a mapping or as text, read back; bad JSON, size, the lockout bypass.
 
-use crate::aws_kms::{flow, moto};
+use crate::aws_kms::{flow, moto, refused};
 use crate::harness::{flow_file, path_str, step};
 
 #[test]
@@ -90,11 +90,7 @@ fn invalid_and_oversize_policies_are_refused_before_any_call() {
     ));
     let (code, report, _) = moto.run(&yaml, &[]);
     assert_eq!(code, 0, "{report:#}");
-    let message = |id: &str| {
-        let error = &step(&report, id)["error"];
-        assert_eq!(error["code"], "InvalidInput", "{id}: {error}");
-        error["message"].as_str().unwrap_or_default().to_string()
-    };
+    let message = |id: &str| refused(&report, id);
     assert!(message("not_json").contains("`policy` is not valid JSON"));
     assert!(message("no_statement").contains("has no `Statement`"));
     assert!(message("too_big").contains("AWS accepts at most 32768 (32 KiB)"));
