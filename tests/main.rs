@@ -1,6 +1,7 @@
 //! End-to-end tests of the `keyflow` command. One binary; modules mirror the commands.
 
 mod harness;
+mod qlik_cloud;
 mod qlik_policy;
 
 mod aws_kms;

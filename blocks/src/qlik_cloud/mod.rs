@@ -7,6 +7,7 @@
 mod auth;
 pub mod client;
 mod context;
+pub mod emulator;
 mod errors;
 mod flow_check;
 pub mod policy;

@@ -1,0 +1,299 @@
+//! The checks Qlik Cloud makes on a key before it registers or validates it, made against a real KMS
+//! peer (moto, the sandbox): DescribeKey (symmetric, encrypt/decrypt, enabled, in the tenant's region,
+//! replicated to the DR region), then GetKeyPolicy read with [`crate::qlik_cloud::policy`], in the key's
+//! region and in the DR replica's.
+//!
+//! Only `Encryption-88` (policy) is a code seen from Qlik; `Encryption-86` (no access), `-87` (unusable
+//! key) and `-89` (no DR replica) are the twin's own, in the same pattern.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use aws_sdk_kms::config::http::HttpResponse;
+use aws_sdk_kms::config::retry::RetryConfig;
+use aws_sdk_kms::config::timeout::TimeoutConfig;
+use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
+use serde_json::Value;
+
+use super::state::{ComplianceError, KeyFacts, Replica, lock};
+use crate::qlik_cloud::policy::{self, Finding, Partition, PolicyRequirements};
+use crate::qlik_cloud::regions;
+
+/// `complianceError.code` of a policy that does not let Qlik in (seen in Qlik's examples).
+pub const POLICY_CODE: &str = "Encryption-88";
+/// `complianceError.code` of a key the twin could not read.
+pub const ACCESS_CODE: &str = "Encryption-86";
+/// `complianceError.code` of a key Qlik cannot use (type, usage, state, region).
+pub const KEY_CODE: &str = "Encryption-87";
+/// `complianceError.code` of a key without its replica in the DR region.
+pub const REPLICA_CODE: &str = "Encryption-89";
+
+/// Why a key cannot be used.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The peer did not answer (408).
+    Unreachable(String),
+    /// The key is missing or its policy keeps Qlik out (403).
+    Forbidden(String),
+    /// The key is of the wrong kind, state or region (406).
+    Unusable(String),
+    /// The key policy lacks what Qlik needs, in `region` (403 on create).
+    Policy {
+        /// The region whose key policy was read.
+        region: String,
+        /// What it lacks.
+        findings: Vec<Finding>,
+    },
+}
+
+impl Refusal {
+    /// The refusal as a sentence, for `detail`.
+    pub fn detail(&self) -> String {
+        match self {
+            Refusal::Unreachable(why) | Refusal::Forbidden(why) | Refusal::Unusable(why) => {
+                why.clone()
+            }
+            Refusal::Policy { region, findings } => policy_message(region, findings),
+        }
+    }
+
+    /// The refusal as a `complianceError` for `region`.
+    pub fn compliance(&self, region: &str) -> ComplianceError {
+        let (code, region) = match self {
+            Refusal::Unreachable(_) | Refusal::Forbidden(_) => (ACCESS_CODE, region),
+            Refusal::Unusable(_) => (KEY_CODE, region),
+            Refusal::Policy { region, .. } => (POLICY_CODE, region.as_str()),
+        };
+        ComplianceError {
+            code: code.into(),
+            region: region.into(),
+            message: self.detail(),
+        }
+    }
+}
+
+fn policy_message(region: &str, findings: &[Finding]) -> String {
+    let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    format!(
+        "The policy of the provided key does not allow the required access [{region}]: {}",
+        messages.join("; ")
+    )
+}
+
+/// The KMS peer, one SDK client per region.
+pub struct Checker {
+    endpoint: String,
+    clients: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    calls: AtomicU64,
+}
+
+impl Checker {
+    /// Checks against the KMS at `endpoint`.
+    pub fn new(endpoint: String) -> Checker {
+        Checker {
+            endpoint,
+            clients: Mutex::new(HashMap::new()),
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Calls made so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// A client of `region`, with throwaway credentials: the peer is an emulator.
+    fn client(&self, region: &str) -> aws_sdk_kms::Client {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        lock(&self.clients)
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let config = aws_sdk_kms::Config::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(Region::new(region.to_string()))
+                    .endpoint_url(&self.endpoint)
+                    .credentials_provider(Credentials::new(
+                        "testing",
+                        "testing",
+                        None,
+                        None,
+                        "keyflow-qlik-twin",
+                    ))
+                    .retry_config(RetryConfig::standard().with_max_attempts(2))
+                    .timeout_config(
+                        TimeoutConfig::builder()
+                            .connect_timeout(Duration::from_secs(2))
+                            .operation_timeout(Duration::from_secs(10))
+                            .build(),
+                    )
+                    .build();
+                aws_sdk_kms::Client::from_conf(config)
+            })
+            .clone()
+    }
+
+    /// Checks key `arn` (already well formed) for `tenant_id`, whose data lives in `datacenter`.
+    pub async fn inspect(
+        &self,
+        arn: &str,
+        tenant_id: &str,
+        datacenter: &str,
+    ) -> Result<KeyFacts, Refusal> {
+        let region = arn.split(':').nth(3).unwrap_or_default();
+        let described = self
+            .client(region)
+            .describe_key()
+            .key_id(arn)
+            .send()
+            .await
+            .map_err(|e| refusal("DescribeKey", e))?;
+        let Some(meta) = described.key_metadata() else {
+            return Err(Refusal::Forbidden(format!(
+                "DescribeKey of `{arn}` returned no key metadata"
+            )));
+        };
+        let spec = meta.key_spec().map_or("unknown", KeySpec::as_str);
+        if meta.key_spec() != Some(&KeySpec::SymmetricDefault) {
+            return Err(Refusal::Unusable(format!(
+                "the key spec is `{spec}`: Qlik Cloud needs a symmetric key (`SYMMETRIC_DEFAULT`)"
+            )));
+        }
+        // A SYMMETRIC_DEFAULT key can only be ENCRYPT_DECRYPT; moto 5.2.5 leaves the usage out when
+        // CreateKey did not name it, so only a usage that is there and different refuses the key.
+        if let Some(usage) = meta
+            .key_usage()
+            .filter(|usage| **usage != KeyUsageType::EncryptDecrypt)
+        {
+            let usage = usage.as_str();
+            return Err(Refusal::Unusable(format!(
+                "the key usage is `{usage}`: Qlik Cloud needs `ENCRYPT_DECRYPT`"
+            )));
+        }
+        if meta.key_state() != Some(&KeyState::Enabled) {
+            let state = meta.key_state().map_or("unknown", KeyState::as_str);
+            return Err(Refusal::Unusable(format!(
+                "the key is `{state}`: Qlik Cloud needs an `Enabled` key"
+            )));
+        }
+        if region != datacenter {
+            return Err(Refusal::Unusable(format!(
+                "the key is in `{region}` but tenant `{tenant_id}` lives in `{datacenter}`: use a key of \
+                 `{datacenter}`"
+            )));
+        }
+        let key_arn = meta.arn().unwrap_or(arn).to_string();
+        let multi_region = meta.multi_region().unwrap_or(false);
+        let replica_keys: Vec<Replica> = meta
+            .multi_region_configuration()
+            .map(|config| config.replica_keys())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| {
+                Some(Replica {
+                    arn: r.arn()?.to_string(),
+                    region: r.region()?.to_string(),
+                })
+            })
+            .collect();
+        let req = PolicyRequirements {
+            tenant_id,
+            partition: Partition::of_arn(arn).unwrap_or(Partition::Aws),
+            multi_region,
+        };
+        let findings = self.findings(region, &key_arn, &req).await?;
+        if !findings.is_empty() {
+            return Err(Refusal::Policy {
+                region: region.to_string(),
+                findings,
+            });
+        }
+        let compliance_error = self.dr_fault(datacenter, &replica_keys, &req).await;
+        Ok(KeyFacts {
+            multi_region,
+            replica_keys,
+            dr_compliant: compliance_error.is_none(),
+            compliance_error,
+        })
+    }
+
+    /// What keeps the key from the DR region, `None` when its replica there is usable or none is needed.
+    async fn dr_fault(
+        &self,
+        datacenter: &str,
+        replicas: &[Replica],
+        req: &PolicyRequirements<'_>,
+    ) -> Option<ComplianceError> {
+        let dr = regions::dr_region(datacenter)?;
+        let Some(replica) = replicas.iter().find(|r| r.region == dr) else {
+            return Some(ComplianceError {
+                code: REPLICA_CODE.into(),
+                region: dr.into(),
+                message: format!(
+                    "The provided key has no replica key in the DR region [{dr}]: make it a multi-Region key \
+                     and replicate it to `{dr}`"
+                ),
+            });
+        };
+        match self.findings(dr, &replica.arn, req).await {
+            Ok(findings) if findings.is_empty() => None,
+            Ok(findings) => Some(ComplianceError {
+                code: POLICY_CODE.into(),
+                region: dr.into(),
+                message: policy_message(dr, &findings),
+            }),
+            Err(refusal) => Some(refusal.compliance(dr)),
+        }
+    }
+
+    /// The findings on the policy of key `key_arn` in `region`.
+    async fn findings(
+        &self,
+        region: &str,
+        key_arn: &str,
+        req: &PolicyRequirements<'_>,
+    ) -> Result<Vec<Finding>, Refusal> {
+        let answer = self
+            .client(region)
+            .get_key_policy()
+            .key_id(key_arn)
+            .policy_name("default")
+            .send()
+            .await
+            .map_err(|e| refusal("GetKeyPolicy", e))?;
+        let document = answer
+            .policy()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or(Value::Null);
+        Ok(policy::check(&document, req))
+    }
+}
+
+/// An SDK error as a refusal: the key missing or closed → Forbidden, the peer silent → Unreachable.
+fn refusal<E>(operation: &str, error: SdkError<E, HttpResponse>) -> Refusal
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &error {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            let code = err.code().unwrap_or("UnknownError");
+            let message = err.message().unwrap_or_default();
+            let why = format!("{operation}: {code}: {message}");
+            match code {
+                "NotFoundException"
+                | "AccessDeniedException"
+                | "InvalidArnException"
+                | "UnrecognizedClientException" => Refusal::Forbidden(why),
+                _ => Refusal::Unusable(why),
+            }
+        }
+        _ => Refusal::Unreachable(format!(
+            "{operation}: AWS KMS did not answer: {}",
+            DisplayErrorContext(&error)
+        )),
+    }
+}

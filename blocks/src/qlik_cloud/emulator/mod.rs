@@ -1,0 +1,206 @@
+//! A local twin of Qlik Cloud's Encryption API (key providers, migrations), with the parts of the Tenants
+//! and OAuth APIs a client needs around it, served by axum on loopback.
+//!
+//! One twin serves many tenants at one URL: the bearer token (an API key, or an access token the twin
+//! issued at `POST /oauth/token`) says whose tenant a request is for. It keeps the quirks of the real
+//! service (bare arrays for lists, 201 on test, 205 with a body on reset, the zero time, the default Qlik
+//! provider) and its tier rate limits. Migrations advance with the clock, computed when read. With a
+//! [`KmsPeer`] (moto, the sandbox) it checks keys the way Qlik does: DescribeKey, GetKeyPolicy and the
+//! rules of [`super::policy`].
+
+mod arn;
+mod auth;
+mod kms;
+mod limits;
+mod migrations;
+mod providers;
+mod routes;
+mod state;
+mod tenants;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use limits::Tiers;
+pub use state::Stats;
+
+use state::Twin;
+
+/// A tenant the twin hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSeed {
+    /// The tenant id (`ImTRa-bkJTD-NZRYjNBa_rDhwSVA6Qo8`); also the Qlik provider's fingerprint.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// Its hostname (`acme.eu.qlikcloud.com`).
+    pub hostname: String,
+    /// The Qlik region code (`eu`, `us`, `uk`…).
+    pub region: String,
+    /// The AWS region its data lives in (`eu-west-1`): where its keys must be.
+    pub datacenter: String,
+}
+
+/// An OAuth machine-to-machine client of one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    /// `client_id` of the token request.
+    pub client_id: String,
+    /// `client_secret` of the token request.
+    pub client_secret: String,
+    /// The tenant its tokens act in.
+    pub tenant_id: String,
+}
+
+/// The AWS KMS endpoint the twin checks keys against, as Qlik checks them against AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsPeer {
+    /// Its URL (`http://127.0.0.1:5077` for moto).
+    pub endpoint_url: String,
+}
+
+/// What the twin serves and how it behaves.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The tenants hosted.
+    pub tenants: Vec<TenantSeed>,
+    /// API keys as `(key, tenant id)`.
+    pub api_keys: Vec<(String, String)>,
+    /// OAuth clients.
+    pub oauth_clients: Vec<OAuthClient>,
+    /// How long an issued access token is valid.
+    pub token_ttl: Duration,
+    /// How long a migration takes from start to `Completed`.
+    pub migration_duration: Duration,
+    /// Requests per minute per tenant in each rate-limit tier.
+    pub rates: Tiers,
+    /// Where to check keys; without it every well-formed ARN registers.
+    pub kms: Option<KmsPeer>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> EmulatorConfig {
+        EmulatorConfig {
+            tenants: Vec::new(),
+            api_keys: Vec::new(),
+            oauth_clients: Vec::new(),
+            token_ttl: Duration::from_secs(3600),
+            migration_duration: Duration::from_secs(5),
+            rates: Tiers::default(),
+            kms: None,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// The config's inconsistencies: credentials of tenants it does not host, a tenant hosted twice.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut hosted = HashSet::new();
+        for tenant in &self.tenants {
+            if !hosted.insert(tenant.id.as_str()) {
+                problems.push(format!("tenant `{}` is listed twice", tenant.id));
+            }
+        }
+        let named = self
+            .api_keys
+            .iter()
+            .map(|(_, tenant)| ("an API key", tenant))
+            .chain(
+                self.oauth_clients
+                    .iter()
+                    .map(|client| ("an OAuth client", &client.tenant_id)),
+            );
+        for (what, tenant) in named {
+            if !hosted.contains(tenant.as_str()) {
+                problems.push(format!(
+                    "{what} names tenant `{tenant}`, which is not hosted"
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// A twin serving on loopback; dropping it stops the server.
+pub struct Running {
+    /// Its base URL (`http://127.0.0.1:PORT`), without a trailing slash.
+    pub url: String,
+    twin: Arc<Twin>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// What the twin has seen so far: requests, refusals, KMS calls.
+    pub fn state(&self) -> Stats {
+        self.twin.stats()
+    }
+
+    /// Stops the server and waits until it no longer accepts connections.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a twin on `127.0.0.1` at a free port. Fails when the config names tenants it does not host, or
+/// when no port can be bound.
+pub async fn start(config: EmulatorConfig) -> std::io::Result<Running> {
+    let twin = build(config)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = routes::router(twin.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running {
+        url,
+        twin,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// The twin as an axum router, to serve in-process. Unlike [`start`] it does not refuse an inconsistent
+/// config: credentials of tenants it does not host are simply never accepted.
+pub fn router(config: EmulatorConfig) -> axum::Router {
+    routes::router(Arc::new(Twin::new(config)))
+}
+
+fn build(config: EmulatorConfig) -> std::io::Result<Arc<Twin>> {
+    let problems = config.problems();
+    if !problems.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("Qlik Cloud twin config: {}", problems.join("; ")),
+        ));
+    }
+    Ok(Arc::new(Twin::new(config)))
+}
