@@ -5,6 +5,10 @@
 //!
 //! Only `Encryption-88` (policy) is a code seen from Qlik; `Encryption-86` (no access), `-87` (unusable
 //! key) and `-89` (no DR replica) are the twin's own, in the same pattern.
+//!
+//! Against moto 5.2.5 (`KEYFLOW_MOTO_URL`, see the tests): it leaves `KeyUsage` out for keys created
+//! without one, and a replica keeps the policy its primary had when it was replicated (each region's
+//! policy is then changed on its own, as in AWS).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

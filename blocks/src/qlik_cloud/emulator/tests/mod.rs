@@ -1,6 +1,7 @@
 //! The twin over real HTTP: reqwest against [`start`], one fresh twin per test.
 
 mod access;
+mod kms;
 mod migrations;
 mod providers;
 
