@@ -6,6 +6,7 @@
 
 mod auth;
 mod blocks;
+mod byok;
 mod errors;
 
 use std::time::Duration;

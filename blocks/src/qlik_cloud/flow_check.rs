@@ -64,9 +64,13 @@ impl FlowCheck for KeyPolicyForQlik {
                         keyflow_engine::block::check::show(s)
                     )
                 });
+                // The fix is shown as the diagnostic's help, not under the block output's field name.
+                let said = finding
+                    .message
+                    .replace("`statement_to_add`", "the statement below");
                 let message = format!(
-                    "step `{}` registers key `{}` with Qlik Cloud, but this policy would not let Qlik use it: {}",
-                    step.id, key.id, finding.message
+                    "step `{}` registers key `{}` with Qlik Cloud, but this policy would not let Qlik use it: {said}",
+                    step.id, key.id
                 );
                 let mut finding =
                     Finding::at_input(&step.id, "policy", code(&finding.code), message);

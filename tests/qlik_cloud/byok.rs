@@ -1,0 +1,94 @@
+//! `flows/byok-tenant-encryption.yaml`, the seed's automation, end to end: keys in moto's KMS, the tenant
+//! in the Qlik twin, which checks the key in moto for real (type, region, replica, policy) as Qlik does.
+
+use keyflow_blocks::qlik_cloud::emulator::KmsPeer;
+
+use super::{TENANT, config, twin};
+use crate::aws_kms::moto;
+use crate::harness::step;
+
+/// The AWS side of the environment: moto, throwaway credentials, nothing of the machine's AWS set-up.
+fn aws_env(url: &str, empty: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_ENDPOINT_URL_KMS", url.into()),
+        ("AWS_CONFIG_FILE", empty.into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", empty.into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_PROFILE", String::new()),
+    ]
+}
+
+#[test]
+fn the_byok_flow_creates_registers_validates_and_migrates_to_a_key() {
+    let Some(moto) = moto() else { return };
+    let mut config = config();
+    config.kms = Some(KmsPeer {
+        endpoint_url: moto.url.clone(),
+    });
+    let twin = twin(config);
+    let empty = std::env::temp_dir().join("keyflow-empty-aws-config");
+    std::fs::write(&empty, "").expect("empty AWS config");
+    let env = aws_env(&moto.url, &empty.to_string_lossy());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let ran = twin.keyflow(
+        &[
+            "run",
+            "flows/byok-tenant-encryption.yaml",
+            "--output",
+            "json",
+            "-q",
+        ],
+        &env,
+    );
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON report");
+    let outputs = &report["outputs"];
+    let arn = outputs["key_arn"].as_str().unwrap_or_default();
+    assert!(
+        arn.starts_with("arn:aws:kms:eu-west-1:") && arn.contains(":key/mrk-"),
+        "{outputs}"
+    );
+    assert_eq!(outputs["alias"], format!("alias/qlik/{TENANT}"));
+    assert_eq!(outputs["migration_state"], "Completed");
+
+    let replica = &step(&report, "replicate")["output"]["ReplicaKeyMetadata"];
+    assert!(
+        replica["Arn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:kms:eu-west-3:")),
+        "{replica}"
+    );
+    let validated = &step(&report, "validate")["output"];
+    assert_eq!(
+        validated["drCompliant"], true,
+        "the twin found the replica and the policy: {validated}"
+    );
+    assert!(validated.get("complianceError").is_none(), "{validated}");
+    assert_eq!(validated["replicaKeys"][0]["region"], "eu-west-3");
+    assert_eq!(step(&report, "not_compliant")["status"], "skipped");
+    assert!(
+        twin.running.state().kms_calls > 0,
+        "the twin checked the key in moto"
+    );
+
+    // Run again in another region the tenant does not run in: stopped before any key is made.
+    let ran = twin.keyflow(
+        &[
+            "run",
+            "flows/byok-tenant-encryption.yaml",
+            "--param",
+            "region=us-east-1",
+            "--output",
+            "json",
+            "-q",
+        ],
+        &env,
+    );
+    assert_eq!(ran.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON report");
+    assert_eq!(step(&report, "right_region")["status"], "failed");
+    assert_eq!(step(&report, "create_key")["status"], "cancelled");
+}
