@@ -52,22 +52,43 @@ fn oauth_client_credentials_get_one_token_for_the_whole_run() {
 }
 
 #[test]
-fn an_expired_token_is_renewed() {
+fn a_revoked_token_is_renewed_once_on_401() {
     let mut config = config();
-    config.token_ttl = std::time::Duration::from_millis(400);
     config.oauth_clients.push(OAuthClient {
-        client_id: "short".into(),
-        client_secret: "short-secret".into(),
+        client_id: "m2m".into(),
+        client_secret: "m2m-secret".into(),
         tenant_id: TENANT.into(),
     });
     let twin = twin(config);
-    let yaml = "name: renew\nconnections:\n  qlik: { connector: qlik-cloud, tenant_url: { env: QLIK_TENANT_URL }, client_id: short, client_secret: { env: QLIK_CLIENT_SECRET } }\nsteps:\n  - id: first\n    block: qlik-cloud.get-tenant-info\n  - id: pause\n    block: core.sleep\n    after: first\n    with: { duration: 600ms }\n  - id: second\n    block: qlik-cloud.get-tenant-info\n    after: pause\n";
-    let (code, report, ran) = twin.run(yaml, &[], &[("QLIK_CLIENT_SECRET", "short-secret")]);
-    assert_eq!(code, 0, "{report:#}\n{}", ran.stderr);
-    assert_eq!(step(&report, "second")["output"]["id"], TENANT);
-    assert!(
-        twin.running.state().tokens_issued >= 2,
-        "the token was renewed"
+    let yaml = "name: renew\nconnections:\n  qlik: { connector: qlik-cloud, tenant_url: { env: QLIK_TENANT_URL }, client_id: m2m, client_secret: { env: QLIK_CLIENT_SECRET } }\nsteps:\n  - id: first\n    block: qlik-cloud.get-tenant-info\n  - id: pause\n    block: core.sleep\n    after: first\n    with: { duration: 1500ms }\n  - id: second\n    block: qlik-cloud.get-tenant-info\n    after: pause\n";
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| twin.run(yaml, &[], &[("QLIK_CLIENT_SECRET", "m2m-secret")]));
+        // Revoke while the flow sleeps: after the first call's token (1 issued), before the second call.
+        let waited = std::time::Instant::now();
+        while twin.running.state().tokens_issued == 0
+            && waited.elapsed() < std::time::Duration::from_secs(30)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        twin.running.revoke_tokens();
+        let (code, report, ran) = run.join().expect("the run");
+        assert_eq!(code, 0, "{report:#}\n{}", ran.stderr);
+        assert_eq!(step(&report, "second")["output"]["id"], TENANT);
+        assert_eq!(
+            step(&report, "second")["attempts"],
+            1,
+            "renewed inside the call, not by a retry"
+        );
+    });
+    let state = twin.running.state();
+    assert_eq!(
+        state.tokens_issued, 2,
+        "one token, then one more after the 401"
+    );
+    assert_eq!(
+        state.unauthorized, 1,
+        "exactly one call met the revoked token"
     );
 }
 

@@ -69,6 +69,12 @@ impl Tokens {
         Some(issued.tenant.clone())
     }
 
+    /// Forgets every issued access token, as a tenant admin revoking a client's sessions would: the next
+    /// call with one gets 401. API keys stay valid.
+    pub fn revoke(&mut self) {
+        self.issued.clear();
+    }
+
     /// A new access token for the client, or `None` when the id or secret is wrong.
     fn issue(&mut self, client_id: &str, secret: &str, now: Instant) -> Option<String> {
         let client = self

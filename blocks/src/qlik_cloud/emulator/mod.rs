@@ -145,6 +145,11 @@ impl Running {
         self.twin.stats()
     }
 
+    /// Revokes every OAuth access token issued so far (a test of a client's renewal on 401).
+    pub fn revoke_tokens(&self) {
+        state::lock(&self.twin.tokens).revoke();
+    }
+
     /// Stops the server and waits until it no longer accepts connections.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
