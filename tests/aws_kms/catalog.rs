@@ -95,3 +95,24 @@ fn plaintext_outputs_are_declared_secret() {
         );
     }
 }
+
+#[test]
+fn plans_show_secret_outputs_as_secret_not_as_their_examples() {
+    let planned = run(&["plan", "flows/kms-tenant-key.yaml"]);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    assert!(
+        planned.stdout.contains("value: \"<secret>\""),
+        "{}",
+        planned.stdout
+    );
+    for example in [
+        "aGVsbG8sIHdvcmxk",
+        "VGhpcyBpcyBhbiBleGFtcGxlIGRhdGEga2V5ISEhISE=",
+    ] {
+        assert!(
+            !planned.stdout.contains(example),
+            "an example plaintext is shown: {}",
+            planned.stdout
+        );
+    }
+}

@@ -39,6 +39,25 @@ pub struct StepPreview {
 /// Items of a `for_each` previewed (the rest are left out of the example output).
 const PREVIEW_ITEMS: usize = 100;
 
+/// An example output with its secret fields (dotted paths) shown as `<secret>`: a preview never shows a
+/// value in a secret's place, not even a made-up one.
+fn masked(mut output: Value, secrets: &[&str]) -> Value {
+    for path in secrets {
+        let mut at = Some(&mut output);
+        let mut names = path.split('.').peekable();
+        while let (Some(value), Some(name)) = (at.take(), names.next()) {
+            if names.peek().is_none() {
+                if let Some(field) = value.get_mut(name) {
+                    *field = Value::String("<secret>".into());
+                }
+            } else {
+                at = value.get_mut(name);
+            }
+        }
+    }
+    output
+}
+
 /// Previews every step in execution order, with `params` bound (missing ones shown as `<name>`).
 pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
     let run = json!({ "id": "<run id>", "flow": plan.name, "started_at": "<started at>" });
@@ -77,7 +96,10 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
             if step.block.spec.output_mirrors_input {
                 input.clone()
             } else {
-                step.block.example_output.clone()
+                masked(
+                    step.block.example_output.clone(),
+                    step.block.spec.secret_outputs,
+                )
             }
         };
         let (input, output) = match &items {
