@@ -69,7 +69,7 @@ impl Block for CheckKeyPolicy {
         CheckKeyPolicyOutput {
             compliant: false,
             findings: vec![Finding {
-                code: policy::MISSING_TENANT_CONDITION.into(),
+                code: policy::MISSING_TENANT_CONDITION,
                 message: format!(
                     "no statement limits Qlik's proxy roles to tenant `{tenant}`: add the condition StringEquals \
                      `kms:EncryptionContext:TenantId: [\"{tenant}\"]`"

@@ -73,7 +73,7 @@ impl FlowCheck for KeyPolicyForQlik {
                     step.id, key.id
                 );
                 let mut finding =
-                    Finding::at_input(&step.id, "policy", code(&finding.code), message);
+                    Finding::at_input(&step.id, "policy", finding.code, message);
                 finding.help = help;
                 found.push(finding);
             }
@@ -146,18 +146,4 @@ fn tenant_named(document: &Value) -> Option<String> {
                 _ => None,
             })
     })
-}
-
-/// The finding codes as the diagnostic codes they become.
-fn code(code: &str) -> &'static str {
-    match code {
-        policy::MISSING_PROXY_ROLE => policy::MISSING_PROXY_ROLE,
-        policy::WRONG_PARTITION => policy::WRONG_PARTITION,
-        policy::MISSING_ACTION => policy::MISSING_ACTION,
-        policy::MISSING_TENANT_CONDITION => policy::MISSING_TENANT_CONDITION,
-        policy::WRONG_TENANT => policy::WRONG_TENANT,
-        policy::MISSING_DESCRIBE_KEY => policy::MISSING_DESCRIBE_KEY,
-        policy::LOCKOUT_RISK => policy::LOCKOUT_RISK,
-        _ => policy::MALFORMED_POLICY,
-    }
 }

@@ -115,7 +115,7 @@ pub struct PolicyRequirements<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Finding {
     /// A stable kebab-case code (`missing-proxy-role`, `missing-action`, `wrong-tenant`…).
-    pub code: String,
+    pub code: &'static str,
     /// What is missing and what to do.
     pub message: String,
     /// The statement to add to the policy that fixes it, when one does.
@@ -123,9 +123,9 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(code: &str, message: String, statement_to_add: Option<Value>) -> Finding {
+    fn new(code: &'static str, message: String, statement_to_add: Option<Value>) -> Finding {
         Finding {
-            code: code.to_string(),
+            code,
             message,
             statement_to_add,
         }

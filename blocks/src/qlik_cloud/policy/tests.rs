@@ -83,7 +83,7 @@ fn req(partition: Partition, multi_region: bool) -> PolicyRequirements<'static> 
 }
 
 fn codes(findings: &[Finding]) -> Vec<&str> {
-    findings.iter().map(|f| f.code.as_str()).collect()
+    findings.iter().map(|f| f.code).collect()
 }
 
 /// The Qlik statement (index 1) of the commercial policy, to edit.
