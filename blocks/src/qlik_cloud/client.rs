@@ -64,9 +64,11 @@ pub struct QlikClient {
 /// A limiter that never lets more than `per_minute` calls into any one-minute window: a burst of a tenth,
 /// refilled at the rest.
 fn limiter(per_minute: u32) -> Option<DefaultDirectRateLimiter> {
+    if per_minute == 0 {
+        return None;
+    }
     let burst = NonZeroU32::new((per_minute / 10).max(1))?;
     let refill = NonZeroU32::new(per_minute.saturating_sub(burst.get()).max(1))?;
-    NonZeroU32::new(per_minute)?;
     Some(RateLimiter::direct(
         Quota::per_minute(refill).allow_burst(burst),
     ))
