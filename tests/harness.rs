@@ -52,17 +52,27 @@ pub fn flow_file(yaml: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// Runs a flow given as text with `--output json` and returns the exit code and report.
 pub fn run_json(yaml: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let (code, report, ran) = run_flow(keyflow(), yaml, extra);
+    (code, report, ran.stderr)
+}
+
+/// Runs a flow given as text with `command` (a `keyflow` command with its environment set), with
+/// `--output json -q` and `extra`: the exit code, the report, and all it printed.
+pub fn run_flow(mut command: Command, yaml: &str, extra: &[&str]) -> (i32, serde_json::Value, Ran) {
     let (_dir, path) = flow_file(yaml);
-    let mut args = vec!["run", path_str(&path), "--output", "json", "-q"];
-    args.extend_from_slice(extra);
-    let ran = run(&args);
+    let ran: Ran = command
+        .args(["run", path_str(&path), "--output", "json", "-q"])
+        .args(extra)
+        .output()
+        .expect("run keyflow")
+        .into();
     let report = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| {
         panic!(
             "no JSON report ({e}); stdout: {}\nstderr: {}",
             ran.stdout, ran.stderr
         )
     });
-    (ran.code, report, ran.stderr)
+    (ran.code, report, ran)
 }
 
 /// A path as `&str`.

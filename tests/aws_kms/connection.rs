@@ -113,35 +113,23 @@ fn a_role_is_assumed_through_sts_before_kms_is_called() {
 #[test]
 fn missing_credentials_fail_with_what_to_set() {
     let Some(moto) = moto() else { return };
-    let (_dir, path) = crate::harness::flow_file(&format!(
+    let yaml = format!(
         "name: creds\nconnections:\n  aws: {{ connector: aws-kms, region: eu-west-1, endpoint_url: \"{}\" }}\nsteps:\n  - id: create_key\n    block: aws-kms.create-key\n",
         moto.url
-    ));
-    let empty = std::env::temp_dir().join("keyflow-empty-aws-config");
-    std::fs::write(&empty, "").expect("write empty AWS config");
-    let ran: crate::harness::Ran = crate::harness::keyflow()
-        .args([
-            "run",
-            crate::harness::path_str(&path),
-            "--output",
-            "json",
-            "-q",
-        ])
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
-        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-        .env("AWS_CONFIG_FILE", &empty)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run keyflow")
-        .into();
-    assert_eq!(ran.code, 1, "{}", ran.stderr);
-    let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON report");
+    );
+    // moto's environment, then every credential of the AWS chain taken away.
+    let mut command = moto.command();
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        command.env_remove(name);
+    }
+    let (code, report, ran) = crate::harness::run_flow(command, &yaml, &[]);
+    assert_eq!(code, 1, "{}", ran.stderr);
     let error = &step(&report, "create_key")["error"];
     assert_eq!(error["code"], "NoCredentials", "{error}");
     assert_eq!(error["retryable"], false);

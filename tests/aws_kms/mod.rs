@@ -20,7 +20,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::harness::{Ran, flow_file, keyflow, path_str};
+use crate::harness::{Ran, keyflow, run_flow};
 
 static MOTO: Mutex<()> = Mutex::new(());
 
@@ -75,25 +75,39 @@ fn request(method: &str, url: &str, path: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Points `command` at moto with throwaway credentials and nothing of the machine's AWS set-up (no
+/// profile, no config files, no instance metadata).
+pub fn point_at_moto(command: &mut assert_cmd::Command, url: &str) {
+    let empty = std::env::temp_dir().join("keyflow-empty-aws-config");
+    std::fs::write(&empty, "").expect("write empty AWS config");
+    command
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ENDPOINT_URL_KMS", url)
+        .env("AWS_CONFIG_FILE", &empty)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL");
+}
+
 impl Moto {
-    /// Runs `keyflow` with AWS pointed at moto (throwaway credentials, no profile, no instance metadata).
-    pub fn keyflow(&self, args: &[&str]) -> Ran {
-        let empty = std::env::temp_dir().join("keyflow-empty-aws-config");
-        std::fs::write(&empty, "").expect("write empty AWS config");
+    /// A `keyflow` command with AWS pointed at moto.
+    pub fn command(&self) -> assert_cmd::Command {
         let mut command = keyflow();
+        point_at_moto(&mut command, &self.url);
         command
+    }
+
+    /// Runs `keyflow` with AWS pointed at moto.
+    pub fn keyflow(&self, args: &[&str]) -> Ran {
+        self.command()
             .args(args)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "eu-west-1")
-            .env("AWS_ENDPOINT_URL_KMS", &self.url)
-            .env("AWS_CONFIG_FILE", &empty)
-            .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_ENDPOINT_URL");
-        command.output().expect("run keyflow").into()
+            .output()
+            .expect("run keyflow")
+            .into()
     }
 
     /// moto's whole state (`GET /moto-api/data.json`): what every service holds, STS's assumed roles too.
@@ -104,17 +118,8 @@ impl Moto {
 
     /// Runs a flow (given as YAML) with `--output json` and gives the exit code, the report and stderr.
     pub fn run(&self, yaml: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
-        let (_dir, path) = flow_file(yaml);
-        let mut args = vec!["run", path_str(&path), "--output", "json", "-q"];
-        args.extend_from_slice(extra);
-        let ran = self.keyflow(&args);
-        let report = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| {
-            panic!(
-                "no JSON report ({e}); stdout: {}\nstderr: {}",
-                ran.stdout, ran.stderr
-            )
-        });
-        (ran.code, report, ran.stderr)
+        let (code, report, ran) = run_flow(self.command(), yaml, extra);
+        (code, report, ran.stderr)
     }
 
     /// Runs a flow that must succeed and gives its report.

@@ -4,21 +4,8 @@
 use keyflow_blocks::qlik_cloud::emulator::KmsPeer;
 
 use super::{TENANT, config, twin};
-use crate::aws_kms::moto;
+use crate::aws_kms::{moto, point_at_moto};
 use crate::harness::step;
-
-/// The AWS side of the environment: moto, throwaway credentials, nothing of the machine's AWS set-up.
-fn aws_env(url: &str, empty: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("AWS_ENDPOINT_URL_KMS", url.into()),
-        ("AWS_CONFIG_FILE", empty.into()),
-        ("AWS_SHARED_CREDENTIALS_FILE", empty.into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_PROFILE", String::new()),
-    ]
-}
 
 #[test]
 fn the_byok_flow_creates_registers_validates_and_migrates_to_a_key() {
@@ -28,21 +15,24 @@ fn the_byok_flow_creates_registers_validates_and_migrates_to_a_key() {
         endpoint_url: moto.url.clone(),
     });
     let twin = twin(config);
-    let empty = std::env::temp_dir().join("keyflow-empty-aws-config");
-    std::fs::write(&empty, "").expect("empty AWS config");
-    let env = aws_env(&moto.url, &empty.to_string_lossy());
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let byok = |extra: &[&str]| -> crate::harness::Ran {
+        let mut command = twin.command(&[]);
+        point_at_moto(&mut command, &moto.url);
+        command
+            .args([
+                "run",
+                "flows/byok-tenant-encryption.yaml",
+                "--output",
+                "json",
+                "-q",
+            ])
+            .args(extra)
+            .output()
+            .expect("run keyflow")
+            .into()
+    };
 
-    let ran = twin.keyflow(
-        &[
-            "run",
-            "flows/byok-tenant-encryption.yaml",
-            "--output",
-            "json",
-            "-q",
-        ],
-        &env,
-    );
+    let ran = byok(&[]);
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
     let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON report");
     let outputs = &report["outputs"];
@@ -75,18 +65,7 @@ fn the_byok_flow_creates_registers_validates_and_migrates_to_a_key() {
     );
 
     // Run again in another region the tenant does not run in: stopped before any key is made.
-    let ran = twin.keyflow(
-        &[
-            "run",
-            "flows/byok-tenant-encryption.yaml",
-            "--param",
-            "region=us-east-1",
-            "--output",
-            "json",
-            "-q",
-        ],
-        &env,
-    );
+    let ran = byok(&["--param", "region=us-east-1"]);
     assert_eq!(ran.code, 1);
     let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON report");
     assert_eq!(step(&report, "right_region")["status"], "failed");

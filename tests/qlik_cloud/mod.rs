@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use keyflow_blocks::qlik_cloud::emulator::{self, EmulatorConfig, Running, TenantSeed};
 
-use crate::harness::{Ran, flow_file, keyflow, path_str};
+use crate::harness::{Ran, keyflow, run_flow};
 
 /// The tenant every test's twin serves.
 pub const TENANT: &str = "T3nant-Id_4242424242424242424242";
@@ -65,12 +65,11 @@ pub fn twin(config: EmulatorConfig) -> Twin {
 }
 
 impl Twin {
-    /// `keyflow` with the tenant's URL in `QLIK_TENANT_URL` and its key in `QLIK_API_KEY`, nothing else of
-    /// the machine's Qlik set-up (`QLIK_CLI_USER_HOME_DIR` points at an empty folder).
-    pub fn keyflow(&self, args: &[&str], env: &[(&str, &str)]) -> Ran {
+    /// A `keyflow` command with the tenant's URL in `QLIK_TENANT_URL` and its key in `QLIK_API_KEY`, `env`
+    /// on top, and nothing else of the machine's Qlik set-up (`QLIK_CLI_USER_HOME_DIR` is an empty folder).
+    pub fn command(&self, env: &[(&str, &str)]) -> assert_cmd::Command {
         let mut command = keyflow();
         command
-            .args(args)
             .env("QLIK_TENANT_URL", &self.url)
             .env("QLIK_API_KEY", API_KEY)
             .env("QLIK_CLI_USER_HOME_DIR", self.home.path())
@@ -78,7 +77,16 @@ impl Twin {
         for (name, value) in env {
             command.env(name, value);
         }
-        command.output().expect("run keyflow").into()
+        command
+    }
+
+    /// Runs `keyflow` with `args` and `env` (see [`Twin::command`]).
+    pub fn keyflow(&self, args: &[&str], env: &[(&str, &str)]) -> Ran {
+        self.command(env)
+            .args(args)
+            .output()
+            .expect("run keyflow")
+            .into()
     }
 
     /// The folder `QLIK_CLI_USER_HOME_DIR` points at.
@@ -86,24 +94,14 @@ impl Twin {
         self.home.path()
     }
 
-    /// Runs a flow with `--output json` and gives the exit code, the report and stderr.
+    /// Runs a flow with `--output json` and gives the exit code, the report and what keyflow printed.
     pub fn run(
         &self,
         yaml: &str,
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> (i32, serde_json::Value, Ran) {
-        let (_dir, path) = flow_file(yaml);
-        let mut args = vec!["run", path_str(&path), "--output", "json", "-q"];
-        args.extend_from_slice(extra);
-        let ran = self.keyflow(&args, env);
-        let report = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| {
-            panic!(
-                "no JSON report ({e}); stdout: {}\nstderr: {}",
-                ran.stdout, ran.stderr
-            )
-        });
-        (ran.code, report, ran)
+        run_flow(self.command(env), yaml, extra)
     }
 
     /// Runs a flow that must succeed (destructive steps allowed) and gives its report.
