@@ -72,8 +72,7 @@ impl FlowCheck for KeyPolicyForQlik {
                     "step `{}` registers key `{}` with Qlik Cloud, but this policy would not let Qlik use it: {said}",
                     step.id, key.id
                 );
-                let mut finding =
-                    Finding::at_input(&step.id, "policy", finding.code, message);
+                let mut finding = Finding::at_input(&step.id, "policy", finding.code, message);
                 finding.help = help;
                 found.push(finding);
             }

@@ -3,19 +3,12 @@
 
 use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use reqwest::Method;
-use schemars::JsonSchema;
-use serde::Deserialize;
 
-use super::shapes::{MigrationInformation, decode, example_migration};
+use super::shapes::{MigrationInformation, NoInput, decode, example_migration};
 use super::{CONNECTOR, client};
 
 /// Reads the tenant's ongoing or last migration.
 pub struct GetMigrationDetails;
-
-/// Input of `qlik-cloud.get-migration-details`: none.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoInput {}
 
 impl Block for GetMigrationDetails {
     type Input = NoInput;

@@ -3,8 +3,7 @@
 use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use reqwest::Method;
 
-use super::get_migration_details::NoInput;
-use super::shapes::{Tenant, decode};
+use super::shapes::{NoInput, Tenant, decode};
 use super::{CONNECTOR, client};
 
 /// Reads the connection's tenant.

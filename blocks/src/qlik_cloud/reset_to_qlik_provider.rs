@@ -6,8 +6,7 @@ use reqwest::Method;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::get_migration_details::NoInput;
-use super::shapes::{MigrationInformation, decode, example_migration};
+use super::shapes::{MigrationInformation, NoInput, decode, example_migration};
 use super::{CONNECTOR, client};
 
 /// Moves the tenant back to Qlik's own key provider.

@@ -192,6 +192,11 @@ pub struct Tenant {
     pub created_by_user: Option<String>,
 }
 
+/// The input of blocks that take none (tenant info, migration details, reset).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoInput {}
+
 /// The input of blocks acting on one key provider.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
