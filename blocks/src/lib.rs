@@ -12,6 +12,7 @@ pub fn registry() -> Registry {
     Registry::new()
         .block(core::Log)
         .block(core::Set)
+        .block(core::Render)
         .block(core::Fail)
         .block(core::Sleep)
         .block(core::Assert)

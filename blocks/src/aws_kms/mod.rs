@@ -64,7 +64,7 @@ pub use update_key_description::UpdateKeyDescription;
 use aws_config::BehaviorVersion;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::sts::AssumeRoleProvider;
-use aws_sdk_kms::config::{Region, SharedCredentialsProvider};
+use aws_sdk_kms::config::{Credentials, Region, SharedCredentialsProvider};
 use indexmap::IndexMap;
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
 use schemars::JsonSchema;
@@ -108,6 +108,10 @@ pub struct AwsKmsSettings {
     #[serde(default)]
     #[schemars(schema_with = "limits::overrides_schema")]
     pub quotas: IndexMap<String, f64>,
+    /// Static credentials, set only by the sandbox for its twin (never from a flow).
+    #[serde(skip)]
+    #[schemars(skip)]
+    sandbox_credentials: Option<(String, String)>,
 }
 
 /// The client of an `aws-kms` connection.
@@ -183,6 +187,15 @@ impl Connector for AwsKms {
         if let Some(url) = &settings.endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        if let Some((key_id, secret)) = &settings.sandbox_credentials {
+            loader = loader.credentials_provider(Credentials::new(
+                key_id.as_str(),
+                secret.as_str(),
+                None,
+                None,
+                "keyflow-sandbox",
+            ));
+        }
         let mut config = loader.load().await;
         let Some(region) = config.region().map(|r| r.to_string()) else {
             return Err(BlockError::fatal(
@@ -213,5 +226,33 @@ impl Connector for AwsKms {
             &region,
             &settings.quotas,
         ))
+    }
+
+    /// The twin's endpoint and throwaway credentials (`{ endpoint_url, access_key_id,
+    /// secret_access_key, region }`) replace the flow's; profiles and roles are not used. The flow's region
+    /// stays (the twin serves every region), else the twin's default; client-side quotas stay.
+    fn sandbox(
+        &self,
+        settings: AwsKmsSettings,
+        twin: &serde_json::Value,
+    ) -> Result<AwsKmsSettings, BlockError> {
+        let field = |name: &str| {
+            twin.get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    BlockError::fatal("NoSandbox", format!("the AWS KMS twin gives no `{name}`"))
+                })
+        };
+        Ok(AwsKmsSettings {
+            region: settings.region.or(Some(field("region")?)),
+            profile: None,
+            role_arn: None,
+            external_id: None,
+            session_name: None,
+            endpoint_url: Some(field("endpoint_url")?),
+            quotas: settings.quotas,
+            sandbox_credentials: Some((field("access_key_id")?, field("secret_access_key")?)),
+        })
     }
 }

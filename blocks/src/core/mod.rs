@@ -3,11 +3,13 @@
 mod assert;
 mod fail;
 mod log;
+mod render;
 mod set;
 mod sleep;
 
 pub use assert::Assert;
 pub use fail::Fail;
 pub use log::Log;
+pub use render::Render;
 pub use set::Set;
 pub use sleep::Sleep;

@@ -116,6 +116,34 @@ impl Connector for QlikCloud {
             settings.rate_limits.unwrap_or_default(),
         )
     }
+
+    /// The twin's URL and a seeded tenant's API key (`{ tenant_url, api_key }`) replace the tenant and
+    /// credentials; contexts and OAuth clients are not used. Rate limits stay as the flow sets them.
+    fn sandbox(
+        &self,
+        settings: QlikCloudSettings,
+        twin: &serde_json::Value,
+    ) -> Result<QlikCloudSettings, BlockError> {
+        let field = |name: &str| {
+            twin.get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    BlockError::fatal(
+                        "NoSandbox",
+                        format!("the Qlik Cloud twin gives no `{name}`"),
+                    )
+                })
+        };
+        Ok(QlikCloudSettings {
+            tenant_url: Some(field("tenant_url")?),
+            api_key: Some(field("api_key")?),
+            client_id: None,
+            client_secret: None,
+            context: None,
+            rate_limits: settings.rate_limits,
+        })
+    }
 }
 
 /// The Qlik client of the step's connection.

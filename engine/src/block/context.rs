@@ -1,6 +1,7 @@
 //! What a block sees of the run while it runs.
 
 use std::any::Any;
+use std::path::Path;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -39,6 +40,7 @@ pub struct BlockContext {
     connection: Option<Arc<dyn Any + Send + Sync>>,
     observer: Option<Arc<dyn RunObserver>>,
     cancel: CancellationToken,
+    flow_dir: Option<Arc<Path>>,
 }
 
 impl BlockContext {
@@ -60,7 +62,22 @@ impl BlockContext {
             connection,
             observer,
             cancel,
+            flow_dir: None,
         }
+    }
+
+    /// The same context in the run of a flow read from a file in `dir`.
+    pub fn with_flow_dir(self, dir: Arc<Path>) -> BlockContext {
+        BlockContext {
+            flow_dir: Some(dir),
+            ..self
+        }
+    }
+
+    /// The folder of the flow file, against which the flow's relative paths are read (the current folder
+    /// when the flow came from elsewhere).
+    pub fn flow_dir(&self) -> &Path {
+        self.flow_dir.as_deref().unwrap_or(Path::new("."))
     }
 
     /// A context outside any run, for testing a block on its own.

@@ -1,6 +1,7 @@
 //! The one adapter from typed blocks and connectors to the dynamic form the engine runs.
 
 use std::any::Any;
+use std::path::Path;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -9,7 +10,7 @@ use schemars::generate::SchemaSettings;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Block, BlockContext, BlockError, BlockSpec};
+use super::{Block, BlockContext, BlockError, BlockSpec, PreviewError};
 
 /// A block as the engine holds it: its spec, its schemas and example computed once, and the erased call.
 pub struct RegisteredBlock {
@@ -54,6 +55,12 @@ impl RegisteredBlock {
     ) -> BoxFuture<'a, Result<Value, BlockError>> {
         self.block.call(ctx, input)
     }
+
+    /// The block's output computed from its input when the flow is checked, if it can say (see
+    /// [`Block::preview`]).
+    pub fn preview(&self, input: &Value, flow_dir: &Path) -> Option<Result<Value, PreviewError>> {
+        self.block.preview(input, flow_dir)
+    }
 }
 
 /// A JSON Schema with every sub-schema inline, so that it can be embedded in the flow schema as it is.
@@ -71,6 +78,8 @@ trait ErasedBlock: Send + Sync {
         ctx: &'a BlockContext,
         input: Value,
     ) -> BoxFuture<'a, Result<Value, BlockError>>;
+
+    fn preview(&self, input: &Value, flow_dir: &Path) -> Option<Result<Value, PreviewError>>;
 }
 
 impl<B: Block> ErasedBlock for B {
@@ -89,6 +98,17 @@ impl<B: Block> ErasedBlock for B {
                 )
             })
         })
+    }
+
+    fn preview(&self, input: &Value, flow_dir: &Path) -> Option<Result<Value, PreviewError>> {
+        // An input that does not deserialize (a value the preview could not resolve) has no preview.
+        let input: B::Input = serde_json::from_value(input.clone()).ok()?;
+        Some(Block::preview(self, input, flow_dir)?.and_then(|output| {
+            serde_json::to_value(output).map_err(|e| PreviewError {
+                input: "",
+                message: format!("the block's output is not JSON: {e}"),
+            })
+        }))
     }
 }
 
@@ -133,6 +153,21 @@ pub trait Connector: Send + Sync + 'static {
         &self,
         settings: Self::Settings,
     ) -> impl std::future::Future<Output = Result<Self::Client, BlockError>> + Send;
+
+    /// The settings pointed at the connector's local twin under `--sandbox`: `twin` is what the sandbox
+    /// says about the twin (its endpoint, throwaway credentials), `settings` the connection's own, read
+    /// without its secret settings. Connectors without a twin cannot run in the sandbox.
+    fn sandbox(
+        &self,
+        settings: Self::Settings,
+        twin: &Value,
+    ) -> Result<Self::Settings, BlockError> {
+        let _ = (settings, twin);
+        Err(BlockError::fatal(
+            "NoSandbox",
+            format!("connector `{}` has no sandbox twin", self.spec().id),
+        ))
+    }
 }
 
 /// A connector as the engine holds it.
@@ -167,20 +202,35 @@ impl RegisteredConnector {
         }
     }
 
-    /// Builds a client from JSON settings.
-    pub fn connect(&self, settings: Value) -> BoxFuture<'_, Result<Client, BlockError>> {
-        self.connector.connect(settings)
+    /// Builds a client from JSON settings; with `twin`, pointed at the connector's sandbox twin.
+    pub fn connect<'a>(
+        &'a self,
+        settings: Value,
+        twin: Option<&'a Value>,
+    ) -> BoxFuture<'a, Result<Client, BlockError>> {
+        self.connector.connect(settings, twin)
     }
 }
 
 trait ErasedConnector: Send + Sync {
-    fn connect(&self, settings: Value) -> BoxFuture<'_, Result<Client, BlockError>>;
+    fn connect<'a>(
+        &'a self,
+        settings: Value,
+        twin: Option<&'a Value>,
+    ) -> BoxFuture<'a, Result<Client, BlockError>>;
 }
 
 impl<C: Connector> ErasedConnector for C {
-    fn connect(&self, settings: Value) -> BoxFuture<'_, Result<Client, BlockError>> {
+    fn connect<'a>(
+        &'a self,
+        settings: Value,
+        twin: Option<&'a Value>,
+    ) -> BoxFuture<'a, Result<Client, BlockError>> {
         Box::pin(async move {
-            let settings: C::Settings = from_json(settings, "connection setting")?;
+            let mut settings: C::Settings = from_json(settings, "connection setting")?;
+            if let Some(twin) = twin {
+                settings = Connector::sandbox(self, settings, twin)?;
+            }
             let client = Connector::connect(self, settings).await?;
             Ok(Arc::new(client) as Client)
         })

@@ -91,4 +91,26 @@ pub trait Block: Send + Sync + 'static {
         ctx: &BlockContext,
         input: Self::Input,
     ) -> impl Future<Output = Result<Self::Output, BlockError>> + Send;
+
+    /// For a block without side effects that needs nothing but its input and the flow's folder (such as
+    /// `core.render`): its output, computed when the flow is checked and planned instead of the example
+    /// output, so that later steps' inputs are previewed — and checked — with what the run will pass.
+    /// `None` (the default): use the example output.
+    fn preview(
+        &self,
+        input: Self::Input,
+        flow_dir: &std::path::Path,
+    ) -> Option<Result<Self::Output, PreviewError>> {
+        let _ = (input, flow_dir);
+        None
+    }
+}
+
+/// Why a block could not compute its output when the flow was checked: reported at the input named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewError {
+    /// The input (a top-level name under `with:`) the problem is about.
+    pub input: &'static str,
+    /// What is wrong and what to do.
+    pub message: String,
 }

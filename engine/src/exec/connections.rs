@@ -1,13 +1,15 @@
 //! Connections at run time: built once per run, when a step first needs one, and shared by its steps.
 //!
-//! Secret settings (`{ env: NAME }`, `{ file: PATH }`) are read here, at first use, never at load; errors
-//! name the variable or file, never the value.
+//! Secret settings (`{ env: NAME }`, `{ file: PATH }`) are read here, at first use, never at load, and
+//! never in the sandbox; errors name the variable or file, never the value.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
+use super::sandbox::Sandbox;
 use super::secrets::Secrets;
 use crate::block::BlockError;
 use crate::block::erased::Client;
@@ -18,16 +20,18 @@ use crate::plan::{Plan, PlannedConnection, Setting};
 /// The run's connections, each built at most once.
 pub(crate) struct Connections {
     cells: HashMap<String, OnceCell<Result<Client, BlockError>>>,
+    sandbox: Option<Arc<Sandbox>>,
 }
 
 impl Connections {
-    pub fn new(plan: &Plan) -> Connections {
+    pub fn new(plan: &Plan, sandbox: Option<Arc<Sandbox>>) -> Connections {
         Connections {
             cells: plan
                 .connections
                 .keys()
                 .map(|name| (name.clone(), OnceCell::new()))
                 .collect(),
+            sandbox,
         }
     }
 
@@ -48,10 +52,20 @@ impl Connections {
             ));
         };
         cell.get_or_init(|| async {
-            let settings = resolve(connection, params, run, secrets)?;
+            let connector = connection.connector.spec.id;
+            let twin = match &self.sandbox {
+                Some(sandbox) => Some(sandbox.twin(connector).ok_or_else(|| {
+                    BlockError::fatal(
+                        "NoSandbox",
+                        format!("connection `{name}`: the sandbox has no twin of `{connector}`"),
+                    )
+                })?),
+                None => None,
+            };
+            let settings = resolve(connection, params, run, secrets, twin.is_none())?;
             connection
                 .connector
-                .connect(settings)
+                .connect(settings, twin)
                 .await
                 .map_err(|e| BlockError {
                     message: format!(
@@ -67,11 +81,13 @@ impl Connections {
     }
 }
 
+/// The connection's settings; secret ones are read only when `read_secrets` (not in the sandbox).
 fn resolve(
     connection: &PlannedConnection,
     params: &Value,
     run: &Value,
     secrets: &Secrets,
+    read_secrets: bool,
 ) -> Result<Value, BlockError> {
     let steps = StepEntries::new();
     let scope = Scope {
@@ -90,6 +106,7 @@ fn resolve(
                     format!("connection `{}`, setting `{key}`: {e}", connection.name),
                 )
             })?,
+            Setting::Secret(_) if !read_secrets => continue,
             Setting::Secret(source) => {
                 let secret = read_secret(&connection.name, key, source)?;
                 secrets.add(&secret);

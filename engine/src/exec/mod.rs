@@ -11,6 +11,7 @@
 mod connections;
 pub mod events;
 pub mod report;
+pub mod sandbox;
 mod scheduler;
 mod secrets;
 mod step;
@@ -26,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use self::connections::Connections;
 use self::events::{RunObserver, Silent};
 use self::report::{RunReport, Status};
+use self::sandbox::Sandbox;
 use self::scheduler::Scheduler;
 use self::secrets::{MaskingObserver, Secrets};
 use self::store::{NoStore, RunStore};
@@ -42,6 +44,8 @@ pub struct ExecOptions {
     pub seed: Option<u64>,
     /// The run's id (a fresh UUID v7 when not given).
     pub run_id: Option<String>,
+    /// Point every connection at its connector's twin instead (`--sandbox`).
+    pub sandbox: Option<Arc<Sandbox>>,
 }
 
 impl Default for ExecOptions {
@@ -51,6 +55,7 @@ impl Default for ExecOptions {
             allow_destructive: false,
             seed: None,
             run_id: None,
+            sandbox: None,
         }
     }
 }
@@ -75,6 +80,8 @@ pub(crate) struct Shared {
     cancel: CancellationToken,
     connections: Connections,
     secrets: Arc<Secrets>,
+    /// The flow file's folder, for blocks that read files beside it.
+    flow_dir: Arc<std::path::Path>,
 }
 
 impl Executor {
@@ -116,7 +123,8 @@ impl Executor {
         let secrets = Arc::new(Secrets::default());
         let shared = Arc::new(Shared {
             run: json!({ "id": &*run_id, "flow": plan.name, "started_at": started_at }),
-            connections: Connections::new(&plan),
+            connections: Connections::new(&plan, self.options.sandbox.clone()),
+            flow_dir: Arc::from(plan.source.dir()),
             plan,
             params,
             run_id,

@@ -248,7 +248,8 @@ impl StepRun<'_> {
             client,
             Some(shared.observer.clone()),
             shared.cancel.clone(),
-        );
+        )
+        .with_flow_dir(shared.flow_dir.clone());
         let started_at = chrono::Utc::now();
         let started = Instant::now();
         let result = {

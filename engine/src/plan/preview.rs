@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::Plan;
-use crate::block::Effect;
+use crate::block::{Effect, PreviewError};
 use crate::expr::{Scope, StepEntries, step_entry};
 
 /// One step as `keyflow plan` shows it.
@@ -34,6 +34,9 @@ pub struct StepPreview {
     pub conditional: bool,
     /// Whether it polls with `until:`.
     pub polls: bool,
+    /// Why its block could not compute its output from this input (see [`crate::block::Block::preview`]).
+    #[serde(skip)]
+    pub failure: Option<PreviewError>,
 }
 
 /// Items of a `for_each` previewed (the rest are left out of the example output).
@@ -92,15 +95,26 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
                 .collect();
             Value::Object(input)
         };
-        let output_of = |input: &Value| {
+        let mut failure = None;
+        let mut output_of = |input: &Value| {
             if step.block.spec.output_mirrors_input {
-                input.clone()
-            } else {
-                masked(
-                    step.block.example_output.clone(),
-                    step.block.spec.secret_outputs,
-                )
+                return input.clone();
             }
+            match step.block.preview(input, plan.source.dir()) {
+                Some(Ok(output)) => return output,
+                // Later steps see why, as for any value the preview cannot resolve, rather than an example
+                // that rules would check as if it were what the run passes.
+                Some(Err(e)) => {
+                    let shown = Value::String(format!("<{}>", e.message));
+                    failure = failure.take().or(Some(e));
+                    return shown;
+                }
+                None => {}
+            }
+            masked(
+                step.block.example_output.clone(),
+                step.block.spec.secret_outputs,
+            )
         };
         let (input, output) = match &items {
             Some(items) => {
@@ -111,7 +125,8 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
                     .map(|(k, item)| resolve(&scope.with_item(item, &Value::from(k))))
                     .collect();
                 let first = inputs.first().cloned().unwrap_or(Value::Object(Map::new()));
-                (first, Value::Array(inputs.iter().map(output_of).collect()))
+                let outputs = inputs.iter().map(&mut output_of).collect();
+                (first, Value::Array(outputs))
             }
             None => {
                 let input = resolve(&scope);
@@ -139,6 +154,7 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
             items,
             conditional: step.condition.is_some(),
             polls: step.until.is_some(),
+            failure,
         });
     }
     previews

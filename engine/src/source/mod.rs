@@ -67,6 +67,14 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// The folder of the file, against which paths written in it are read (`.` when it has none).
+    pub fn dir(&self) -> &std::path::Path {
+        match std::path::Path::new(&self.name).parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => std::path::Path::new("."),
+        }
+    }
+
     /// Reads the text into a source file and builds its span tree.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
         Arc::new(SourceFile {
