@@ -39,8 +39,63 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Draw a flow's step graph as Mermaid or Graphviz dot.
     Graph(GraphArgs),
+    /// Run the local twins of AWS KMS and Qlik Cloud (what `run --sandbox` uses) for other tools.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve both twins on loopback until Ctrl-C, printing their endpoints and the `export` lines that
+    /// point the AWS CLI, the SDKs, qlik-cli or another keyflow at them.
+    Serve(ServeArgs),
+}
+
+/// How the sandbox is seeded and behaves.
+#[derive(Debug, Args, Clone)]
+pub struct SandboxSettings {
+    /// Keep the twins' state (keys, aliases, key providers, migrations) in FILE: read at start when it
+    /// exists, written back at the end. Sandbox-only throwaway material; never a real secret.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The AWS region the seeded Qlik tenant's data lives in (its `datacenter`) [default: eu-west-1].
+    #[arg(long, value_name = "REGION")]
+    pub tenant_region: Option<String>,
+    /// How long a key migration takes in the Qlik twin, in seconds [default: 5].
+    #[arg(long, value_name = "N")]
+    pub migration_seconds: Option<f64>,
+    /// Do not enforce AWS KMS's published request quotas in the KMS twin.
+    #[arg(long, conflicts_with = "quota")]
+    pub no_quotas: bool,
+    /// A request quota of the KMS twin other than AWS's published one, `OPERATION=RATE` per second
+    /// (`CreateKey=2`; repeatable): rehearse an account whose quota other workloads use up.
+    #[arg(long, value_name = "OPERATION=RATE")]
+    pub quota: Vec<String>,
+}
+
+impl SandboxSettings {
+    /// Whether any setting was given (they mean nothing without `--sandbox`).
+    pub fn any(&self) -> bool {
+        self.state.is_some()
+            || self.tenant_region.is_some()
+            || self.migration_seconds.is_some()
+            || self.no_quotas
+            || !self.quota.is_empty()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub settings: SandboxSettings,
+    /// The KMS twin's port (a free one when not given).
+    #[arg(long, value_name = "PORT")]
+    pub kms_port: Option<u16>,
+    /// The Qlik Cloud twin's port (a free one when not given).
+    #[arg(long, value_name = "PORT")]
+    pub qlik_port: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +148,13 @@ pub struct RunArgs {
     /// No progress lines on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Run against the built-in twins of AWS KMS and Qlik Cloud instead of the real services: every
+    /// connection points at them with throwaway credentials (secret settings are not read), one Qlik
+    /// tenant is seeded, and what the run made is listed at the end.
+    #[arg(long)]
+    pub sandbox: bool,
+    #[command(flatten)]
+    pub sandbox_settings: SandboxSettings,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod flowfile;
 mod progress;
+mod sandbox;
 mod style;
 
 use std::io::IsTerminal;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Blocks(command) => commands::blocks::run(&command),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Graph(args) => commands::graph::run(&args, color),
+        Command::Sandbox(command) => commands::sandbox::run(&command, color),
         Command::Completions(args) => commands::completions::run(&args),
     };
     match result {

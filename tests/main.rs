@@ -11,4 +11,5 @@ mod flows;
 mod render;
 mod robustness;
 mod run;
+mod sandbox;
 mod validate;

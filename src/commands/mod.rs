@@ -5,5 +5,6 @@ pub mod completions;
 pub mod graph;
 pub mod plan;
 pub mod run;
+pub mod sandbox;
 pub mod schema;
 pub mod validate;

@@ -9,9 +9,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Output, RunArgs};
 use crate::progress::{Progress, format_ms};
-use crate::{EXIT_FAILED, EXIT_INVALID, flowfile, style};
+use crate::{EXIT_FAILED, EXIT_INVALID, flowfile, sandbox, style};
 
 pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
+    if !args.sandbox && args.sandbox_settings.any() {
+        eprintln!(
+            "{} `--state`, `--tenant-region`, `--migration-seconds`, `--no-quotas` and `--quota` set up the sandbox: add `--sandbox`",
+            style::error_label(color)
+        );
+        return Ok(EXIT_INVALID);
+    }
     let given = flowfile::params(&args.params)?;
     let Some(plan) = flowfile::checked(&args.file, color)? else {
         return Ok(EXIT_INVALID);
@@ -57,15 +64,33 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         width,
         block_width,
     ));
-    let options = ExecOptions {
-        parallelism: usize::from(args.parallelism),
-        allow_destructive: args.allow_destructive,
-        ..ExecOptions::default()
-    };
-    let executor = Executor::new(options).with_observer(progress.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let twins = if args.sandbox {
+        let options = sandbox::Options::from_settings(&args.sandbox_settings, None, None)?;
+        let twins = runtime.block_on(sandbox::Twins::start(options))?;
+        if !args.quiet {
+            eprintln!(
+                "{} AWS KMS twin at {} (account 111122223333), Qlik Cloud twin at {} (tenant {} in {})",
+                style::yellow(color, "sandbox:"),
+                twins.kms.url,
+                twins.qlik.url,
+                twins.tenant.id,
+                twins.tenant.datacenter
+            );
+        }
+        Some(twins)
+    } else {
+        None
+    };
+    let options = ExecOptions {
+        parallelism: usize::from(args.parallelism),
+        allow_destructive: args.allow_destructive,
+        sandbox: twins.as_ref().map(sandbox::Twins::sandbox),
+        ..ExecOptions::default()
+    };
+    let executor = Executor::new(options).with_observer(progress.clone());
     let plan = Arc::new(plan);
     let report = runtime.block_on(async {
         let cancel = CancellationToken::new();
@@ -85,11 +110,37 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Text => print_summary(&report, color),
     }
+    if let Some(twins) = twins {
+        if !args.quiet {
+            print_created(&twins.created(), color);
+        }
+        // Always said, even with -q: how many calls the twin throttled is what a rehearsal is for.
+        eprintln!("{} {}", style::dim(color, "sandbox:"), twins.traffic());
+        let saved = twins.save();
+        runtime.block_on(twins.shutdown());
+        if let Some(path) = saved? {
+            if !args.quiet {
+                eprintln!("{} state saved to {}", style::dim(color, "sandbox:"), path.display());
+            }
+        }
+    }
     Ok(if report.status == Status::Succeeded {
         0
     } else {
         EXIT_FAILED
     })
+}
+
+/// What a sandbox run made, on stderr (stdout may be the JSON report).
+fn print_created(created: &sandbox::Created, color: bool) {
+    if created.is_empty() {
+        eprintln!("{} the run changed nothing in the twins", style::dim(color, "sandbox:"));
+        return;
+    }
+    eprintln!("{}", style::bold(color, "in the sandbox:"));
+    for line in created.keys.iter().chain(&created.qlik) {
+        eprintln!("  {line}");
+    }
 }
 
 fn print_summary(report: &RunReport, color: bool) {

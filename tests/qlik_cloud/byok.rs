@@ -11,9 +11,7 @@ use crate::harness::step;
 fn the_byok_flow_creates_registers_validates_and_migrates_to_a_key() {
     let Some(moto) = moto() else { return };
     let mut config = config();
-    config.kms = Some(KmsPeer {
-        endpoint_url: moto.url.clone(),
-    });
+    config.kms = Some(KmsPeer::at(moto.url.clone()));
     let twin = twin(config);
     let byok = |extra: &[&str]| -> crate::harness::Ran {
         let mut command = twin.command(&[]);

@@ -26,6 +26,11 @@ pub fn dr_region(aws_region: &str) -> Option<&'static str> {
         .and_then(|(_, dr)| *dr)
 }
 
+/// Every AWS region Qlik Cloud hosts tenants in.
+pub fn all() -> Vec<&'static str> {
+    REGIONS.iter().map(|(region, _)| *region).collect()
+}
+
 /// Whether Qlik Cloud hosts tenants in `aws_region` (commercial or Government).
 pub fn is_qlik_region(aws_region: &str) -> bool {
     REGIONS.iter().any(|(region, _)| *region == aws_region)

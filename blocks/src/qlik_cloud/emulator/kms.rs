@@ -23,6 +23,7 @@ use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 use serde_json::Value;
 
+use super::KmsPeer;
 use super::state::{ComplianceError, KeyFacts, Replica, lock};
 use crate::qlik_cloud::policy::{self, Finding, Partition, PolicyRequirements};
 use crate::qlik_cloud::regions;
@@ -91,15 +92,22 @@ fn policy_message(region: &str, findings: &[Finding]) -> String {
 /// The KMS peer, one SDK client per region.
 pub struct Checker {
     endpoint: String,
+    key_id: String,
+    secret: String,
     clients: Mutex<HashMap<String, aws_sdk_kms::Client>>,
     calls: AtomicU64,
 }
 
 impl Checker {
-    /// Checks against the KMS at `endpoint`.
-    pub fn new(endpoint: String) -> Checker {
+    /// Checks against the KMS `peer`.
+    pub fn new(peer: KmsPeer) -> Checker {
+        let (key_id, secret) = peer
+            .credentials
+            .unwrap_or_else(|| ("testing".into(), "testing".into()));
         Checker {
-            endpoint,
+            endpoint: peer.endpoint_url,
+            key_id,
+            secret,
             clients: Mutex::new(HashMap::new()),
             calls: AtomicU64::new(0),
         }
@@ -121,8 +129,8 @@ impl Checker {
                     .region(Region::new(region.to_string()))
                     .endpoint_url(&self.endpoint)
                     .credentials_provider(Credentials::new(
-                        "testing",
-                        "testing",
+                        self.key_id.as_str(),
+                        self.secret.as_str(),
                         None,
                         None,
                         "keyflow-qlik-twin",

@@ -30,7 +30,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use limits::Tiers;
-pub use state::Stats;
+pub use state::{SavedState, Stats};
 
 use state::Twin;
 
@@ -65,6 +65,18 @@ pub struct OAuthClient {
 pub struct KmsPeer {
     /// Its URL (`http://127.0.0.1:5077` for moto).
     pub endpoint_url: String,
+    /// The access key id and secret to sign with (moto takes any: `None` signs as `testing`).
+    pub credentials: Option<(String, String)>,
+}
+
+impl KmsPeer {
+    /// A peer that accepts any credentials (moto).
+    pub fn at(endpoint_url: impl Into<String>) -> KmsPeer {
+        KmsPeer {
+            endpoint_url: endpoint_url.into(),
+            credentials: None,
+        }
+    }
 }
 
 /// What the twin serves and how it behaves.
@@ -84,6 +96,8 @@ pub struct EmulatorConfig {
     pub rates: Tiers,
     /// Where to check keys; without it every well-formed ARN registers.
     pub kms: Option<KmsPeer>,
+    /// Providers and migrations to start from (what [`Running::snapshot`] saved), for hosted tenants.
+    pub state: Option<SavedState>,
 }
 
 impl Default for EmulatorConfig {
@@ -96,6 +110,7 @@ impl Default for EmulatorConfig {
             migration_duration: Duration::from_secs(5),
             rates: Tiers::default(),
             kms: None,
+            state: None,
         }
     }
 }
@@ -145,6 +160,11 @@ impl Running {
         self.twin.stats()
     }
 
+    /// Every tenant's key providers and last migration, to start a later twin from (`--state FILE`).
+    pub fn snapshot(&self) -> SavedState {
+        self.twin.snapshot()
+    }
+
     /// Revokes every OAuth access token issued so far (a test of a client's renewal on 401).
     pub fn revoke_tokens(&self) {
         state::lock(&self.twin.tokens).revoke();
@@ -173,8 +193,16 @@ impl Drop for Running {
 /// Starts a twin on `127.0.0.1` at a free port. Fails when the config names tenants it does not host, or
 /// when no port can be bound.
 pub async fn start(config: EmulatorConfig) -> std::io::Result<Running> {
+    start_at(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
+/// Starts a twin at `addr` (a fixed port for `keyflow sandbox serve`); fails as [`start`] does.
+pub async fn start_at(
+    config: EmulatorConfig,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<Running> {
     let twin = build(config)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let app = routes::router(twin.clone());
     let (stop, stopped) = oneshot::channel::<()>();

@@ -65,17 +65,22 @@ impl Twin {
             .iter()
             .map(|seed| (seed.id.clone(), TenantState::new(seed.clone(), now)))
             .collect();
-        Twin {
+        let saved = config.state.clone();
+        let twin = Twin {
             tokens: Mutex::new(Tokens::new(&config)),
             tenants: Mutex::new(tenants),
             limiter: Mutex::new(Limiter::new(config.rates)),
-            kms: config.kms.map(|peer| Checker::new(peer.endpoint_url)),
+            kms: config.kms.map(Checker::new),
             migration_duration: config.migration_duration,
             requests: AtomicU64::new(0),
             unauthorized: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             tokens_issued: AtomicU64::new(0),
+        };
+        if let Some(saved) = saved {
+            twin.restore(saved);
         }
+        twin
     }
 
     /// Runs `f` on tenant `id`, settled; `None` when the twin does not host it.
@@ -101,6 +106,37 @@ impl Twin {
         self.tokens_issued.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Every tenant's providers and last migration, settled, to be restored by a later twin.
+    pub fn snapshot(&self) -> SavedState {
+        let now = Instant::now();
+        let mut tenants: Vec<SavedTenant> = lock(&self.tenants)
+            .values_mut()
+            .map(|tenant| {
+                tenant.settle(now);
+                SavedTenant {
+                    id: tenant.seed.id.clone(),
+                    providers: tenant.providers.clone(),
+                    current: tenant.current.clone(),
+                    migration: tenant.migration.as_ref().map(SavedMigration::from),
+                }
+            })
+            .collect();
+        tenants.sort_by(|a, b| a.id.cmp(&b.id));
+        SavedState { tenants }
+    }
+
+    /// Puts back what [`Twin::snapshot`] saved, for the tenants this twin hosts (others are left out).
+    pub fn restore(&self, state: SavedState) {
+        let mut tenants = lock(&self.tenants);
+        for saved in state.tenants {
+            if let Some(tenant) = tenants.get_mut(&saved.id) {
+                tenant.providers = saved.providers;
+                tenant.current = saved.current;
+                tenant.migration = saved.migration.map(Migration::from);
+            }
+        }
+    }
+
     /// The counters now.
     pub fn stats(&self) -> Stats {
         Stats {
@@ -114,7 +150,7 @@ impl Twin {
 }
 
 /// A fault `Test` or a check of the DR replica found, as `complianceError` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ComplianceError {
     /// `Encryption-88` for the policy; see `kms` for the others.
     pub code: String,
@@ -125,7 +161,7 @@ pub struct ComplianceError {
 }
 
 /// A replica of a multi-Region key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Replica {
     /// Its ARN.
     pub arn: String,
@@ -134,7 +170,7 @@ pub struct Replica {
 }
 
 /// What the KMS peer said about a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeyFacts {
     /// Whether it is a multi-Region key.
     pub multi_region: bool,
@@ -147,7 +183,7 @@ pub struct KeyFacts {
 }
 
 /// A key provider of a tenant.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Provider {
     /// Its fingerprint: the tenant id for the Qlik provider, 32 hex characters for AWS keys.
     pub fingerprint: String,
@@ -203,6 +239,77 @@ pub struct Migration {
     started: Instant,
     duration: Duration,
     applied: bool,
+}
+
+/// A migration as a state file keeps it: the clock it runs on is rebuilt from `initiated_at`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SavedMigration {
+    /// `migrationId`.
+    pub id: String,
+    /// The ARN (or Qlik vault name) migrated from.
+    pub from: String,
+    /// The ARN migrated to.
+    pub to: String,
+    /// The target's fingerprint.
+    pub to_fingerprint: String,
+    to_prefix: String,
+    initiated_at: DateTime<Utc>,
+    duration_ms: u64,
+    applied: bool,
+}
+
+impl From<&Migration> for SavedMigration {
+    fn from(m: &Migration) -> SavedMigration {
+        SavedMigration {
+            id: m.id.clone(),
+            from: m.from.clone(),
+            to: m.to.clone(),
+            to_fingerprint: m.to_fingerprint.clone(),
+            to_prefix: m.to_prefix.clone(),
+            initiated_at: m.initiated_at,
+            duration_ms: u64::try_from(m.duration.as_millis()).unwrap_or(u64::MAX),
+            applied: m.applied,
+        }
+    }
+}
+
+impl From<SavedMigration> for Migration {
+    fn from(m: SavedMigration) -> Migration {
+        // The time it has already run, by the wall clock, carried over to this process's monotonic one.
+        let ran = (Utc::now() - m.initiated_at).to_std().unwrap_or_default();
+        let now = Instant::now();
+        Migration {
+            id: m.id,
+            from: m.from,
+            to: m.to,
+            to_fingerprint: m.to_fingerprint,
+            to_prefix: m.to_prefix,
+            initiated_at: m.initiated_at,
+            started: now.checked_sub(ran).unwrap_or(now),
+            duration: Duration::from_millis(m.duration_ms),
+            applied: m.applied,
+        }
+    }
+}
+
+/// A tenant's providers and migration as a state file keeps them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SavedTenant {
+    /// The tenant's id.
+    pub id: String,
+    /// Its providers, the Qlik provider first.
+    pub providers: Vec<Provider>,
+    /// The current provider's fingerprint.
+    pub current: String,
+    /// Its last migration.
+    pub migration: Option<SavedMigration>,
+}
+
+/// The twin's tenants as a state file keeps them (see [`super::Running::snapshot`]).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SavedState {
+    /// Each tenant's providers and last migration.
+    pub tenants: Vec<SavedTenant>,
 }
 
 impl Migration {

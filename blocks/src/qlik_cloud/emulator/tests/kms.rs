@@ -64,9 +64,7 @@ async fn key(client: &aws_sdk_kms::Client, policy: String, multi_region: bool) -
 
 async fn twin(url: &str) -> Api {
     Api::start(EmulatorConfig {
-        kms: Some(KmsPeer {
-            endpoint_url: url.to_string(),
-        }),
+        kms: Some(KmsPeer::at(url.to_string())),
         migration_duration: Duration::ZERO,
         ..config()
     })

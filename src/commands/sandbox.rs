@@ -1,0 +1,49 @@
+//! `keyflow sandbox serve`: both twins on loopback until Ctrl-C, for the AWS CLI, the SDKs, qlik-cli or
+//! another keyflow.
+
+use crate::cli::{SandboxCommand, ServeArgs};
+use crate::{sandbox, style};
+
+pub fn run(command: &SandboxCommand, color: bool) -> anyhow::Result<u8> {
+    match command {
+        SandboxCommand::Serve(args) => serve(args, color),
+    }
+}
+
+fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
+    let options = sandbox::Options::from_settings(&args.settings, args.kms_port, args.qlik_port)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let twins = sandbox::Twins::start(options).await?;
+        println!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url);
+        println!(
+            "# Qlik Cloud twin at {}: tenant {} ({}) in {}",
+            twins.qlik.url, twins.tenant.id, twins.tenant.hostname, twins.tenant.datacenter
+        );
+        println!("# Point other tools at them from another shell:");
+        for (name, value) in twins.exports() {
+            println!("export {name}={value}");
+        }
+        eprintln!(
+            "{} serving until Ctrl-C{}",
+            style::yellow(color, "sandbox:"),
+            if args.settings.state.is_some() {
+                "; the state is saved then"
+            } else {
+                ""
+            }
+        );
+        tokio::signal::ctrl_c().await?;
+        let created = twins.created();
+        for line in created.keys.iter().chain(&created.qlik) {
+            eprintln!("  {line}");
+        }
+        if let Some(path) = twins.save()? {
+            eprintln!("{} state saved to {}", style::dim(color, "sandbox:"), path.display());
+        }
+        twins.shutdown().await;
+        Ok(0)
+    })
+}
