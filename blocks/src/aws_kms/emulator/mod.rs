@@ -27,6 +27,9 @@ mod state;
 mod tags;
 mod wire;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
