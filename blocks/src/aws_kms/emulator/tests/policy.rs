@@ -33,6 +33,44 @@ async fn a_key_without_a_policy_gets_awss_default() {
         .send()
         .await;
     assert_eq!(code(other_name), "ValidationException");
+    // GetKeyPolicy takes a key id or key ARN, not an alias.
+    kms.create_alias()
+        .alias_name("alias/p")
+        .target_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let by_alias = kms.get_key_policy().key_id("alias/p").send().await;
+    assert_eq!(code(by_alias), "NotFoundException");
+}
+
+#[tokio::test]
+async fn a_statement_without_resource_is_accepted_and_has_no_effect() {
+    let twin = twin().await;
+    let kms = client(&twin, REGION);
+    let policy = serde_json::json!({
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+             "Action": ["kms:PutKeyPolicy", "kms:DescribeKey"], "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+             "Action": "kms:Encrypt"}
+        ]
+    });
+    let created = kms
+        .create_key()
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let id = created.key_metadata().unwrap().key_id();
+    kms.describe_key().key_id(id).send().await.unwrap();
+    let refused = kms
+        .encrypt()
+        .key_id(id)
+        .plaintext(Blob::new("x"))
+        .send()
+        .await;
+    assert_eq!(code(refused), "AccessDeniedException");
 }
 
 #[tokio::test]
