@@ -6,6 +6,7 @@
 //! limits at the published quotas ([`limits`]).
 
 pub mod checks;
+pub mod emulator;
 mod errors;
 pub mod limits;
 mod pages;
