@@ -234,3 +234,39 @@ fn rotation_refuses_a_tenant_on_qliks_own_key() {
     assert!(message.contains("byok-tenant-encryption"), "{message}");
     assert_eq!(step(&report, "create_key")["status"], "cancelled");
 }
+
+#[test]
+fn revert_moves_the_tenant_back_to_qliks_key_and_leaves_the_customer_key_alone() {
+    let Some(env) = env() else { return };
+    let onboarded = env.onboard();
+
+    // Destructive: refused without --allow-destructive, before the reset.
+    let (code, report, _) = env.run("revert-to-qlik-key", &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let (code, message) = error_of(&report, "reset");
+    assert_eq!(code, "DestructiveNotAllowed", "{message}");
+    assert!(message.contains("--allow-destructive"), "{message}");
+    assert_eq!(env.current_provider()["arn"], onboarded["key_arn"]);
+
+    let report = env.succeed("revert-to-qlik-key", &["--allow-destructive"]);
+    let outputs = &report["outputs"];
+    assert_eq!(outputs["tenant_id"], TENANT);
+    assert_eq!(outputs["former_key_arn"], onboarded["key_arn"], "{outputs}");
+    assert_eq!(outputs["former_fingerprint"], onboarded["fingerprint"]);
+    assert_eq!(outputs["migration_state"], "Completed");
+    assert!(outputs["migration_id"].is_string(), "{outputs}");
+    assert_eq!(step(&report, "on_qlik_key")["status"], "succeeded");
+
+    let current = env.current_provider();
+    assert_eq!(current["keyprovider"], "Qlik", "{current}");
+    assert_eq!(current["arnFingerPrint"], TENANT);
+    // The customer key is neither disabled nor deleted.
+    let key = env.key("aws", key_id(&onboarded["key_arn"]));
+    assert_eq!(key["KeyState"], "Enabled", "{key}");
+
+    // Again, on Qlik's key already: nothing to do, so nothing destructive is needed.
+    let report = env.succeed("revert-to-qlik-key", &[]);
+    assert_eq!(step(&report, "already_on_qlik")["status"], "succeeded");
+    assert_eq!(step(&report, "reset")["status"], "skipped");
+    assert_eq!(report["outputs"]["former_key_arn"], Value::Null);
+}
