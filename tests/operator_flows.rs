@@ -270,3 +270,57 @@ fn revert_moves_the_tenant_back_to_qliks_key_and_leaves_the_customer_key_alone()
     assert_eq!(step(&report, "reset")["status"], "skipped");
     assert_eq!(report["outputs"]["former_key_arn"], Value::Null);
 }
+
+#[test]
+fn emergency_disable_disables_the_key_and_its_replica_and_qlik_loses_access() {
+    let Some(env) = env() else { return };
+    let onboarded = env.onboard();
+    let id = key_id(&onboarded["key_arn"]).to_string();
+
+    // Destructive: refused without --allow-destructive, before the first DisableKey.
+    let (code, report, _) = env.run("emergency-disable-key", &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(step(&report, "key")["status"], "succeeded");
+    let failed: Vec<&str> = ["disable_key", "disable_replica"]
+        .into_iter()
+        .filter(|id| step(&report, id)["status"] == "failed")
+        .collect();
+    assert!(!failed.is_empty(), "{report:#}");
+    for id in failed {
+        assert_eq!(error_of(&report, id).0, "DestructiveNotAllowed");
+    }
+    assert_eq!(env.key("aws", &id)["KeyState"], "Enabled");
+    assert_eq!(env.key("aws_dr", &id)["KeyState"], "Enabled");
+
+    let report = env.succeed("emergency-disable-key", &["--allow-destructive"]);
+    let outputs = &report["outputs"];
+    assert_eq!(
+        outputs["disabled_key_arn"], onboarded["key_arn"],
+        "{outputs}"
+    );
+    assert_eq!(outputs["key_state"], "Disabled");
+    let replica = outputs["disabled_replica_arn"].as_str().unwrap_or_default();
+    assert!(
+        replica.starts_with("arn:aws:kms:eu-west-3:") && replica.ends_with(&id),
+        "{outputs}"
+    );
+    assert_eq!(outputs["replica_state"], "Disabled");
+    let undo = outputs["undo"].as_str().unwrap_or_default();
+    assert!(
+        undo.contains("aws-kms.enable-key") && undo.contains(&id) && undo.contains("eu-west-3"),
+        "{undo}"
+    );
+    assert_eq!(step(&report, "replicas_elsewhere")["status"], "skipped");
+
+    // KMS agrees, independently of the flow's own read-back.
+    assert_eq!(env.key("aws", &id)["KeyState"], "Disabled");
+    assert_eq!(env.key("aws_dr", &id)["KeyState"], "Disabled");
+    // Qlik's check of the provider now reports the key unusable.
+    let check = &step(&report, "qlik_check")["output"];
+    assert_eq!(check["drCompliant"], false, "{check}");
+    let error = check["complianceError"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("Disabled"), "{check}");
+    assert_eq!(outputs["qlik_compliance_error"], check["complianceError"]);
+}
