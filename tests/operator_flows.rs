@@ -324,3 +324,89 @@ fn emergency_disable_disables_the_key_and_its_replica_and_qlik_loses_access() {
     assert!(error.contains("Disabled"), "{check}");
     assert_eq!(outputs["qlik_compliance_error"], check["complianceError"]);
 }
+
+#[test]
+fn audit_reports_the_onboarded_key_with_its_alias_tags_and_no_policy_findings() {
+    let Some(env) = env() else { return };
+    let onboarded = env.onboard();
+    let id = key_id(&onboarded["key_arn"]).to_string();
+    // Another key, with the default policy, that Qlik could not use.
+    let other = env.inspect(
+        "steps:\n  - { id: key, block: aws-kms.create-key, connection: aws, with: { description: other, tags: { team: data } } }\n",
+    );
+    let other = step(&other, "key")["output"]["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let report = env.succeed("audit-keys", &["--param", &format!("tenant_id={TENANT}")]);
+    let audit = &report["outputs"]["report"];
+    let keys: Vec<&str> = audit["keys"]
+        .as_array()
+        .map(|keys| keys.iter().filter_map(|k| k["KeyId"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(keys.len(), 2, "{audit:#}");
+    for name in [
+        "metadata",
+        "aliases",
+        "tags",
+        "policies",
+        "qlik_compliant",
+        "qlik_findings",
+    ] {
+        assert_eq!(
+            audit[name].as_array().map(Vec::len),
+            Some(keys.len()),
+            "`{name}` has one entry per key: {audit:#}"
+        );
+    }
+    let at = |key: &str| {
+        keys.iter()
+            .position(|k| *k == key)
+            .unwrap_or_else(|| panic!("{key} not in {keys:?}"))
+    };
+
+    let i = at(&id);
+    assert_eq!(audit["metadata"][i]["KeyId"], id.as_str());
+    assert_eq!(audit["metadata"][i]["MultiRegion"], true);
+    let aliases = &audit["aliases"][i];
+    assert!(
+        aliases.as_array().is_some_and(|a| a
+            .iter()
+            .any(|a| a["AliasName"] == format!("alias/qlik/{TENANT}"))),
+        "{aliases}"
+    );
+    let tags = &audit["tags"][i];
+    for (key, value) in [("qlik-tenant", TENANT), ("managed-by", "keyflow")] {
+        assert!(
+            tags.as_array().is_some_and(|t| t
+                .iter()
+                .any(|t| t["TagKey"] == key && t["TagValue"] == value)),
+            "{key}={value} in {tags}"
+        );
+    }
+    assert_eq!(
+        audit["qlik_findings"][i],
+        serde_json::json!([]),
+        "{audit:#}"
+    );
+    assert_eq!(audit["qlik_compliant"][i], true);
+
+    let j = at(&other);
+    assert_eq!(audit["qlik_compliant"][j], false);
+    assert!(
+        audit["qlik_findings"][j]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
+        "{audit:#}"
+    );
+    assert_eq!(audit["aliases"][j], serde_json::json!([]));
+
+    // Both keys are symmetric AWS_KMS keys: both have a rotation status, in `rotation_key_ids` order.
+    let rotated = audit["rotation_key_ids"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rotated.len(), 2, "{audit:#}");
+    assert_eq!(audit["rotation"].as_array().map(Vec::len), Some(2));
+}
