@@ -8,6 +8,7 @@ mod aws_kms;
 mod cli;
 mod diagnostics;
 mod flows;
+mod operator_flows;
 mod render;
 mod robustness;
 mod run;
