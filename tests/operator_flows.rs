@@ -20,9 +20,7 @@ struct Env {
 fn env() -> Option<Env> {
     let moto = moto()?;
     let mut config = config();
-    config.kms = Some(KmsPeer {
-        endpoint_url: moto.url.clone(),
-    });
+    config.kms = Some(KmsPeer::at(moto.url.clone()));
     Some(Env {
         twin: twin(config),
         moto,

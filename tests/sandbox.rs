@@ -6,20 +6,19 @@ use std::process::{Child, Stdio};
 
 use crate::harness::{Ran, keyflow, path_str, step};
 
-
 /// The variables of a machine's AWS and Qlik set-up that a sandbox test must not see.
 const MACHINE_ENV: &[&str] = &[
-        "AWS_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_KMS",
-        "QLIK_SERVER",
-        "QLIK_API_KEY",
-        "QLIK_TENANT_URL",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_KMS",
+    "QLIK_SERVER",
+    "QLIK_API_KEY",
+    "QLIK_TENANT_URL",
 ];
 
 /// Files the AWS chain and qlik-cli would read, pointed nowhere.
@@ -43,7 +42,15 @@ pub fn bare() -> assert_cmd::Command {
 /// Runs `flow` (a path under the project) in the sandbox with `extra` arguments.
 pub fn sandboxed(flow: &str, extra: &[&str]) -> (Ran, serde_json::Value) {
     let ran: Ran = bare()
-        .args(["run", flow, "--sandbox", "--output", "json", "--migration-seconds", "0.3"])
+        .args([
+            "run",
+            flow,
+            "--sandbox",
+            "--output",
+            "json",
+            "--migration-seconds",
+            "0.3",
+        ])
         .args(extra)
         .output()
         .expect("run keyflow")
@@ -69,13 +76,27 @@ fn the_byok_flow_runs_end_to_end_in_the_sandbox_and_says_what_it_made() {
     // What it made, listed after the run.
     assert!(ran.stderr.contains("in the sandbox:"), "{}", ran.stderr);
     assert!(
-        ran.stderr.contains("created key arn:aws:kms:eu-west-1:111122223333:key/mrk-"),
+        ran.stderr
+            .contains("created key arn:aws:kms:eu-west-1:111122223333:key/mrk-"),
         "{}",
         ran.stderr
     );
-    assert!(ran.stderr.contains("created key arn:aws:kms:eu-west-3:"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("registered key provider"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("now encrypts with arn:aws:kms:eu-west-1:"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("created key arn:aws:kms:eu-west-3:"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("registered key provider"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("now encrypts with arn:aws:kms:eu-west-1:"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]
@@ -90,7 +111,10 @@ fn state_carries_what_one_run_made_into_the_next() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&state).expect("state file").permissions().mode();
+        let mode = std::fs::metadata(&state)
+            .expect("state file")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "the state file is private: {mode:o}");
     }
     // A second run sees the key provider and the key the first one made.
@@ -102,18 +126,32 @@ fn state_carries_what_one_run_made_into_the_next() {
     .expect("flow");
     let (ran, report) = sandboxed(path_str(&flow), &["--state", path_str(&state)]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
-    let providers = report["outputs"]["providers"].as_array().expect("providers");
+    let providers = report["outputs"]["providers"]
+        .as_array()
+        .expect("providers");
     assert_eq!(providers.len(), 2, "Qlik's and the BYOK one: {providers:?}");
-    assert!(providers.iter().any(|p| p["current"] == true && p["keyprovider"] == "AWS-KMS"));
+    assert!(
+        providers
+            .iter()
+            .any(|p| p["current"] == true && p["keyprovider"] == "AWS-KMS")
+    );
     let aliases = report["outputs"]["aliases"].to_string();
     assert!(aliases.contains("alias/qlik/"), "{aliases}");
-    assert!(ran.stderr.contains("the run changed nothing"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("the run changed nothing"),
+        "{}",
+        ran.stderr
+    );
 
     // A file that is not a state file is refused, not overwritten.
     std::fs::write(&state, "not json").expect("write");
     let (ran, _) = sandboxed(path_str(&flow), &["--state", path_str(&state)]);
     assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("is not a keyflow sandbox state file"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("is not a keyflow sandbox state file"),
+        "{}",
+        ran.stderr
+    );
     assert_eq!(std::fs::read_to_string(&state).expect("read"), "not json");
 }
 
@@ -128,15 +166,30 @@ fn sandbox_settings_need_sandbox_and_a_qlik_region() {
     assert!(ran.stderr.contains("add `--sandbox`"), "{}", ran.stderr);
     let (ran, _) = sandboxed("flows/hello.yaml", &["--tenant-region", "mars-north-1"]);
     assert_eq!(ran.code, 2);
-    assert!(ran.stderr.contains("Qlik Cloud has no tenants in `mars-north-1`"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("Qlik Cloud has no tenants in `mars-north-1`"),
+        "{}",
+        ran.stderr
+    );
     // Another tenant region: the flow follows its `region` parameter there.
     let (ran, report) = sandboxed(
         "flows/byok-tenant-encryption.yaml",
-        &["--tenant-region", "us-east-1", "--param", "region=us-east-1"],
+        &[
+            "--tenant-region",
+            "us-east-1",
+            "--param",
+            "region=us-east-1",
+        ],
     );
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let replica = &step(&report, "replicate")["output"]["ReplicaKeyMetadata"]["Arn"];
-    assert!(replica.as_str().is_some_and(|a| a.starts_with("arn:aws:kms:us-east-2:")), "{replica}");
+    assert!(
+        replica
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:kms:us-east-2:")),
+        "{replica}"
+    );
 }
 
 /// `keyflow sandbox serve` in the background, stopped (with Ctrl-C's signal) when dropped.
@@ -201,7 +254,13 @@ fn sandbox_serve_prints_the_environment_another_keyflow_uses_unchanged() {
         command.env(name, value);
     }
     let ran: Ran = command
-        .args(["run", "flows/byok-tenant-encryption.yaml", "--output", "json", "-q"])
+        .args([
+            "run",
+            "flows/byok-tenant-encryption.yaml",
+            "--output",
+            "json",
+            "-q",
+        ])
         .output()
         .expect("run")
         .into();
@@ -246,4 +305,74 @@ fn throttling_is_absorbed_by_retries_and_avoided_by_client_side_limits() {
             eprintln!("with client-side limits at the quota, the twin throttled {throttled} calls");
         }
     }
+}
+
+/// The operator's flows one after another in one sandbox, as a rehearsal would run them: onboard, rotate
+/// (old key's deletion scheduled), audit, revoke in an emergency, and go back to Qlik's key.
+#[test]
+fn every_operator_flow_runs_in_the_sandbox_one_after_another() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("rehearsal.json");
+    let state = path_str(&state);
+    let run = |flow: &str, extra: &[&str]| {
+        let mut args = vec!["--state", state, "--allow-destructive", "-q"];
+        args.extend_from_slice(extra);
+        let (ran, report) = sandboxed(flow, &args);
+        assert_eq!(ran.code, 0, "{flow}: {}\n{}", ran.stdout, ran.stderr);
+        report
+    };
+    let onboarded = run("flows/byok-tenant-encryption.yaml", &[]);
+    let first_key = onboarded["outputs"]["key_arn"]
+        .as_str()
+        .expect("key")
+        .to_string();
+
+    let rotated = run(
+        "flows/rotate-tenant-key.yaml",
+        &[
+            "--param",
+            "schedule_deletion=true",
+            "--param",
+            "pending_window_in_days=7",
+        ],
+    );
+    let outputs = &rotated["outputs"];
+    assert_eq!(outputs["old_key_arn"], first_key.as_str(), "{outputs}");
+    let new_key = outputs["new_key_arn"]
+        .as_str()
+        .expect("new key")
+        .to_string();
+    assert_ne!(new_key, first_key);
+    assert_eq!(outputs["deletion_scheduled"], true, "{outputs}");
+
+    let audited = run(
+        "flows/audit-keys.yaml",
+        &[
+            "--param",
+            &format!("tenant_id={}", keyflow_sandbox_tenant()),
+        ],
+    );
+    let report = audited["outputs"].to_string();
+    assert!(
+        report.contains(&new_key),
+        "the audit lists the new key: {report}"
+    );
+    assert!(
+        report.contains("PendingDeletion"),
+        "and the old one, pending deletion: {report}"
+    );
+
+    let revoked = run("flows/emergency-disable-key.yaml", &[]);
+    let revoked_outputs = revoked["outputs"].to_string();
+    assert!(revoked_outputs.contains(&new_key), "{revoked_outputs}");
+    assert!(revoked_outputs.contains("Disabled"), "{revoked_outputs}");
+
+    let reverted = run("flows/revert-to-qlik-key.yaml", &[]);
+    assert_eq!(reverted["outputs"]["former_key_arn"], new_key.as_str());
+    assert_eq!(reverted["outputs"]["migration_state"], "Completed");
+}
+
+/// The sandbox's seeded tenant, as the README documents it.
+fn keyflow_sandbox_tenant() -> &'static str {
+    "KeyflowSandboxTenant000000000001"
 }

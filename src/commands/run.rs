@@ -118,10 +118,14 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         eprintln!("{} {}", style::dim(color, "sandbox:"), twins.traffic());
         let saved = twins.save();
         runtime.block_on(twins.shutdown());
-        if let Some(path) = saved? {
-            if !args.quiet {
-                eprintln!("{} state saved to {}", style::dim(color, "sandbox:"), path.display());
-            }
+        if let Some(path) = saved?
+            && !args.quiet
+        {
+            eprintln!(
+                "{} state saved to {}",
+                style::dim(color, "sandbox:"),
+                path.display()
+            );
         }
     }
     Ok(if report.status == Status::Succeeded {
@@ -134,7 +138,10 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
 /// What a sandbox run made, on stderr (stdout may be the JSON report).
 fn print_created(created: &sandbox::Created, color: bool) {
     if created.is_empty() {
-        eprintln!("{} the run changed nothing in the twins", style::dim(color, "sandbox:"));
+        eprintln!(
+            "{} the run changed nothing in the twins",
+            style::dim(color, "sandbox:")
+        );
         return;
     }
     eprintln!("{}", style::bold(color, "in the sandbox:"));

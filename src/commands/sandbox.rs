@@ -41,7 +41,11 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
             eprintln!("  {line}");
         }
         if let Some(path) = twins.save()? {
-            eprintln!("{} state saved to {}", style::dim(color, "sandbox:"), path.display());
+            eprintln!(
+                "{} state saved to {}",
+                style::dim(color, "sandbox:"),
+                path.display()
+            );
         }
         twins.shutdown().await;
         Ok(0)

@@ -52,7 +52,9 @@ impl Options {
     ) -> anyhow::Result<Options> {
         let seconds = settings.migration_seconds.unwrap_or(5.0);
         let migration = Duration::try_from_secs_f64(seconds).map_err(|_| {
-            anyhow::anyhow!("`--migration-seconds {seconds}`: give a number of seconds of 0 or more")
+            anyhow::anyhow!(
+                "`--migration-seconds {seconds}`: give a number of seconds of 0 or more"
+            )
         })?;
         Ok(Options {
             tenant_region: settings
@@ -115,7 +117,10 @@ impl Twins {
         let tenant = TenantSeed {
             id: TENANT_ID.into(),
             name: "sandbox".into(),
-            hostname: format!("sandbox.{}.qlikcloud.com", qlik_region(&options.tenant_region)),
+            hostname: format!(
+                "sandbox.{}.qlikcloud.com",
+                qlik_region(&options.tenant_region)
+            ),
             region: qlik_region(&options.tenant_region).into(),
             datacenter: options.tenant_region.clone(),
         };
@@ -172,7 +177,10 @@ impl Twins {
         vec![
             ("AWS_ENDPOINT_URL_KMS", self.kms.url.clone()),
             ("AWS_ACCESS_KEY_ID", kms::DEFAULT_ACCESS_KEY_ID.into()),
-            ("AWS_SECRET_ACCESS_KEY", kms::DEFAULT_SECRET_ACCESS_KEY.into()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                kms::DEFAULT_SECRET_ACCESS_KEY.into(),
+            ),
             ("AWS_REGION", self.tenant.datacenter.clone()),
             ("QLIK_SERVER", self.qlik.url.clone()),
             ("QLIK_API_KEY", API_KEY.into()),
@@ -216,12 +224,12 @@ impl Twins {
     }
 
     /// Writes the state file, if one was given.
-    pub fn save(&self) -> anyhow::Result<Option<&PathBuf>> {
+    pub fn save(&self) -> anyhow::Result<Option<PathBuf>> {
         let Some(path) = &self.options.state else {
             return Ok(None);
         };
         self.saved().write(path)?;
-        Ok(Some(path))
+        Ok(Some(path.clone()))
     }
 
     /// Stops both twins.

@@ -37,7 +37,8 @@ impl SavedSandbox {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                return Err(e).with_context(|| format!("reading the state file `{}`", path.display()));
+                return Err(e)
+                    .with_context(|| format!("reading the state file `{}`", path.display()));
             }
         };
         let file: File = serde_json::from_str(&text).with_context(|| {

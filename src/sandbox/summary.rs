@@ -45,14 +45,8 @@ impl Created {
                 Some(_) => {}
             }
         }
-        let find = |state: &SavedSandbox| {
-            state
-                .qlik
-                .tenants
-                .iter()
-                .find(|t| t.id == tenant)
-                .cloned()
-        };
+        let find =
+            |state: &SavedSandbox| state.qlik.tenants.iter().find(|t| t.id == tenant).cloned();
         let mut qlik = Vec::new();
         if let Some(now) = find(after) {
             let was = find(before);
@@ -66,16 +60,21 @@ impl Created {
                     provider.fingerprint, provider.name, provider.arn
                 ));
             }
-            let removed = was.iter().flat_map(|w| &w.providers).filter(|p| {
-                !now.providers
-                    .iter()
-                    .any(|n| n.fingerprint == p.fingerprint)
-            });
+            let removed = was
+                .iter()
+                .flat_map(|w| &w.providers)
+                .filter(|p| !now.providers.iter().any(|n| n.fingerprint == p.fingerprint));
             for provider in removed {
                 qlik.push(format!("deleted key provider {}", provider.fingerprint));
             }
-            let old_migration = was.as_ref().and_then(|w| w.migration.as_ref()).map(|m| &m.id);
-            if let Some(migration) = now.migration.as_ref().filter(|m| Some(&m.id) != old_migration)
+            let old_migration = was
+                .as_ref()
+                .and_then(|w| w.migration.as_ref())
+                .map(|m| &m.id);
+            if let Some(migration) = now
+                .migration
+                .as_ref()
+                .filter(|m| Some(&m.id) != old_migration)
             {
                 qlik.push(format!("migration {} to {}", migration.id, migration.to));
             }

@@ -88,7 +88,7 @@ impl Block for ListAliases {
         input: ListAliasesInput,
     ) -> Result<ListAliasesOutput, BlockError> {
         let kms = client(ctx)?;
-        let aliases = pages::all(input.limit, |marker, size| {
+        let aliases = pages::all(input.limit, pages::ALIASES, |marker, size| {
             let key_id = input.key_id.clone();
             async move {
                 kms.limit("ListAliases").await;

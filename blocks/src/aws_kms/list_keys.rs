@@ -73,7 +73,7 @@ impl Block for ListKeys {
         input: ListKeysInput,
     ) -> Result<ListKeysOutput, BlockError> {
         let kms = client(ctx)?;
-        let keys = pages::all(input.limit, |marker, size| async move {
+        let keys = pages::all(input.limit, pages::KEYS, |marker, size| async move {
             kms.limit("ListKeys").await;
             let response = kms
                 .sdk()

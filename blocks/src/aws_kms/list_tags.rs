@@ -63,7 +63,7 @@ impl Block for ListTags {
         input: ListTagsInput,
     ) -> Result<ListTagsOutput, BlockError> {
         let kms = client(ctx)?;
-        let tags = pages::all(input.limit, |marker, size| {
+        let tags = pages::all(input.limit, pages::TAGS, |marker, size| {
             let key_id = input.key_id.clone();
             async move {
                 kms.limit("ListResourceTags").await;
