@@ -68,6 +68,7 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_kms::config::{Credentials, Region, SharedCredentialsProvider};
 use indexmap::IndexMap;
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
+use keyflow_engine::exec::sandbox::twin_field;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -237,14 +238,7 @@ impl Connector for AwsKms {
         settings: AwsKmsSettings,
         twin: &serde_json::Value,
     ) -> Result<AwsKmsSettings, BlockError> {
-        let field = |name: &str| {
-            twin.get(name)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    BlockError::fatal("NoSandbox", format!("the AWS KMS twin gives no `{name}`"))
-                })
-        };
+        let field = |name: &str| twin_field(twin, name, "the AWS KMS twin");
         Ok(AwsKmsSettings {
             region: settings.region.or(Some(field("region")?)),
             profile: None,

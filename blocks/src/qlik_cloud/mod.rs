@@ -40,6 +40,7 @@ pub use update_key_provider::UpdateKeyProvider;
 pub use validate_key_provider::ValidateKeyProvider;
 
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
+use keyflow_engine::exec::sandbox::twin_field;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -124,17 +125,7 @@ impl Connector for QlikCloud {
         settings: QlikCloudSettings,
         twin: &serde_json::Value,
     ) -> Result<QlikCloudSettings, BlockError> {
-        let field = |name: &str| {
-            twin.get(name)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    BlockError::fatal(
-                        "NoSandbox",
-                        format!("the Qlik Cloud twin gives no `{name}`"),
-                    )
-                })
-        };
+        let field = |name: &str| twin_field(twin, name, "the Qlik Cloud twin");
         Ok(QlikCloudSettings {
             tenant_url: Some(field("tenant_url")?),
             api_key: Some(field("api_key")?),

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::block::BlockError;
+
 /// The twins a run is pointed at, by connector id.
 #[derive(Debug, Clone, Default)]
 pub struct Sandbox {
@@ -31,4 +33,13 @@ impl Sandbox {
     pub fn twin(&self, connector: &str) -> Option<&Value> {
         self.twins.get(connector)
     }
+}
+
+/// The string `name` of what a twin says (`endpoint_url`), for a connector's `sandbox`; `what` names the
+/// twin in the error ("the AWS KMS twin").
+pub fn twin_field(twin: &Value, name: &str, what: &str) -> Result<String, BlockError> {
+    twin.get(name)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| BlockError::fatal("NoSandbox", format!("{what} gives no `{name}`")))
 }

@@ -34,8 +34,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use crate::twin_server::{Server, any_port};
 
 pub use state::{
     AliasRecord, KeyRecord, KeyState, KeySummary, KmsState, MultiRegionKeyType, RegionState,
@@ -123,8 +122,7 @@ pub struct Running {
     /// Its base URL (`http://127.0.0.1:PORT`), without a trailing slash: the `endpoint_url` of clients.
     pub url: String,
     twin: Arc<Twin>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    server: Server,
 }
 
 impl Running {
@@ -139,28 +137,14 @@ impl Running {
     }
 
     /// Stops the server and waits until it no longer accepts connections.
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.task.take() {
-            Some(task) => task.await.map_err(std::io::Error::other)?,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.server.shutdown().await
     }
 }
 
 /// Starts a twin on `127.0.0.1` at a free port.
 pub async fn start(config: KmsTwinConfig) -> std::io::Result<Running> {
-    start_at(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    start_at(config, any_port()).await
 }
 
 /// Starts a twin at `addr` (a fixed port for `keyflow sandbox serve`). Fails when the config is
@@ -174,22 +158,11 @@ pub async fn start_at(config: KmsTwinConfig, addr: SocketAddr) -> std::io::Resul
         ));
     }
     let twin = Arc::new(Twin::new(config));
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let app = routes::router(twin.clone());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let server = Server::start(routes::router(twin.clone()), addr).await?;
     Ok(Running {
-        url,
+        url: server.url.clone(),
         twin,
-        stop: Some(stop),
-        task: Some(task),
+        server,
     })
 }
 

@@ -26,8 +26,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use crate::twin_server::{Server, any_port};
 
 pub use limits::Tiers;
 pub use state::{SavedState, Stats};
@@ -150,8 +149,7 @@ pub struct Running {
     /// Its base URL (`http://127.0.0.1:PORT`), without a trailing slash.
     pub url: String,
     twin: Arc<Twin>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    server: Server,
 }
 
 impl Running {
@@ -171,29 +169,15 @@ impl Running {
     }
 
     /// Stops the server and waits until it no longer accepts connections.
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.task.take() {
-            Some(task) => task.await.map_err(std::io::Error::other)?,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.server.shutdown().await
     }
 }
 
 /// Starts a twin on `127.0.0.1` at a free port. Fails when the config names tenants it does not host, or
 /// when no port can be bound.
 pub async fn start(config: EmulatorConfig) -> std::io::Result<Running> {
-    start_at(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
+    start_at(config, any_port()).await
 }
 
 /// Starts a twin at `addr` (a fixed port for `keyflow sandbox serve`); fails as [`start`] does.
@@ -202,22 +186,11 @@ pub async fn start_at(
     addr: std::net::SocketAddr,
 ) -> std::io::Result<Running> {
     let twin = build(config)?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let app = routes::router(twin.clone());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let server = Server::start(routes::router(twin.clone()), addr).await?;
     Ok(Running {
-        url,
+        url: server.url.clone(),
         twin,
-        stop: Some(stop),
-        task: Some(task),
+        server,
     })
 }
 
