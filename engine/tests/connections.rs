@@ -5,161 +5,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indexmap::IndexMap;
-use keyflow_engine::block::{
-    Block, BlockContext, BlockError, BlockSpec, Connector, ConnectorSpec, Effect, Registry,
-};
 use keyflow_engine::diagnostic::render_all;
 use keyflow_engine::exec::report::{RunReport, Status};
 use keyflow_engine::exec::{ExecOptions, Executor};
 use keyflow_engine::plan::Plan;
 use keyflow_engine::source::SourceFile;
 use keyflow_engine::validate::check;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-/// A connector to an imaginary service; counts how many clients it built.
-struct TestService {
-    built: Arc<AtomicUsize>,
-}
-
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Settings {
-    /// Where the service is.
-    endpoint: String,
-    /// The credential.
-    token: String,
-    /// Optional region.
-    #[serde(default)]
-    region: Option<String>,
-}
-
-struct Client {
-    endpoint: String,
-    region: Option<String>,
-    token_len: usize,
-}
-
-impl Connector for TestService {
-    type Settings = Settings;
-    type Client = Client;
-
-    fn spec(&self) -> ConnectorSpec {
-        ConnectorSpec {
-            id: "test-svc",
-            title: "Test service",
-            description: "a connector for tests",
-            secret_settings: &["token"],
-        }
-    }
-
-    async fn connect(&self, settings: Settings) -> Result<Client, BlockError> {
-        self.built.fetch_add(1, Ordering::SeqCst);
-        if settings.token == "reject-me" {
-            return Err(BlockError::fatal(
-                "AuthFailed",
-                "the service refused the credential",
-            ));
-        }
-        Ok(Client {
-            endpoint: settings.endpoint,
-            region: settings.region,
-            token_len: settings.token.len(),
-        })
-    }
-}
-
-/// A block of that connector: says who it talks to.
-struct WhoAmI;
-
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct WhoAmIInput {}
-
-#[derive(Serialize, JsonSchema)]
-struct WhoAmIOutput {
-    endpoint: String,
-    region: Option<String>,
-    token_len: usize,
-}
-
-impl Block for WhoAmI {
-    type Input = WhoAmIInput;
-    type Output = WhoAmIOutput;
-
-    fn spec(&self) -> BlockSpec {
-        BlockSpec {
-            id: "test-svc.whoami",
-            title: "Who Am I",
-            connector: Some("test-svc"),
-            description: "returns the connection's endpoint",
-            effect: Effect::Read,
-            secret_outputs: &[],
-            output_mirrors_input: false,
-            destructive_when: None,
-        }
-    }
-
-    fn example_output(&self) -> WhoAmIOutput {
-        WhoAmIOutput {
-            endpoint: "https://example".into(),
-            region: None,
-            token_len: 3,
-        }
-    }
-
-    async fn run(&self, ctx: &BlockContext, _: WhoAmIInput) -> Result<WhoAmIOutput, BlockError> {
-        let client = ctx.client::<Client>()?;
-        Ok(WhoAmIOutput {
-            endpoint: client.endpoint.clone(),
-            region: client.region.clone(),
-            token_len: client.token_len,
-        })
-    }
-}
-
-/// A block without connector.
-struct Noop;
-
-impl Block for Noop {
-    type Input = WhoAmIInput;
-    type Output = WhoAmIInput;
-
-    fn spec(&self) -> BlockSpec {
-        BlockSpec {
-            id: "core.noop",
-            title: "Noop",
-            connector: None,
-            description: "does nothing",
-            effect: Effect::Read,
-            secret_outputs: &[],
-            output_mirrors_input: false,
-            destructive_when: None,
-        }
-    }
-
-    fn example_output(&self) -> WhoAmIInput {
-        WhoAmIInput {}
-    }
-
-    async fn run(&self, _: &BlockContext, _: WhoAmIInput) -> Result<WhoAmIInput, BlockError> {
-        Ok(WhoAmIInput {})
-    }
-}
-
-impl Serialize for WhoAmIInput {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serde_json::Map::new().serialize(s)
-    }
-}
-
-fn registry(built: Arc<AtomicUsize>) -> Registry {
-    Registry::new()
-        .connector(TestService { built })
-        .block(WhoAmI)
-        .block(Noop)
-}
+mod common;
+use common::service::registry;
 
 fn errors(yaml: &str) -> String {
     let source = SourceFile::new("c.yaml", yaml);

@@ -1,11 +1,15 @@
-//! Connections at run time: built once per run, when a step first needs one, and shared by its steps.
+//! Connections at run time: built when a step first needs one, and shared by its steps.
 //!
+//! A client is built once per distinct connector and settings for the whole run, templates' runs
+//! included: the templates of 400 tenants in one region share one AWS KMS client (and so its rate limits,
+//! as AWS counts quotas per account and region), while each tenant's Qlik Cloud connection is its own.
 //! Secret settings (`{ env: NAME }`, `{ file: PATH }`) are read here, at first use, never at load, and
 //! never in the sandbox; errors name the variable or file, never the value.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
@@ -17,39 +21,89 @@ use crate::expr::{Scope, StepEntries};
 use crate::model::SecretSource;
 use crate::plan::{Plan, PlannedConnection, Setting};
 
-/// The run's connections, each built at most once.
+type Cell = Arc<OnceCell<Result<Client, BlockError>>>;
+
+/// The clients of a run and of the templates it runs, by connector and settings.
+#[derive(Default)]
+struct Clients {
+    cells: Mutex<HashMap<String, Cell>>,
+}
+
+impl Clients {
+    fn cell(&self, key: String) -> Cell {
+        let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+        cells.entry(key).or_default().clone()
+    }
+}
+
+/// The connections of one run.
 pub(crate) struct Connections {
-    cells: HashMap<String, OnceCell<Result<Client, BlockError>>>,
+    declared: IndexMap<String, PlannedConnection>,
+    /// Each connection's cell once its settings are resolved (they do not change during a run).
+    resolved: Mutex<HashMap<String, Cell>>,
+    clients: Arc<Clients>,
     sandbox: Option<Arc<Sandbox>>,
 }
 
 impl Connections {
     pub fn new(plan: &Plan, sandbox: Option<Arc<Sandbox>>) -> Connections {
         Connections {
-            cells: plan
-                .connections
-                .keys()
-                .map(|name| (name.clone(), OnceCell::new()))
-                .collect(),
+            declared: plan.connections.clone(),
+            resolved: Mutex::default(),
+            clients: Arc::default(),
             sandbox,
+        }
+    }
+
+    /// The connections of a template's run: the template's own, with those a step replaces, sharing this
+    /// run's clients.
+    pub fn nested(
+        &self,
+        plan: &Plan,
+        replaced: IndexMap<String, PlannedConnection>,
+    ) -> Connections {
+        let mut declared = plan.connections.clone();
+        declared.extend(replaced);
+        Connections {
+            declared,
+            resolved: Mutex::default(),
+            clients: self.clients.clone(),
+            sandbox: self.sandbox.clone(),
         }
     }
 
     /// The client of connection `name`, building it on first use.
     pub async fn get(
         &self,
-        plan: &Plan,
         name: &str,
         params: &Value,
         run: &Value,
         secrets: &Secrets,
     ) -> Result<Client, BlockError> {
-        let (Some(cell), Some(connection)) = (self.cells.get(name), plan.connections.get(name))
-        else {
+        let Some(connection) = self.declared.get(name) else {
             return Err(BlockError::fatal(
                 "NoConnection",
                 format!("connection `{name}` is not declared"),
             ));
+        };
+        let known = self
+            .resolved
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned();
+        let cell = match known {
+            Some(cell) => cell,
+            None => {
+                let values = resolve(connection, params, run)?;
+                let key = key(connection, &values);
+                let cell = self.clients.cell(key);
+                self.resolved
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(name.to_string(), cell.clone());
+                cell
+            }
         };
         cell.get_or_init(|| async {
             let connector = connection.connector.spec.id;
@@ -62,10 +116,13 @@ impl Connections {
                 })?),
                 None => None,
             };
-            let settings = resolve(connection, params, run, secrets, twin.is_none())?;
+            let mut settings = resolve(connection, params, run)?;
+            if twin.is_none() {
+                read_secrets(connection, secrets, &mut settings)?;
+            }
             connection
                 .connector
-                .connect(settings, twin)
+                .connect(Value::Object(settings), twin)
                 .await
                 .map_err(|e| BlockError {
                     message: format!(
@@ -81,14 +138,34 @@ impl Connections {
     }
 }
 
-/// The connection's settings; secret ones are read only when `read_secrets` (not in the sandbox).
+/// What tells two connections apart: the connector, the resolved settings, and where the secret ones are
+/// read from (not their values).
+fn key(connection: &PlannedConnection, values: &Map<String, Value>) -> String {
+    let mut key = Map::new();
+    key.insert("connector".into(), connection.connector.spec.id.into());
+    key.insert("settings".into(), Value::Object(values.clone()));
+    for (name, setting) in &connection.settings {
+        if let Setting::Secret(source) = setting {
+            let (kind, at) = match source {
+                SecretSource::Env(name) => ("env", name),
+                SecretSource::File(path) => ("file", path),
+            };
+            key.insert(
+                format!("secret:{name}"),
+                Value::String(format!("{kind}:{at}")),
+            );
+        }
+    }
+    Value::Object(key).to_string()
+}
+
+/// The connection's settings that are not secret, resolved over `params` (and, for a setting a step
+/// replaced, the item it was resolved for).
 fn resolve(
     connection: &PlannedConnection,
     params: &Value,
     run: &Value,
-    secrets: &Secrets,
-    read_secrets: bool,
-) -> Result<Value, BlockError> {
+) -> Result<Map<String, Value>, BlockError> {
     let steps = StepEntries::new();
     let scope = Scope {
         params,
@@ -99,23 +176,33 @@ fn resolve(
     };
     let mut settings = Map::new();
     for (key, setting) in &connection.settings {
-        let value = match setting {
-            Setting::Value(expr) => expr.resolve(&scope).map_err(|e| {
+        if let Setting::Value(expr) = setting {
+            let value = expr.resolve(&scope).map_err(|e| {
                 BlockError::fatal(
                     "InvalidSetting",
                     format!("connection `{}`, setting `{key}`: {e}", connection.name),
                 )
-            })?,
-            Setting::Secret(_) if !read_secrets => continue,
-            Setting::Secret(source) => {
-                let secret = read_secret(&connection.name, key, source)?;
-                secrets.add(&secret);
-                Value::String(secret)
-            }
-        };
-        settings.insert(key.clone(), value);
+            })?;
+            settings.insert(key.clone(), value);
+        }
     }
-    Ok(Value::Object(settings))
+    Ok(settings)
+}
+
+/// Reads the secret settings into `settings`.
+fn read_secrets(
+    connection: &PlannedConnection,
+    secrets: &Secrets,
+    settings: &mut Map<String, Value>,
+) -> Result<(), BlockError> {
+    for (key, setting) in &connection.settings {
+        if let Setting::Secret(source) = setting {
+            let secret = read_secret(&connection.name, key, source)?;
+            secrets.add(&secret);
+            settings.insert(key.clone(), Value::String(secret));
+        }
+    }
+    Ok(())
 }
 
 fn read_secret(connection: &str, key: &str, source: &SecretSource) -> Result<String, BlockError> {

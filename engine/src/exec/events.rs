@@ -81,6 +81,75 @@ impl RunObserver for Silent {
     fn event(&self, _: &RunEvent) {}
 }
 
+/// What the run of a template tells: its steps' messages, retries and polls, under the step that uses
+/// it (and its item), each saying which of the template's steps it is about. Its steps' own starts and ends
+/// stay out of the parent's lines, but for failures (the step's report carries the template's run).
+pub(crate) struct Nested {
+    /// The parent run's observer.
+    pub inner: std::sync::Arc<dyn RunObserver>,
+    /// The `uses:` step.
+    pub step: String,
+    /// Its item, inside `for_each`.
+    pub item: Option<usize>,
+}
+
+impl RunObserver for Nested {
+    fn event(&self, event: &RunEvent) {
+        let step = self.step.clone();
+        let item = self.item;
+        let translated = match event {
+            RunEvent::Retrying {
+                step: inner,
+                attempt,
+                delay,
+                error,
+                ..
+            } => RunEvent::Retrying {
+                step,
+                item,
+                attempt: *attempt,
+                delay: *delay,
+                error: format!("{inner}: {error}"),
+            },
+            RunEvent::Polling {
+                step: inner,
+                polls,
+                elapsed,
+                summary,
+                ..
+            } => RunEvent::Polling {
+                step,
+                item,
+                polls: *polls,
+                elapsed: *elapsed,
+                summary: Some(format!("{inner}: {}", summary.as_deref().unwrap_or(""))),
+            },
+            RunEvent::Log {
+                step: inner,
+                level,
+                message,
+                ..
+            } => RunEvent::Log {
+                step,
+                item,
+                level: *level,
+                message: format!("{inner}: {message}"),
+            },
+            RunEvent::StepFinished { report } => match &report.error {
+                Some(error) => RunEvent::Log {
+                    step,
+                    item,
+                    level: LogLevel::Warn,
+                    message: format!("{}: failed: {error}", report.id),
+                },
+                None => return,
+            },
+            RunEvent::StepStarted { .. } | RunEvent::ItemsDone { .. } => return,
+        };
+        self.inner.event(&translated);
+    }
+}
+
 /// The `tracing` target of run events: the CLI shows them with `-v`, and keeps them out of the default
 /// output, where its own progress lines already say the same.
 pub const TARGET: &str = "keyflow::run";

@@ -16,6 +16,7 @@ mod scheduler;
 mod secrets;
 mod step;
 pub mod store;
+mod template;
 
 use std::sync::Arc;
 
@@ -73,10 +74,12 @@ pub(crate) struct Shared {
     params: Value,
     run: Value,
     run_id: Arc<str>,
+    options: ExecOptions,
     store: Arc<dyn RunStore>,
     records: bool,
     observer: Arc<dyn RunObserver>,
-    permits: Semaphore,
+    /// Block calls at the same time, shared with the runs of the templates this run uses.
+    permits: Arc<Semaphore>,
     cancel: CancellationToken,
     connections: Connections,
     secrets: Arc<Secrets>,
@@ -113,7 +116,7 @@ impl Executor {
         params: Value,
         cancel: CancellationToken,
     ) -> RunReport {
-        let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let started_at = now();
         let run_id: Arc<str> = self
             .options
             .run_id
@@ -128,6 +131,7 @@ impl Executor {
             plan,
             params,
             run_id,
+            options: self.options.clone(),
             store: self.store.clone(),
             records: self.store.records_attempts(),
             observer: Arc::new(MaskingObserver {
@@ -135,55 +139,64 @@ impl Executor {
                 secrets: secrets.clone(),
             }),
             secrets,
-            permits: Semaphore::new(self.options.parallelism.max(1)),
+            permits: Arc::new(Semaphore::new(self.options.parallelism.max(1))),
             cancel,
         });
-        tracing::info!(
-            run_id = &*shared.run_id,
-            flow = shared.plan.name,
-            steps = shared.plan.steps.len(),
-            "run started"
-        );
-        let mut scheduler = Scheduler::new(shared.clone(), &self.options);
-        if let Err(e) = shared
-            .store
-            .begin_run(&shared.run_id, &shared.plan.name, &started_at)
-            .await
-        {
-            scheduler.stop(Status::Failed, e.to_string());
-        }
-        // The loop runs as a task of the runtime, not on the caller's thread (often `block_on`'s), so that
-        // handing a step to its task and its result back stays on one worker instead of waking threads.
-        let started = started_at.clone();
-        let report = match tokio::spawn(async move {
-            scheduler.run().await;
-            scheduler.report(started)
-        })
-        .await
-        {
-            Ok(report) => report,
-            Err(e) => RunReport {
-                run_id: shared.run_id.to_string(),
-                flow: shared.plan.name.clone(),
-                status: Status::Failed,
-                started_at,
-                duration_ms: 0,
-                outputs: IndexMap::new(),
-                steps: Vec::new(),
-                reason: Some(format!("the run's scheduler ended abnormally: {e}")),
-            },
-        };
-        tracing::info!(
-            target: events::TARGET,
-            run_id = report.run_id,
-            status = report.status.name(),
-            duration_ms = report.duration_ms,
-            reason = report.reason.as_deref().unwrap_or(""),
-            "run ended"
-        );
-        if let Err(e) = shared.store.finish_run(&report).await {
-            tracing::warn!("{e}");
-        }
-        report
+        execute(shared, started_at).await
     }
+}
+
+pub(super) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Runs the steps of `shared`'s plan to the end and reports.
+pub(super) async fn execute(shared: Arc<Shared>, started_at: String) -> RunReport {
+    tracing::info!(
+        run_id = &*shared.run_id,
+        flow = shared.plan.name,
+        steps = shared.plan.steps.len(),
+        "run started"
+    );
+    let mut scheduler = Scheduler::new(shared.clone());
+    if let Err(e) = shared
+        .store
+        .begin_run(&shared.run_id, &shared.plan.name, &started_at)
+        .await
+    {
+        scheduler.stop(Status::Failed, e.to_string());
+    }
+    // The loop runs as a task of the runtime, not on the caller's thread (often `block_on`'s), so that
+    // handing a step to its task and its result back stays on one worker instead of waking threads.
+    let started = started_at.clone();
+    let report = match tokio::spawn(async move {
+        scheduler.run().await;
+        scheduler.report(started)
+    })
+    .await
+    {
+        Ok(report) => report,
+        Err(e) => RunReport {
+            run_id: shared.run_id.to_string(),
+            flow: shared.plan.name.clone(),
+            status: Status::Failed,
+            started_at,
+            duration_ms: 0,
+            outputs: IndexMap::new(),
+            steps: Vec::new(),
+            reason: Some(format!("the run's scheduler ended abnormally: {e}")),
+        },
+    };
+    tracing::info!(
+        target: events::TARGET,
+        run_id = report.run_id,
+        status = report.status.name(),
+        duration_ms = report.duration_ms,
+        reason = report.reason.as_deref().unwrap_or(""),
+        "run ended"
+    );
+    if let Err(e) = shared.store.finish_run(&report).await {
+        tracing::warn!("{e}");
+    }
+    report
 }

@@ -66,6 +66,10 @@ pub struct StepReport {
     /// Items of its `for_each`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<usize>,
+    /// For a step with `uses:`: the template's runs, one per item (in item order), each with its steps, so
+    /// that what a failed template did before it failed is on record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<Vec<RunReport>>,
 }
 
 /// What happened to a run.

@@ -1,18 +1,18 @@
 //! The coordinating loop: which step starts when, what happens to it, and what the run reports.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use indexmap::IndexMap;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use super::Shared;
 use super::events::RunEvent;
 use super::report::{self, RunReport, Status, StepReport, redact};
 use super::step::{StepResult, StepRun};
-use super::{ExecOptions, Shared};
 use crate::block::{BlockError, Effect};
 use crate::expr::{Scope, StepEntries, step_entry};
 use crate::model::OnError;
@@ -37,6 +37,7 @@ struct Finished {
     index: usize,
     result: Option<StepResult>,
     items: Option<usize>,
+    runs: Option<Vec<RunReport>>,
     attempts: u32,
     started: Instant,
 }
@@ -49,6 +50,7 @@ struct Outcome {
     reason: Option<String>,
     attempts: u32,
     items: Option<usize>,
+    runs: Option<Vec<RunReport>>,
     started: Instant,
 }
 
@@ -62,6 +64,7 @@ impl Outcome {
             reason: Some(reason),
             attempts: 0,
             items: None,
+            runs: None,
             started: Instant::now(),
         }
     }
@@ -94,13 +97,15 @@ impl Outcome {
             reason,
             attempts: finished.attempts,
             items: finished.items,
+            runs: finished.runs,
             started: finished.started,
         }
     }
 }
 
 impl Scheduler {
-    pub(super) fn new(shared: Arc<Shared>, options: &ExecOptions) -> Scheduler {
+    pub(super) fn new(shared: Arc<Shared>) -> Scheduler {
+        let options = &shared.options;
         let steps = &shared.plan.steps;
         let mut dependents = vec![Vec::new(); steps.len()];
         for step in steps {
@@ -227,6 +232,7 @@ impl Scheduler {
             })
             .collect();
         let attempts = Arc::new(AtomicU32::new(0));
+        let runs = Arc::new(Mutex::new(Vec::new()));
         let seed = self.seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
         let task_shared = shared.clone();
         tasks.spawn(async move {
@@ -238,6 +244,7 @@ impl Scheduler {
                 entries,
                 attempts: attempts.clone(),
                 seed,
+                runs: runs.clone(),
             };
             // Cancellation first: a block that watches it too (as long waits should) may end in the same
             // poll with its own error, and the step must still be reported `cancelled`, not `failed`.
@@ -250,10 +257,17 @@ impl Scheduler {
                 Some((result, items)) => (Some(result), items),
                 None => (None, None),
             };
+            let mut runs = std::mem::take(&mut *runs.lock().unwrap_or_else(|e| e.into_inner()));
+            runs.sort_by_key(|(item, _)| *item);
+            let runs = step
+                .block
+                .template()
+                .map(|_| runs.into_iter().map(|(_, report)| report).collect());
             Finished {
                 index: i,
                 result,
                 items,
+                runs,
                 attempts: attempts.load(Ordering::Relaxed),
                 started,
             }
@@ -311,6 +325,7 @@ impl Scheduler {
             reason,
             attempts,
             items,
+            runs,
             started,
         } = outcome;
         let shared = self.shared.clone();
@@ -340,6 +355,7 @@ impl Scheduler {
             error: shown_error,
             reason,
             items,
+            runs,
         };
         if let Err(e) = self
             .shared
@@ -421,6 +437,7 @@ impl Scheduler {
                     error: None,
                     reason: Some("not started".into()),
                     items: None,
+                    runs: None,
                 })
             })
             .collect();

@@ -1,7 +1,7 @@
 //! Running one step: its items (`for_each`), its polling (`until`), its attempts (`retry`, `timeout`).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::Shared;
 use super::events::RunEvent;
-use super::report::{REDACTED, redact};
+use super::report::{REDACTED, RunReport, redact};
 use super::store::AttemptRecord;
 use crate::block::{BlockContext, BlockError};
 use crate::expr::{Scope, StepEntries};
@@ -30,6 +30,8 @@ pub(crate) struct StepRun<'a> {
     pub entries: StepEntries,
     pub attempts: Arc<AtomicU32>,
     pub seed: u64,
+    /// The runs of the step's template (`uses:`), with their item.
+    pub runs: Arc<Mutex<Vec<(usize, RunReport)>>>,
 }
 
 impl StepRun<'_> {
@@ -138,6 +140,9 @@ impl StepRun<'_> {
         item: Option<usize>,
         rng: &mut fastrand::Rng,
     ) -> StepResult {
+        if let Some(template) = self.step.block.template() {
+            return self.run_uses(template, &scope, item).await;
+        }
         let input = self.resolve_input(&scope)?;
         let Some(until) = &self.step.until else {
             return self.call(&input, item, rng).await;
@@ -172,7 +177,7 @@ impl StepRun<'_> {
         }
     }
 
-    fn resolve_input(&self, scope: &Scope<'_>) -> Result<Value, BlockError> {
+    pub(super) fn resolve_input(&self, scope: &Scope<'_>) -> Result<Value, BlockError> {
         let mut input = Map::new();
         for (key, expr) in &self.step.with {
             let value = expr.resolve(scope).map_err(|e| {
@@ -229,13 +234,7 @@ impl StepRun<'_> {
             Some(name) => Some(
                 shared
                     .connections
-                    .get(
-                        &shared.plan,
-                        name,
-                        &shared.params,
-                        &shared.run,
-                        &shared.secrets,
-                    )
+                    .get(name, &shared.params, &shared.run, &shared.secrets)
                     .await?,
             ),
             None => None,

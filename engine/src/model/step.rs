@@ -7,19 +7,29 @@ use serde_json::Value;
 
 use super::{ConditionSpec, DurationSpec};
 
-/// A step: one call of a block (or one per item with `for_each`).
+/// A step: one call of a block, or one run of a template flow (`uses:`); once per item with `for_each`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Identifier of the step, unique in the flow; later steps read its result as `$.steps.<id>`.
     /// Letters, digits and `_`, not starting with a digit.
     pub id: String,
-    /// The block to call, such as `core.log` or `aws-kms.create-key` (`keyflow blocks list`).
-    pub block: String,
+    /// The block to call, such as `core.log` or `aws-kms.create-key` (`keyflow blocks list`); a step has
+    /// either `block:` or `uses:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<String>,
+    /// A template to run: a flow file with a `version`, relative to this file
+    /// (`./templates/onboard-tenant.yaml`). `with:` gives its params; its outputs are the step's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses: Option<String>,
     /// The connection the block uses; may be left out when the flow has exactly one connection of the
     /// block's connector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<String>,
+    /// With `uses:`: connections of the template replaced for this step, by the template's connection name.
+    /// Their settings may read `$.params` and, with `for_each`, `$.item` (a tenant per item, say).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub connections: IndexMap<String, super::Connection>,
     /// The block's inputs. A string starting with `$.` or `$[` is a reference (a JSONPath query over the
     /// run context) and keeps the type of what it selects; a string containing `{{` is a template; `$$`
     /// escapes a literal leading `$`.

@@ -40,10 +40,12 @@ pub struct Plan {
     pub order: Vec<usize>,
     /// The flow's outputs.
     pub outputs: IndexMap<String, ValueExpr>,
+    /// What each output is, as a JSON Schema (what a flow using this one as a template can rely on).
+    pub output_schemas: IndexMap<String, serde_json::Value>,
 }
 
 /// A connection, checked against its connector.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PlannedConnection {
     /// The connection's name.
     pub name: String,
@@ -73,6 +75,8 @@ pub struct PlannedStep {
     pub block: Arc<RegisteredBlock>,
     /// The connection its block uses.
     pub connection: Option<String>,
+    /// With `uses:`: the template's connections this step replaces, by name (settings may read `$.item`).
+    pub connections: IndexMap<String, PlannedConnection>,
     /// Its inputs.
     pub with: IndexMap<String, ValueExpr>,
     /// `if:`.

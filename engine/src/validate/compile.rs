@@ -10,7 +10,7 @@ use super::references::Deps;
 use crate::block::RegisteredBlock;
 use crate::diagnostic::{Diagnostic, Kind, suggest};
 use crate::expr::{Condition, ExprError, ExprIssue, ReferenceError, Root, ValueExpr};
-use crate::model::SecretSource;
+use crate::model::{Connection, SecretSource};
 use crate::plan::{
     DEFAULT_CONCURRENCY, ForEach, ParamSpec, Plan, PlannedConnection, PlannedStep, RetryPolicy,
     Setting, Until,
@@ -34,6 +34,8 @@ pub(crate) struct CompiledStep {
     pub condition: Option<Condition>,
     pub for_each: Option<ValueExpr>,
     pub until: Option<Condition>,
+    /// `connections:` of a `uses:` step: the template's connections it replaces.
+    pub connections: IndexMap<String, IndexMap<String, Setting>>,
 }
 
 pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
@@ -46,7 +48,7 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
         .map(|(i, step)| {
             let at = YamlPath::root().key("steps").index(i);
             CompiledStep {
-                block: ctx.registry.get(&step.block).cloned(),
+                block: ctx.block(i).cloned(),
                 with: step
                     .with
                     .iter()
@@ -68,6 +70,14 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
                 until: step.until.as_ref().and_then(|u| {
                     Condition::compile(&u.condition, &at.key("until").key("condition"), &mut issues)
                 }),
+                connections: step
+                    .connections
+                    .iter()
+                    .map(|(name, connection)| {
+                        let at = at.key("connections").key(name);
+                        (name.clone(), settings(connection, &at, &mut issues))
+                    })
+                    .collect(),
                 at,
             }
         })
@@ -89,20 +99,7 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
         .iter()
         .map(|(name, connection)| {
             let at = YamlPath::root().key("connections").key(name);
-            let settings = connection
-                .settings
-                .iter()
-                .map(|(key, value)| {
-                    let setting = match SecretSource::from_value(value) {
-                        Some(secret) => Setting::Secret(secret),
-                        None => {
-                            Setting::Value(ValueExpr::compile(value, &at.key(key), &mut issues))
-                        }
-                    };
-                    (key.clone(), setting)
-                })
-                .collect();
-            (name.clone(), settings)
+            (name.clone(), settings(connection, &at, &mut issues))
         })
         .collect();
     out.extend(issues.into_iter().map(diagnostic));
@@ -111,6 +108,25 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
         outputs,
         settings,
     }
+}
+
+/// A connection's settings: secret sources kept as they are, the rest compiled.
+fn settings(
+    connection: &Connection,
+    at: &YamlPath,
+    issues: &mut Vec<ExprIssue>,
+) -> IndexMap<String, Setting> {
+    connection
+        .settings
+        .iter()
+        .map(|(key, value)| {
+            let setting = match SecretSource::from_value(value) {
+                Some(secret) => Setting::Secret(secret),
+                None => Setting::Value(ValueExpr::compile(value, &at.key(key), issues)),
+            };
+            (key.clone(), setting)
+        })
+        .collect()
 }
 
 fn diagnostic(issue: ExprIssue) -> Diagnostic {
@@ -221,10 +237,26 @@ pub(crate) fn into_plan(
                 }),
                 _ => None,
             };
+            let block = step.block?;
+            let replaced = block.template().map(|t| &t.connections);
+            let connections = step
+                .connections
+                .into_iter()
+                .filter_map(|(name, settings)| {
+                    let connector = replaced?.get(&name)?.connector.clone();
+                    let planned = PlannedConnection {
+                        name: name.clone(),
+                        connector,
+                        settings,
+                    };
+                    Some((name, planned))
+                })
+                .collect();
             Some(PlannedStep {
                 index: i,
                 id: model.id.clone(),
-                block: step.block?,
+                block,
+                connections,
                 connection: connection_of.get_mut(i).and_then(Option::take),
                 with: step.with,
                 condition: step.condition,
@@ -268,5 +300,6 @@ pub(crate) fn into_plan(
         steps,
         order,
         outputs: compiled.outputs,
+        output_schemas: IndexMap::new(),
     }
 }

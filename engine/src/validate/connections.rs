@@ -49,6 +49,7 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
         connectors.insert(name.clone(), connector.clone());
         settings(connector, compiled.settings.get(name), &at, out);
     }
+    replaced(ctx, compiled, out);
     let per_step = ctx
         .flow
         .steps
@@ -56,12 +57,12 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
         .enumerate()
         .map(|(i, step)| {
             let at = YamlPath::root().key("steps").index(i);
-            let block = ctx.registry.get(&step.block)?;
+            let block = ctx.block(i)?;
             let Some(wanted) = block.spec.connector else {
                 if step.connection.is_some() {
                     out.push(Diagnostic::value(
                         Kind::NeedlessConnection {
-                            block: step.block.clone(),
+                            block: ctx.block_name(i),
                         },
                         &at.key("connection"),
                     ));
@@ -106,7 +107,7 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
                         [] => {
                             out.push(Diagnostic::value(
                                 Kind::MissingConnection {
-                                    block: step.block.clone(),
+                                    block: ctx.block_name(i),
                                     connector: wanted.to_string(),
                                 },
                                 &at.key("block"),
@@ -131,6 +132,47 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
     Resolved {
         per_step,
         connectors,
+    }
+}
+
+/// The `connections:` of `uses:` steps: each replaces a connection the template declares, with the same
+/// connector, and valid settings.
+fn replaced(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagnostic>) {
+    for (i, step) in ctx.flow.steps.iter().enumerate() {
+        let Some(template) = ctx.block(i).and_then(|b| b.template()) else {
+            continue;
+        };
+        for (name, connection) in &step.connections {
+            let at = YamlPath::root()
+                .key("steps")
+                .index(i)
+                .key("connections")
+                .key(name);
+            let Some(theirs) = template.connections.get(name) else {
+                out.push(
+                    Diagnostic::key(Kind::UnknownConnection { name: name.clone() }, &at)
+                        .suggest(suggest(name, template.connections.keys())),
+                );
+                continue;
+            };
+            if connection.connector != theirs.connector.spec.id {
+                out.push(Diagnostic::value(
+                    Kind::WrongConnector {
+                        connection: name.clone(),
+                        found: connection.connector.clone(),
+                        expected: theirs.connector.spec.id.to_string(),
+                    },
+                    &at.key("connector"),
+                ));
+                continue;
+            }
+            settings(
+                &theirs.connector,
+                compiled.steps[i].connections.get(name),
+                &at,
+                out,
+            );
+        }
     }
 }
 

@@ -31,6 +31,21 @@ pub(crate) fn check(
             ),
             _ => {}
         }
+        if model.uses.is_some() {
+            if model.retry.is_some() {
+                fail(
+                    "a template run is not retried as a whole (its creates would run twice): give its steps `retry:`"
+                        .into(),
+                    at.key("retry"),
+                );
+            }
+            if model.until.is_some() {
+                fail(
+                    "`until:` polls a block; a template polls inside, with `until:` on its own steps".into(),
+                    at.key("until"),
+                );
+            }
+        }
         if let Some(retry) = &model.retry
             && retry.attempts == 0
         {

@@ -10,7 +10,7 @@ use crate::diagnostic::{Diagnostic, Kind};
 use crate::expr::ValueExpr;
 
 pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagnostic>) {
-    for (step, model) in compiled.steps.iter().zip(&ctx.flow.steps) {
+    for (i, (step, model)) in compiled.steps.iter().zip(&ctx.flow.steps).enumerate() {
         let Some(block) = &step.block else { continue };
         if model.confirm {
             continue;
@@ -24,10 +24,14 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
             out.push(Diagnostic::value(
                 Kind::MissingConfirm {
                     step: model.id.clone(),
-                    block: model.block.clone(),
+                    block: ctx.block_name(i),
                     because: escalation.map(str::to_string),
                 },
-                &step.at.key("block"),
+                &step.at.key(if model.uses.is_some() {
+                    "uses"
+                } else {
+                    "block"
+                }),
             ));
         }
     }

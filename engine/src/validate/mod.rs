@@ -15,12 +15,13 @@ mod ids;
 mod inputs;
 mod params;
 mod references;
+mod templates;
 mod typing;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::block::Registry;
+use crate::block::{RegisteredBlock, Registry};
 use crate::diagnostic::Diagnostic;
 use crate::load::load;
 use crate::model::Flow;
@@ -37,10 +38,17 @@ pub(crate) struct Context<'a> {
     pub source: &'a SourceFile,
     /// The index of the first step with each id.
     ids: HashMap<&'a str, usize>,
+    /// The block each step calls (its template's, for `uses:`), when known.
+    blocks: Vec<Option<Arc<RegisteredBlock>>>,
 }
 
 impl<'a> Context<'a> {
-    fn new(flow: &'a Flow, registry: &'a Registry, source: &'a SourceFile) -> Context<'a> {
+    fn new(
+        flow: &'a Flow,
+        registry: &'a Registry,
+        source: &'a SourceFile,
+        blocks: Vec<Option<Arc<RegisteredBlock>>>,
+    ) -> Context<'a> {
         let mut ids = HashMap::with_capacity(flow.steps.len());
         for (i, step) in flow.steps.iter().enumerate() {
             ids.entry(step.id.as_str()).or_insert(i);
@@ -50,7 +58,22 @@ impl<'a> Context<'a> {
             registry,
             source,
             ids,
+            blocks,
         }
+    }
+
+    /// The block step `i` calls, when it is known.
+    pub fn block(&self, i: usize) -> Option<&Arc<RegisteredBlock>> {
+        self.blocks.get(i).and_then(Option::as_ref)
+    }
+
+    /// What step `i` calls, as written: its block id or its template path.
+    pub fn block_name(&self, i: usize) -> String {
+        let step = &self.flow.steps[i];
+        step.block
+            .clone()
+            .or_else(|| step.uses.clone())
+            .unwrap_or_default()
     }
 
     /// The index of the first step with this id.
@@ -76,8 +99,28 @@ pub fn check_flow(
     source: Arc<SourceFile>,
     registry: &Registry,
 ) -> Result<Plan, Vec<Diagnostic>> {
-    let ctx = Context::new(flow, registry, &source);
+    check_with(flow, source, registry, &Vec::new())
+}
+
+/// Reads and checks a template file used from a flow (see [`templates`]).
+fn check_nested(
+    source: Arc<SourceFile>,
+    registry: &Registry,
+    stack: &templates::Stack,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let flow = load(&source)?;
+    check_with(&flow, source, registry, stack)
+}
+
+fn check_with(
+    flow: &Flow,
+    source: Arc<SourceFile>,
+    registry: &Registry,
+    stack: &templates::Stack,
+) -> Result<Plan, Vec<Diagnostic>> {
     let mut out = Vec::new();
+    let blocks = templates::resolve(&flow.steps, &source, registry, stack, &mut out);
+    let ctx = Context::new(flow, registry, &source, blocks);
     ids::check(&ctx, &mut out);
     let params = params::check(&ctx, &mut out);
     let compiled = compile::run(&ctx, &mut out);
@@ -93,7 +136,12 @@ pub fn check_flow(
         out.dedup();
         return Err(out);
     }
-    let plan = compile::into_plan(
+    let output_schemas = compiled
+        .outputs
+        .iter()
+        .map(|(name, expr)| (name.clone(), schemas.of_expr(expr, None)))
+        .collect();
+    let mut plan = compile::into_plan(
         &ctx,
         compiled,
         params,
@@ -102,6 +150,7 @@ pub fn check_flow(
         order,
         source.clone(),
     );
+    plan.output_schemas = output_schemas;
     let found = flow_checks::check(&plan, registry);
     if found.is_empty() {
         Ok(plan)

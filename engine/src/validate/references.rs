@@ -33,6 +33,8 @@ enum Place {
     Until,
     FlowOutput,
     Connection,
+    /// A setting of a `uses:` step's `connections:`.
+    StepConnection,
 }
 
 struct Checker<'a> {
@@ -81,6 +83,16 @@ pub(crate) fn check(
             until.visit(&at, &mut |at, leaf| {
                 checker.leaf(leaf, at, Some(i), Place::Until)
             });
+        }
+        for (name, settings) in &step.connections {
+            for (key, setting) in settings {
+                if let Setting::Value(expr) = setting {
+                    let at = step.at.key("connections").key(name).key(key);
+                    expr.visit(&at, &mut |at, leaf| {
+                        checker.leaf(leaf, at, Some(i), Place::StepConnection)
+                    });
+                }
+            }
         }
         checker.after(i);
     }
@@ -222,7 +234,14 @@ impl Checker<'_> {
             (_, Place::Connection) => {
                 Some("in steps and flow outputs; a connection reads only `$.params`")
             }
-            (Root::Item | Root::Index, Place::With | Place::Until) if has_for_each => None,
+            (Root::Item | Root::Index, Place::With | Place::Until | Place::StepConnection)
+                if has_for_each =>
+            {
+                None
+            }
+            (_, Place::StepConnection) => Some(
+                "in steps and flow outputs; a step's `connections:` read only `$.params`, and `$.item` with `for_each`",
+            ),
             (Root::Item | Root::Index, _) => {
                 Some("in the `with:` and `until:` of a step with `for_each:`")
             }
@@ -290,7 +309,7 @@ impl Checker<'_> {
 
     /// Whether a reference into step `j`'s output may read one of its secret fields.
     fn reads_secret(&self, reference: &Reference, j: usize) -> bool {
-        let Some(block) = self.ctx.registry.get(&self.ctx.flow.steps[j].block) else {
+        let Some(block) = self.ctx.block(j) else {
             return false;
         };
         let skip = usize::from(self.ctx.flow.steps[j].for_each.is_some());
@@ -323,7 +342,7 @@ impl Checker<'_> {
                 let block = self
                     .ctx
                     .step_index(&id)
-                    .map(|j| self.ctx.flow.steps[j].block.clone())
+                    .map(|j| self.ctx.block_name(j))
                     .unwrap_or_default();
                 Kind::UnknownOutputField {
                     step: id,
@@ -334,10 +353,9 @@ impl Checker<'_> {
             }
             (Root::Output, _) => {
                 let i = step.unwrap_or_default();
-                let step = &self.ctx.flow.steps[i];
                 Kind::UnknownOutputField {
-                    step: step.id.clone(),
-                    block: step.block.clone(),
+                    step: self.ctx.flow.steps[i].id.clone(),
+                    block: self.ctx.block_name(i),
                     field: name.clone(),
                     available: known,
                 }

@@ -1,0 +1,295 @@
+//! Pass: `uses:` steps. Each template is read from beside the flow, checked as a flow of its own, and stands
+//! in the plan as a block: its params are the block's inputs (so `with:` is checked as any block's input),
+//! its outputs the block's output (so references into it are checked), and its steps' strongest effect is
+//! the block's effect (so a template that deletes keys needs `confirm: true` where it is used).
+
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use serde_json::{Map, Value, json};
+
+use crate::block::{BlockSpec, Effect, RegisteredBlock, Registry};
+use crate::diagnostic::{Diagnostic, Kind, render_each};
+use crate::model::Step;
+use crate::plan::Plan;
+use crate::source::{SourceFile, YamlPath};
+
+/// Templates using templates deeper than this are refused (a cycle through symlinks, say).
+const MAX_DEPTH: usize = 8;
+
+/// The template files being checked, outermost first: a template may not use itself, even indirectly.
+pub(crate) type Stack = Vec<PathBuf>;
+
+/// The block each step calls: the registry's, or its template's; `None` when neither is known.
+pub(crate) fn resolve(
+    steps: &[Step],
+    source: &SourceFile,
+    registry: &Registry,
+    stack: &Stack,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Option<Arc<RegisteredBlock>>> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let at = YamlPath::root().key("steps").index(i);
+            match (&step.block, &step.uses) {
+                (Some(block), None) => {
+                    if !step.connections.is_empty() {
+                        out.push(uses_error(
+                            "`connections:` on a step replaces a template's connections; this step calls a block",
+                            Some("name the connection to use with `connection:`".into()),
+                            &at.key("connections"),
+                            true,
+                        ));
+                    }
+                    registry.get(block).cloned()
+                }
+                (None, Some(uses)) => template(uses, source, registry, stack, &at, out).map(Arc::new),
+                (Some(_), Some(_)) => {
+                    out.push(uses_error(
+                        "a step has either `block:` or `uses:`, not both",
+                        None,
+                        &at.key("uses"),
+                        true,
+                    ));
+                    None
+                }
+                (None, None) => {
+                    out.push(uses_error(
+                        "a step needs `block:` (a block to call) or `uses:` (a template to run)",
+                        Some("`keyflow blocks list` shows every block".into()),
+                        &at.key("id"),
+                        true,
+                    ));
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+fn uses_error(message: &str, help: Option<String>, at: &YamlPath, key: bool) -> Diagnostic {
+    let kind = Kind::Check {
+        code: "invalid-uses",
+        message: message.to_string(),
+        help,
+    };
+    if key {
+        Diagnostic::key(kind, at)
+    } else {
+        Diagnostic::value(kind, at)
+    }
+}
+
+/// Reads and checks the template of one step.
+fn template(
+    uses: &str,
+    source: &SourceFile,
+    registry: &Registry,
+    stack: &Stack,
+    at: &YamlPath,
+    out: &mut Vec<Diagnostic>,
+) -> Option<RegisteredBlock> {
+    let here = at.key("uses");
+    let path = tidy(&source.dir().join(uses));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            out.push(uses_error(
+                &format!("cannot read template `{}`: {}", path.display(), e.kind()),
+                Some("a template path is relative to the file that uses it, e.g. `./templates/onboard-tenant.yaml`".into()),
+                &here,
+                false,
+            ));
+            return None;
+        }
+    };
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+    if stack.contains(&canonical) || stack.len() >= MAX_DEPTH {
+        let chain: Vec<String> = stack
+            .iter()
+            .chain(std::iter::once(&canonical))
+            .map(|p| format!("`{}`", p.display()))
+            .collect();
+        out.push(uses_error(
+            &format!("templates use each other: {}", chain.join(" -> ")),
+            None,
+            &here,
+            false,
+        ));
+        return None;
+    }
+    let template_source = SourceFile::new(path.display().to_string(), text);
+    let mut inner = stack.clone();
+    inner.push(canonical);
+    let plan = match super::check_nested(template_source.clone(), registry, &inner) {
+        Ok(plan) => plan,
+        Err(found) => {
+            let problems: Vec<String> = render_each(&found, &template_source, false)
+                .into_iter()
+                .map(|r| r.text)
+                .collect();
+            out.push(uses_error(
+                &format!(
+                    "template `{}` has {} problem{}",
+                    path.display(),
+                    found.len(),
+                    if found.len() == 1 { "" } else { "s" }
+                ),
+                Some(problems.join("\n")),
+                &here,
+                false,
+            ));
+            return None;
+        }
+    };
+    if plan.version.is_none() {
+        out.push(uses_error(
+            &format!("template `{}` has no `version`", path.display()),
+            Some("give the template `version: \"1.0\"`, so that the flows using it can say which one they were reviewed with".into()),
+            &here,
+            false,
+        ));
+        return None;
+    }
+    Some(block_of(uses, plan))
+}
+
+/// `flows/./templates/../x.yaml` → `flows/x.yaml`, so that messages show the path a user would write.
+fn tidy(path: &Path) -> PathBuf {
+    let mut tidy = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if tidy.file_name().is_some_and(|n| n != "..") => {
+                tidy.pop();
+            }
+            other => tidy.push(other),
+        }
+    }
+    tidy
+}
+
+/// The template as the block a `uses:` step calls.
+fn block_of(uses: &str, plan: Plan) -> RegisteredBlock {
+    let effect = plan
+        .steps
+        .iter()
+        .map(|s| s.effect())
+        .max_by_key(|e| strength(*e))
+        .unwrap_or(Effect::Read);
+    let spec = BlockSpec {
+        id: intern(uses),
+        title: intern(&plan.name),
+        connector: None,
+        description: intern(plan.description.as_deref().unwrap_or("")),
+        effect,
+        secret_outputs: &[],
+        output_mirrors_input: false,
+        destructive_when: None,
+    };
+    let inputs: Map<String, Value> = plan
+        .params
+        .values()
+        .map(|p| {
+            let mut schema = json!({ "type": p.ty.name() });
+            if let Some(allowed) = &p.allowed {
+                schema["enum"] = Value::Array(allowed.clone());
+            }
+            if let Some(pattern) = &p.pattern {
+                schema["pattern"] = Value::String(pattern.as_str().to_string());
+            }
+            if let Some(description) = &p.description {
+                schema["description"] = Value::String(description.clone());
+            }
+            if let Some(default) = &p.default {
+                schema["default"] = default.clone();
+            }
+            (p.name.clone(), schema)
+        })
+        .collect();
+    let required: Vec<&str> = plan
+        .params
+        .values()
+        .filter(|p| p.default.is_none())
+        .map(|p| p.name.as_str())
+        .collect();
+    let input_schema = json!({
+        "type": "object", "properties": inputs, "required": required, "additionalProperties": false
+    });
+    let outputs: Map<String, Value> = plan
+        .output_schemas
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let output_schema = json!({
+        "type": "object",
+        "properties": outputs,
+        "required": plan.outputs.keys().collect::<Vec<_>>(),
+        "additionalProperties": false
+    });
+    let example: Map<String, Value> = plan
+        .outputs
+        .iter()
+        .map(|(name, expr)| {
+            let value = match expr {
+                crate::expr::ValueExpr::Literal(value) => value.clone(),
+                _ => Value::String(format!("<{name}>")),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    RegisteredBlock::for_template(
+        spec,
+        input_schema,
+        output_schema,
+        Value::Object(example),
+        Arc::new(plan),
+    )
+}
+
+fn strength(effect: Effect) -> u8 {
+    match effect {
+        Effect::Read => 0,
+        Effect::Create => 1,
+        Effect::Update => 2,
+        Effect::Destructive => 3,
+    }
+}
+
+/// A string that lives as long as the process, for the static facts of a template's block. Each distinct
+/// string is kept once, so checking the same templates again (a scheduler re-reading flows) adds nothing.
+fn intern(text: &str) -> &'static str {
+    static STRINGS: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Mutex::default);
+    let mut strings = STRINGS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = strings.get(text) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(text.to_string().into_boxed_str());
+    strings.insert(leaked);
+    leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_shown_tidy() {
+        assert_eq!(
+            tidy(Path::new("flows/./templates/../x.yaml")),
+            PathBuf::from("flows/x.yaml")
+        );
+        assert_eq!(tidy(Path::new("./x.yaml")), PathBuf::from("x.yaml"));
+        assert_eq!(tidy(Path::new("../x.yaml")), PathBuf::from("../x.yaml"));
+    }
+
+    #[test]
+    fn interned_strings_are_kept_once() {
+        let a = intern("./templates/t.yaml");
+        let b = intern(&String::from("./templates/t.yaml"));
+        assert!(std::ptr::eq(a, b));
+    }
+}
