@@ -7,6 +7,7 @@ mod qlik_policy;
 mod aws_kms;
 mod cli;
 mod diagnostics;
+mod differential;
 mod flows;
 mod operator_flows;
 mod render;

@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::call::{Call, usable};
 use super::rules::Aliases;
@@ -29,6 +30,17 @@ const MAX_DATA_KEY: i32 = 1024;
 /// Fresh random key material: 32 bytes, base64.
 pub fn new_material() -> Result<String, KmsError> {
     Ok(STANDARD.encode(random::<32>()?))
+}
+
+/// The id AWS answers for a symmetric key's material (`KeyMaterialId`, `CurrentKeyMaterialId`): 64 hex
+/// digits, here the SHA-256 of a label and the material, so that a replica (same material) answers its
+/// primary's id and the id reveals nothing usable about the material.
+pub fn material_id(key: &KeyRecord) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"keyflow KMS twin key material id\0")
+        .chain_update(key.material.as_bytes())
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn random<const N: usize>() -> Result<[u8; N], KmsError> {
@@ -215,6 +227,7 @@ pub fn decrypt(call: &mut Call, body: &Value) -> Result<Value, KmsError> {
         "KeyId": key.arn,
         "Plaintext": base64(&plaintext),
         "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        "KeyMaterialId": material_id(key),
     }))
 }
 
@@ -254,5 +267,6 @@ pub fn generate_data_key(call: &mut Call, body: &Value) -> Result<Value, KmsErro
         "CiphertextBlob": base64(&sealed),
         "Plaintext": base64(&plaintext),
         "KeyId": key.arn,
+        "KeyMaterialId": material_id(key),
     }))
 }

@@ -194,6 +194,10 @@ pub fn metadata(state: &KmsState, region: &str, key: &KeyRecord) -> Value {
         "MultiRegion": key.multi_region_key_type.is_some(),
     });
     metadata[algorithm_field] = json!(algorithms);
+    // AWS answers it for symmetric encryption keys of AWS_KMS origin (all of the twin's are that origin).
+    if key.key_spec == "SYMMETRIC_DEFAULT" {
+        metadata["CurrentKeyMaterialId"] = json!(crypto::material_id(key));
+    }
     if key.key_state == KeyState::PendingDeletion
         && let Some(date) = key.deletion_date
     {

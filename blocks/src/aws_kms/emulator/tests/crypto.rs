@@ -213,3 +213,51 @@ async fn plaintexts_are_1_to_4096_bytes_and_only_symmetric_keys_encrypt() {
         .await;
     assert_eq!(code(refused), "InvalidKeyUsageException");
 }
+
+/// AWS names the key material of a symmetric key in DescribeKey (`CurrentKeyMaterialId`) and in what it
+/// encrypts or decrypts with it (`KeyMaterialId`); a replica shares its primary's material.
+#[tokio::test]
+async fn the_key_material_id_is_answered_where_aws_answers_it() {
+    let twin = twin().await;
+    let kms = client(&twin, REGION);
+    let id = create_mrk(&kms).await;
+    let described = kms.describe_key().key_id(&id).send().await.unwrap();
+    let current = described
+        .key_metadata()
+        .and_then(|m| m.current_key_material_id())
+        .unwrap()
+        .to_string();
+    assert_eq!(current.len(), 64, "{current}");
+    assert!(current.bytes().all(|b| b.is_ascii_hexdigit()), "{current}");
+
+    let data_key = kms
+        .generate_data_key()
+        .key_id(&id)
+        .key_spec(DataKeySpec::Aes256)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(data_key.key_material_id(), Some(current.as_str()));
+    let opened = kms
+        .decrypt()
+        .ciphertext_blob(data_key.ciphertext_blob().unwrap().clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.key_material_id(), Some(current.as_str()));
+
+    kms.replicate_key()
+        .key_id(&id)
+        .replica_region(DR)
+        .send()
+        .await
+        .unwrap();
+    let replica = client(&twin, DR).describe_key().key_id(&id).send().await;
+    let replica = replica.unwrap();
+    let replica = replica.key_metadata().unwrap();
+    assert_eq!(replica.current_key_material_id(), Some(current.as_str()));
+    let other = create_key(&kms).await;
+    let other = kms.describe_key().key_id(&other).send().await.unwrap();
+    let other = other.key_metadata().unwrap().current_key_material_id();
+    assert_ne!(other, Some(current.as_str()));
+}
