@@ -14,4 +14,5 @@ mod render;
 mod robustness;
 mod run;
 mod sandbox;
+mod sandbox_proxy;
 mod validate;

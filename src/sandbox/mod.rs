@@ -13,7 +13,9 @@ use std::time::Duration;
 use anyhow::Context;
 use keyflow_blocks::aws_kms::emulator::{self as kms, KmsTwinConfig, Quotas};
 use keyflow_blocks::aws_kms::limits::PUBLISHED;
-use keyflow_blocks::qlik_cloud::emulator::{self as qlik, EmulatorConfig, KmsPeer, TenantSeed};
+use keyflow_blocks::qlik_cloud::emulator::{
+    self as qlik, EmulatorConfig, KmsPeer, ProxyRole, TenantSeed,
+};
 use keyflow_blocks::qlik_cloud::regions;
 use keyflow_engine::exec::sandbox::Sandbox;
 use serde_json::json;
@@ -25,6 +27,14 @@ pub use summary::Created;
 pub const TENANT_ID: &str = "KeyflowSandboxTenant000000000001";
 /// The seeded tenant's API key: throwaway, known to the twin only.
 pub const API_KEY: &str = "keyflow-sandbox-api-key";
+/// Qlik's proxy role (commercial partition), as which the Qlik twin uses keys; the KMS twin knows it as a
+/// principal of Qlik's account, so key policies decide what it may do. The GovCloud roles
+/// (`arn:aws-us-gov:iam::…`) are not given: the KMS twin mints and resolves `arn:aws:` keys only.
+pub const QLIK_PROXY_ROLE_ARN: &str = "arn:aws:iam::338144066592:role/byok-encryption-proxy-role";
+/// The access key id the proxy role signs with: throwaway, known to the twins only.
+pub const QLIK_PROXY_ACCESS_KEY_ID: &str = "AKIAQLIKPROXYSANDBOX";
+/// Its secret access key: throwaway.
+pub const QLIK_PROXY_SECRET_ACCESS_KEY: &str = "keyflow-sandbox-qlik-proxy-role-secret-0";
 
 /// How the sandbox is set up (`--tenant-region`, `--migration-seconds`, `--no-quotas`, `--state`).
 #[derive(Debug, Clone)]
@@ -106,11 +116,16 @@ impl Twins {
                 saved.tenant_region
             );
         }
-        let kms_config = KmsTwinConfig {
+        let mut kms_config = KmsTwinConfig {
             quotas: options.quotas.clone(),
             state: saved.as_ref().map(|s| s.kms.clone()),
             ..KmsTwinConfig::default()
         };
+        kms_config.principals.push(kms::Principal::new(
+            QLIK_PROXY_ACCESS_KEY_ID,
+            QLIK_PROXY_SECRET_ACCESS_KEY,
+            QLIK_PROXY_ROLE_ARN,
+        ));
         let kms = kms::start_at(kms_config, loopback(options.kms_port))
             .await
             .context("starting the AWS KMS twin")?;
@@ -128,11 +143,17 @@ impl Twins {
             tenants: vec![tenant.clone()],
             api_keys: vec![(API_KEY.into(), TENANT_ID.into())],
             migration_duration: options.migration,
+            // Qlik's checks use the key as the proxy role: the KMS twin's policy evaluation decides.
             kms: Some(KmsPeer {
                 endpoint_url: kms.url.clone(),
                 credentials: Some((
                     kms::DEFAULT_ACCESS_KEY_ID.into(),
                     kms::DEFAULT_SECRET_ACCESS_KEY.into(),
+                )),
+                proxy: Some(ProxyRole::new(
+                    QLIK_PROXY_ROLE_ARN,
+                    QLIK_PROXY_ACCESS_KEY_ID,
+                    QLIK_PROXY_SECRET_ACCESS_KEY,
                 )),
             }),
             state: saved.as_ref().map(|s| s.qlik.clone()),

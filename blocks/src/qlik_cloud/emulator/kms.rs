@@ -1,7 +1,9 @@
 //! The checks Qlik Cloud makes on a key before it registers or validates it, made against a real KMS
-//! peer (moto, the sandbox): DescribeKey (symmetric, encrypt/decrypt, enabled, in the tenant's region,
-//! replicated to the DR region), then GetKeyPolicy read with [`crate::qlik_cloud::policy`], in the key's
-//! region and in the DR replica's.
+//! peer (moto, the sandbox): DescribeKey with the account's credentials (symmetric, encrypt/decrypt,
+//! enabled, in the tenant's region, replicated to the DR region), then whether Qlik may use the key, in
+//! the key's region and in the DR replica's. With the proxy role's credentials (the sandbox) that is
+//! [`super::probe`]: the key is used as Qlik's proxy role and the peer's policy evaluation decides.
+//! Without them (moto ignores key policies) GetKeyPolicy is read with [`crate::qlik_cloud::policy`].
 //!
 //! Only `Encryption-88` (policy) is a code seen from Qlik; `Encryption-86` (no access), `-87` (unusable
 //! key) and `-89` (no DR replica) are the twin's own, in the same pattern.
@@ -10,21 +12,14 @@
 //! without one, and a replica keeps the policy its primary had when it was replicated (each region's
 //! policy is then changed on its own, as in AWS).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-
 use aws_sdk_kms::config::http::HttpResponse;
-use aws_sdk_kms::config::retry::RetryConfig;
-use aws_sdk_kms::config::timeout::TimeoutConfig;
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 use serde_json::Value;
 
 use super::KmsPeer;
-use super::state::{ComplianceError, KeyFacts, Replica, lock};
+use super::probe::{Clients, Probe};
+use super::state::{ComplianceError, KeyFacts, Replica};
 use crate::qlik_cloud::policy::{self, Finding, Partition, PolicyRequirements};
 use crate::qlik_cloud::regions;
 
@@ -46,12 +41,13 @@ pub enum Refusal {
     Forbidden(String),
     /// The key is of the wrong kind, state or region (406).
     Unusable(String),
-    /// The key policy lacks what Qlik needs, in `region` (403 on create).
+    /// The key policy keeps Qlik out in `region` (403 on create): it lacks what Qlik needs, or it
+    /// refused Qlik's proxy role a call.
     Policy {
-        /// The region whose key policy was read.
+        /// The region whose key policy was read or used.
         region: String,
-        /// What it lacks.
-        findings: Vec<Finding>,
+        /// What it lacks or refused, in Qlik's words first.
+        message: String,
     },
 }
 
@@ -59,10 +55,10 @@ impl Refusal {
     /// The refusal as a sentence, for `detail`.
     pub fn detail(&self) -> String {
         match self {
-            Refusal::Unreachable(why) | Refusal::Forbidden(why) | Refusal::Unusable(why) => {
-                why.clone()
-            }
-            Refusal::Policy { region, findings } => policy_message(region, findings),
+            Refusal::Unreachable(why)
+            | Refusal::Forbidden(why)
+            | Refusal::Unusable(why)
+            | Refusal::Policy { message: why, .. } => why.clone(),
         }
     }
 
@@ -89,13 +85,10 @@ fn policy_message(region: &str, findings: &[Finding]) -> String {
     )
 }
 
-/// The KMS peer, one SDK client per region.
+/// The KMS peer: the account's clients, and the proxy role's when the peer evaluates key policies.
 pub struct Checker {
-    endpoint: String,
-    key_id: String,
-    secret: String,
-    clients: Mutex<HashMap<String, aws_sdk_kms::Client>>,
-    calls: AtomicU64,
+    account: Clients,
+    proxy: Option<Probe>,
 }
 
 impl Checker {
@@ -105,47 +98,19 @@ impl Checker {
             .credentials
             .unwrap_or_else(|| ("testing".into(), "testing".into()));
         Checker {
-            endpoint: peer.endpoint_url,
-            key_id,
-            secret,
-            clients: Mutex::new(HashMap::new()),
-            calls: AtomicU64::new(0),
+            account: Clients::new(&peer.endpoint_url, &key_id, &secret),
+            proxy: peer.proxy.map(|role| Probe::new(&peer.endpoint_url, &role)),
         }
     }
 
-    /// Calls made so far.
+    /// Calls made so far, with either credentials.
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.account.calls() + self.proxy.as_ref().map_or(0, Probe::calls)
     }
 
-    /// A client of `region`, with throwaway credentials: the peer is an emulator.
+    /// The account's client of `region`, for one call.
     fn client(&self, region: &str) -> aws_sdk_kms::Client {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        lock(&self.clients)
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let config = aws_sdk_kms::Config::builder()
-                    .behavior_version(BehaviorVersion::latest())
-                    .region(Region::new(region.to_string()))
-                    .endpoint_url(&self.endpoint)
-                    .credentials_provider(Credentials::new(
-                        self.key_id.as_str(),
-                        self.secret.as_str(),
-                        None,
-                        None,
-                        "keyflow-qlik-twin",
-                    ))
-                    .retry_config(RetryConfig::standard().with_max_attempts(2))
-                    .timeout_config(
-                        TimeoutConfig::builder()
-                            .connect_timeout(Duration::from_secs(2))
-                            .operation_timeout(Duration::from_secs(10))
-                            .build(),
-                    )
-                    .build();
-                aws_sdk_kms::Client::from_conf(config)
-            })
-            .clone()
+        self.account.get(region)
     }
 
     /// Checks key `arn` (already well formed) for `tenant_id`, whose data lives in `datacenter`.
@@ -216,13 +181,7 @@ impl Checker {
             partition: Partition::of_arn(arn).unwrap_or(Partition::Aws),
             multi_region,
         };
-        let findings = self.findings(region, &key_arn, &req).await?;
-        if !findings.is_empty() {
-            return Err(Refusal::Policy {
-                region: region.to_string(),
-                findings,
-            });
-        }
+        self.usable_by_qlik(region, &key_arn, &req).await?;
         let compliance_error = self.dr_fault(datacenter, &replica_keys, &req).await;
         Ok(KeyFacts {
             multi_region,
@@ -250,15 +209,33 @@ impl Checker {
                 ),
             });
         };
-        match self.findings(dr, &replica.arn, req).await {
-            Ok(findings) if findings.is_empty() => None,
-            Ok(findings) => Some(ComplianceError {
-                code: POLICY_CODE.into(),
-                region: dr.into(),
-                message: policy_message(dr, &findings),
-            }),
-            Err(refusal) => Some(refusal.compliance(dr)),
+        self.usable_by_qlik(dr, &replica.arn, req)
+            .await
+            .err()
+            .map(|refusal| refusal.compliance(dr))
+    }
+
+    /// Whether Qlik may use key `key_arn` of `region`: by using it as the proxy role when the peer has its
+    /// credentials, by the rules over its policy otherwise.
+    async fn usable_by_qlik(
+        &self,
+        region: &str,
+        key_arn: &str,
+        req: &PolicyRequirements<'_>,
+    ) -> Result<(), Refusal> {
+        if let Some(probe) = &self.proxy {
+            return probe
+                .run(region, key_arn, req.tenant_id, req.multi_region)
+                .await;
         }
+        let findings = self.findings(region, key_arn, req).await?;
+        if findings.is_empty() {
+            return Ok(());
+        }
+        Err(Refusal::Policy {
+            region: region.to_string(),
+            message: policy_message(region, &findings),
+        })
     }
 
     /// The findings on the policy of key `key_arn` in `region`.

@@ -5,14 +5,17 @@
 //! issued at `POST /oauth/token`) says whose tenant a request is for. It keeps the quirks of the real
 //! service (bare arrays for lists, 201 on test, 205 with a body on reset, the zero time, the default Qlik
 //! provider) and its tier rate limits. Migrations advance with the clock, computed when read. With a
-//! [`KmsPeer`] (moto, the sandbox) it checks keys the way Qlik does: DescribeKey, GetKeyPolicy and the
-//! rules of [`super::policy`].
+//! [`KmsPeer`] it checks keys the way Qlik does: DescribeKey for the key's kind, state and replicas, then,
+//! in the sandbox, the key is used as Qlik's proxy role (Encrypt and Decrypt under the tenant's encryption
+//! context, see [`ProxyRole`]) and the KMS twin's policy evaluation decides; against moto, which ignores
+//! policies, GetKeyPolicy is read with the rules of [`super::policy`].
 
 mod arn;
 mod auth;
 mod kms;
 mod limits;
 mod migrations;
+mod probe;
 mod providers;
 mod routes;
 mod state;
@@ -64,8 +67,13 @@ pub struct OAuthClient {
 pub struct KmsPeer {
     /// Its URL (`http://127.0.0.1:5077` for moto).
     pub endpoint_url: String,
-    /// The access key id and secret to sign with (moto takes any: `None` signs as `testing`).
+    /// The access key id and secret of the key's account, to read key metadata with (moto takes any:
+    /// `None` signs as `testing`).
     pub credentials: Option<(String, String)>,
+    /// Qlik's proxy role, when the peer evaluates key policies (the sandbox's KMS twin): the key is then
+    /// checked by using it as that role, and the policy decides. Without it (moto ignores policies) the
+    /// policy is read and checked against [`super::policy`]'s rules.
+    pub proxy: Option<ProxyRole>,
 }
 
 impl KmsPeer {
@@ -74,7 +82,47 @@ impl KmsPeer {
         KmsPeer {
             endpoint_url: endpoint_url.into(),
             credentials: None,
+            proxy: None,
         }
+    }
+
+    /// The same peer, checking keys by using them as `proxy`.
+    pub fn with_proxy(mut self, proxy: ProxyRole) -> KmsPeer {
+        self.proxy = Some(proxy);
+        self
+    }
+}
+
+/// The credentials the twin signs with when it acts as Qlik's proxy role
+/// (`arn:aws:iam::338144066592:role/byok-encryption-proxy-role`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyRole {
+    /// The role's ARN, as the peer knows the principal: named in refusals.
+    pub arn: String,
+    /// The access key id the peer maps to that ARN.
+    pub access_key_id: String,
+    /// Its secret access key.
+    pub secret_access_key: String,
+}
+
+impl ProxyRole {
+    /// A proxy role from its three parts.
+    pub fn new(arn: &str, access_key_id: &str, secret_access_key: &str) -> ProxyRole {
+        ProxyRole {
+            arn: arn.into(),
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ProxyRole {
+    // The secret stays out of logs and panics.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyRole")
+            .field("arn", &self.arn)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
     }
 }
 

@@ -3,6 +3,7 @@
 mod access;
 mod kms;
 mod migrations;
+mod probe;
 mod providers;
 
 use std::time::Duration;
