@@ -4,6 +4,7 @@ mod access;
 mod kms;
 mod migrations;
 mod providers;
+mod tenants;
 
 use std::time::Duration;
 
