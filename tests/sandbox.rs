@@ -1,6 +1,8 @@
 //! `--sandbox` and `keyflow sandbox serve`: the flows run against the built-in twins with no cloud account
 //! and nothing of the machine's AWS or Qlik set-up.
 
+mod tenants;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
@@ -196,6 +198,7 @@ fn sandbox_settings_need_sandbox_and_a_qlik_region() {
 struct Served {
     child: Child,
     exports: Vec<(String, String)>,
+    comments: Vec<String>,
 }
 
 impl Drop for Served {
@@ -222,8 +225,12 @@ fn serve(extra: &[&str]) -> Served {
         .expect("start keyflow sandbox serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut exports = Vec::new();
+    let mut comments = Vec::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("a line");
+        if line.starts_with('#') {
+            comments.push(line.clone());
+        }
         if let Some((name, value)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
             exports.push((name.to_string(), value.to_string()));
             if name == "QLIK_TENANT_URL" {
@@ -231,7 +238,11 @@ fn serve(extra: &[&str]) -> Served {
             }
         }
     }
-    Served { child, exports }
+    Served {
+        child,
+        exports,
+        comments,
+    }
 }
 
 #[test]
@@ -247,6 +258,14 @@ fn sandbox_serve_prints_the_environment_another_keyflow_uses_unchanged() {
     ] {
         assert!(names.contains(&wanted), "{wanted} in {names:?}");
     }
+    assert!(
+        served
+            .comments
+            .iter()
+            .any(|c| c.contains("tenant of its own") && c.contains("`tenant_url` or `context`")),
+        "{:?}",
+        served.comments
+    );
     // Another keyflow, not in sandbox mode, with only that environment: the real code paths (AWS chain,
     // QLIK_* fallbacks) reach the twins.
     let mut command = bare();

@@ -145,7 +145,7 @@ fn print_created(created: &sandbox::Created, color: bool) {
         return;
     }
     eprintln!("{}", style::bold(color, "in the sandbox:"));
-    for line in created.keys.iter().chain(&created.qlik) {
+    for line in created.lines() {
         eprintln!("  {line}");
     }
 }

@@ -22,6 +22,11 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
             "# Qlik Cloud twin at {}: tenant {} ({}) in {}",
             twins.qlik.url, twins.tenant.id, twins.tenant.hostname, twins.tenant.datacenter
         );
+        println!(
+            "# Any other tenant gets a tenant of its own on first use of QLIK_API_KEY={}<its hostname>, \
+             as a --sandbox run does for every other `tenant_url` or `context`",
+            sandbox::TENANT_API_KEY_PREFIX
+        );
         println!("# Point other tools at them from another shell:");
         for (name, value) in twins.exports() {
             println!("export {name}={value}");
@@ -37,7 +42,7 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
         );
         tokio::signal::ctrl_c().await?;
         let created = twins.created();
-        for line in created.keys.iter().chain(&created.qlik) {
+        for line in created.lines() {
             eprintln!("  {line}");
         }
         if let Some(path) = twins.save()? {

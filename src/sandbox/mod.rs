@@ -1,6 +1,7 @@
 //! The sandbox: both twins (AWS KMS, Qlik Cloud) in-process on loopback, with the documented seed —
-//! account 111122223333, one tenant in `eu-west-1` on Qlik's own key — so that any flow can be rehearsed
-//! without a cloud account, and `--state FILE` keeps what a run made for the next one.
+//! account 111122223333, one tenant in `eu-west-1` on Qlik's own key, and a tenant of its own for every
+//! other tenant a flow connects to — so that any flow can be rehearsed without a cloud account, and
+//! `--state FILE` keeps what a run made for the next one.
 
 mod state;
 mod summary;
@@ -14,7 +15,7 @@ use anyhow::Context;
 use keyflow_blocks::aws_kms::emulator::{self as kms, KmsTwinConfig, Quotas};
 use keyflow_blocks::aws_kms::limits::PUBLISHED;
 use keyflow_blocks::qlik_cloud::emulator::{
-    self as qlik, EmulatorConfig, KmsPeer, ProxyRole, TenantSeed,
+    self as qlik, EmulatorConfig, KmsPeer, Provisioning, ProxyRole, TenantSeed,
 };
 use keyflow_blocks::qlik_cloud::regions;
 use keyflow_engine::exec::sandbox::Sandbox;
@@ -35,6 +36,9 @@ pub const QLIK_PROXY_ROLE_ARN: &str = "arn:aws:iam::338144066592:role/byok-encry
 pub const QLIK_PROXY_ACCESS_KEY_ID: &str = "AKIAQLIKPROXYSANDBOX";
 /// Its secret access key: throwaway.
 pub const QLIK_PROXY_SECRET_ACCESS_KEY: &str = "keyflow-sandbox-qlik-proxy-role-secret-0";
+/// What the API key of every other tenant starts with, followed by its hostname or name; the twin hosts
+/// the tenant on the key's first use.
+pub const TENANT_API_KEY_PREFIX: &str = "keyflow-sandbox-tenant:";
 
 /// How the sandbox is set up (`--tenant-region`, `--migration-seconds`, `--no-quotas`, `--state`).
 #[derive(Debug, Clone)]
@@ -95,13 +99,13 @@ pub struct Twins {
 impl Twins {
     /// Starts both twins, from the state file when it exists.
     pub async fn start(options: Options) -> anyhow::Result<Twins> {
-        if !regions::is_qlik_region(&options.tenant_region) {
+        let Some(region_code) = regions::code(&options.tenant_region) else {
             anyhow::bail!(
                 "Qlik Cloud has no tenants in `{}`: give `--tenant-region` one of {}",
                 options.tenant_region,
                 regions::all().join(", ")
             );
-        }
+        };
         let saved = match &options.state {
             Some(path) => SavedSandbox::read(path)?,
             None => None,
@@ -132,16 +136,18 @@ impl Twins {
         let tenant = TenantSeed {
             id: TENANT_ID.into(),
             name: "sandbox".into(),
-            hostname: format!(
-                "sandbox.{}.qlikcloud.com",
-                qlik_region(&options.tenant_region)
-            ),
-            region: qlik_region(&options.tenant_region).into(),
+            hostname: format!("sandbox.{region_code}.qlikcloud.com"),
+            region: region_code.into(),
             datacenter: options.tenant_region.clone(),
         };
         let qlik_config = EmulatorConfig {
             tenants: vec![tenant.clone()],
             api_keys: vec![(API_KEY.into(), TENANT_ID.into())],
+            provisioning: Some(Provisioning {
+                api_key_prefix: TENANT_API_KEY_PREFIX.into(),
+                region: region_code.into(),
+                datacenter: options.tenant_region.clone(),
+            }),
             migration_duration: options.migration,
             // Qlik's checks use the key as the proxy role: the KMS twin's policy evaluation decides.
             kms: Some(KmsPeer {
@@ -188,7 +194,11 @@ impl Twins {
                 )
                 .with_twin(
                     keyflow_blocks::qlik_cloud::CONNECTOR,
-                    json!({ "tenant_url": self.qlik.url, "api_key": API_KEY }),
+                    json!({
+                        "tenant_url": self.qlik.url,
+                        "api_key": API_KEY,
+                        "tenant_api_key_prefix": TENANT_API_KEY_PREFIX,
+                    }),
                 ),
         )
     }
@@ -221,7 +231,7 @@ impl Twins {
 
     /// What changed since the twins started (or since the state file was read).
     pub fn created(&self) -> Created {
-        Created::between(&self.before, &self.saved(), &self.tenant.id)
+        Created::between(&self.before, &self.saved(), &self.tenant)
     }
 
     /// What the KMS twin answered: requests, throttled ones by operation, denied ones.
@@ -291,20 +301,4 @@ fn quotas(settings: &crate::cli::SandboxSettings) -> anyhow::Result<Quotas> {
 
 fn loopback(port: Option<u16>) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0)))
-}
-
-/// The Qlik Cloud region code of tenants whose data lives in `aws_region` (their hostname's middle part).
-fn qlik_region(aws_region: &str) -> &'static str {
-    match aws_region {
-        "us-east-1" => "us",
-        "eu-west-1" => "eu",
-        "eu-west-2" => "uk",
-        "eu-central-1" => "de",
-        "eu-north-1" => "se",
-        "ap-southeast-1" => "sg",
-        "ap-southeast-2" => "ap",
-        "ap-northeast-1" => "jp",
-        "ap-south-1" => "in",
-        _ => "us-gov",
-    }
 }

@@ -75,7 +75,7 @@ fn limiter(per_minute: u32) -> Option<DefaultDirectRateLimiter> {
 }
 
 /// `https://` added when no scheme is given, no trailing slash.
-fn normalize(url: &str) -> Result<String, BlockError> {
+pub(super) fn normalize(url: &str) -> Result<String, BlockError> {
     let url = url.trim();
     let url = if url.contains("://") {
         url.to_string()

@@ -12,6 +12,7 @@ mod errors;
 mod flow_check;
 pub mod policy;
 pub mod regions;
+mod sandbox;
 pub mod shapes;
 
 mod check_key_policy;
@@ -40,7 +41,6 @@ pub use update_key_provider::UpdateKeyProvider;
 pub use validate_key_provider::ValidateKeyProvider;
 
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
-use keyflow_engine::exec::sandbox::twin_field;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -118,22 +118,14 @@ impl Connector for QlikCloud {
         )
     }
 
-    /// The twin's URL and a seeded tenant's API key (`{ tenant_url, api_key }`) replace the tenant and
-    /// credentials; contexts and OAuth clients are not used. Rate limits stay as the flow sets them.
+    /// The twin's URL and the API key of the tenant the connection names (`{ tenant_url, api_key,
+    /// tenant_api_key_prefix? }`, see [`sandbox::settings`]) replace the tenant and credentials.
     fn sandbox(
         &self,
         settings: QlikCloudSettings,
         twin: &serde_json::Value,
     ) -> Result<QlikCloudSettings, BlockError> {
-        let field = |name: &str| twin_field(twin, name, "the Qlik Cloud twin");
-        Ok(QlikCloudSettings {
-            tenant_url: Some(field("tenant_url")?),
-            api_key: Some(field("api_key")?),
-            client_id: None,
-            client_secret: None,
-            context: None,
-            rate_limits: settings.rate_limits,
-        })
+        sandbox::settings(settings, twin)
     }
 }
 

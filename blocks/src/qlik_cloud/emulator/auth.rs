@@ -69,6 +69,11 @@ impl Tokens {
         Some(issued.tenant.clone())
     }
 
+    /// Accepts `key` as an API key of `tenant` from now on.
+    pub fn add_api_key(&mut self, key: &str, tenant: &str) {
+        self.api_keys.insert(key.to_string(), tenant.to_string());
+    }
+
     /// Forgets every issued access token, as a tenant admin revoking a client's sessions would: the next
     /// call with one gets 401. API keys stay valid.
     pub fn revoke(&mut self) {
@@ -116,8 +121,9 @@ impl FromRequestParts<Arc<Twin>> for Caller {
     async fn from_request_parts(parts: &mut Parts, twin: &Arc<Twin>) -> Result<Caller, ApiError> {
         let now = Instant::now();
         let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        let tenant_id = lock(&twin.tokens)
-            .tenant_of(token, now)
+        let known = lock(&twin.tokens).tenant_of(token, now);
+        let tenant_id = known
+            .or_else(|| twin.provision(token))
             .ok_or_else(ApiError::unauthorized)?;
         let tier = if parts.method == Method::GET || parts.method == Method::HEAD {
             Tier::Read

@@ -17,7 +17,9 @@ mod limits;
 mod migrations;
 mod probe;
 mod providers;
+mod provision;
 mod routes;
+mod saved;
 mod state;
 mod tenants;
 mod wire;
@@ -32,7 +34,9 @@ use std::time::Duration;
 use crate::twin_server::{Server, any_port};
 
 pub use limits::Tiers;
-pub use state::{SavedState, Stats};
+pub use provision::Provisioning;
+pub use saved::{SavedSeed, SavedState, SavedTenant};
+pub use state::Stats;
 
 use state::Twin;
 
@@ -143,8 +147,11 @@ pub struct EmulatorConfig {
     pub rates: Tiers,
     /// Where to check keys; without it every well-formed ARN registers.
     pub kms: Option<KmsPeer>,
-    /// Providers and migrations to start from (what [`Running::snapshot`] saved), for hosted tenants.
+    /// Providers and migrations to start from (what [`Running::snapshot`] saved), for hosted tenants and
+    /// the ones provisioned on first use.
     pub state: Option<SavedState>,
+    /// Tenants hosted on first use of their API key; off (`None`) by default.
+    pub provisioning: Option<Provisioning>,
 }
 
 impl Default for EmulatorConfig {
@@ -158,6 +165,7 @@ impl Default for EmulatorConfig {
             rates: Tiers::default(),
             kms: None,
             state: None,
+            provisioning: None,
         }
     }
 }
@@ -187,6 +195,9 @@ impl EmulatorConfig {
                     "{what} names tenant `{tenant}`, which is not hosted"
                 ));
             }
+        }
+        if let Some(provisioning) = &self.provisioning {
+            problems.extend(provisioning.problems());
         }
         problems
     }

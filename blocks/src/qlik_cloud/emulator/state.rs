@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::auth::Tokens;
 use super::kms::Checker;
 use super::limits::Limiter;
+use super::provision::Provisioning;
 use super::{EmulatorConfig, TenantSeed};
 
 /// The ARN Qlik shows for its own key provider.
@@ -32,11 +33,14 @@ pub struct Stats {
     pub kms_calls: u64,
     /// Access tokens issued at `/oauth/token`.
     pub tokens_issued: u64,
+    /// Tenants hosted on first use of their API key.
+    pub tenants_provisioned: u64,
 }
 
 /// The whole twin, shared by the handlers.
 pub struct Twin {
-    tenants: Mutex<HashMap<String, TenantState>>,
+    /// The hosted tenants by id.
+    pub(super) tenants: Mutex<HashMap<String, TenantState>>,
     /// Accepted API keys and issued tokens.
     pub tokens: Mutex<Tokens>,
     /// Rate-limit windows.
@@ -45,10 +49,14 @@ pub struct Twin {
     pub kms: Option<Checker>,
     /// How long a migration runs.
     pub migration_duration: Duration,
+    /// How tenants are provisioned on first use, when they are.
+    pub(super) provisioning: Option<Provisioning>,
     requests: AtomicU64,
     unauthorized: AtomicU64,
     rate_limited: AtomicU64,
     tokens_issued: AtomicU64,
+    /// Tenants provisioned so far.
+    pub(super) tenants_provisioned: AtomicU64,
 }
 
 /// Locks, going on after a panic elsewhere: every update leaves the state consistent.
@@ -72,10 +80,12 @@ impl Twin {
             limiter: Mutex::new(Limiter::new(config.rates)),
             kms: config.kms.map(Checker::new),
             migration_duration: config.migration_duration,
+            provisioning: config.provisioning,
             requests: AtomicU64::new(0),
             unauthorized: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             tokens_issued: AtomicU64::new(0),
+            tenants_provisioned: AtomicU64::new(0),
         };
         if let Some(saved) = saved {
             twin.restore(saved);
@@ -106,37 +116,6 @@ impl Twin {
         self.tokens_issued.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Every tenant's providers and last migration, settled, to be restored by a later twin.
-    pub fn snapshot(&self) -> SavedState {
-        let now = Instant::now();
-        let mut tenants: Vec<SavedTenant> = lock(&self.tenants)
-            .values_mut()
-            .map(|tenant| {
-                tenant.settle(now);
-                SavedTenant {
-                    id: tenant.seed.id.clone(),
-                    providers: tenant.providers.clone(),
-                    current: tenant.current.clone(),
-                    migration: tenant.migration.as_ref().map(SavedMigration::from),
-                }
-            })
-            .collect();
-        tenants.sort_by(|a, b| a.id.cmp(&b.id));
-        SavedState { tenants }
-    }
-
-    /// Puts back what [`Twin::snapshot`] saved, for the tenants this twin hosts (others are left out).
-    pub fn restore(&self, state: SavedState) {
-        let mut tenants = lock(&self.tenants);
-        for saved in state.tenants {
-            if let Some(tenant) = tenants.get_mut(&saved.id) {
-                tenant.providers = saved.providers;
-                tenant.current = saved.current;
-                tenant.migration = saved.migration.map(Migration::from);
-            }
-        }
-    }
-
     /// The counters now.
     pub fn stats(&self) -> Stats {
         Stats {
@@ -145,6 +124,7 @@ impl Twin {
             rate_limited: self.rate_limited.load(Ordering::Relaxed),
             kms_calls: self.kms.as_ref().map_or(0, Checker::calls),
             tokens_issued: self.tokens_issued.load(Ordering::Relaxed),
+            tenants_provisioned: self.tenants_provisioned.load(Ordering::Relaxed),
         }
     }
 }
@@ -236,80 +216,10 @@ pub struct Migration {
     pub to_prefix: String,
     /// When it started.
     pub initiated_at: DateTime<Utc>,
-    started: Instant,
-    duration: Duration,
-    applied: bool,
-}
-
-/// A migration as a state file keeps it: the clock it runs on is rebuilt from `initiated_at`.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct SavedMigration {
-    /// `migrationId`.
-    pub id: String,
-    /// The ARN (or Qlik vault name) migrated from.
-    pub from: String,
-    /// The ARN migrated to.
-    pub to: String,
-    /// The target's fingerprint.
-    pub to_fingerprint: String,
-    to_prefix: String,
-    initiated_at: DateTime<Utc>,
-    duration_ms: u64,
-    applied: bool,
-}
-
-impl From<&Migration> for SavedMigration {
-    fn from(m: &Migration) -> SavedMigration {
-        SavedMigration {
-            id: m.id.clone(),
-            from: m.from.clone(),
-            to: m.to.clone(),
-            to_fingerprint: m.to_fingerprint.clone(),
-            to_prefix: m.to_prefix.clone(),
-            initiated_at: m.initiated_at,
-            duration_ms: u64::try_from(m.duration.as_millis()).unwrap_or(u64::MAX),
-            applied: m.applied,
-        }
-    }
-}
-
-impl From<SavedMigration> for Migration {
-    fn from(m: SavedMigration) -> Migration {
-        // The time it has already run, by the wall clock, carried over to this process's monotonic one.
-        let ran = (Utc::now() - m.initiated_at).to_std().unwrap_or_default();
-        let now = Instant::now();
-        Migration {
-            id: m.id,
-            from: m.from,
-            to: m.to,
-            to_fingerprint: m.to_fingerprint,
-            to_prefix: m.to_prefix,
-            initiated_at: m.initiated_at,
-            started: now.checked_sub(ran).unwrap_or(now),
-            duration: Duration::from_millis(m.duration_ms),
-            applied: m.applied,
-        }
-    }
-}
-
-/// A tenant's providers and migration as a state file keeps them.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct SavedTenant {
-    /// The tenant's id.
-    pub id: String,
-    /// Its providers, the Qlik provider first.
-    pub providers: Vec<Provider>,
-    /// The current provider's fingerprint.
-    pub current: String,
-    /// Its last migration.
-    pub migration: Option<SavedMigration>,
-}
-
-/// The twin's tenants as a state file keeps them (see [`super::Running::snapshot`]).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct SavedState {
-    /// Each tenant's providers and last migration.
-    pub tenants: Vec<SavedTenant>,
+    // The clock it runs on; a state file keeps and rebuilds it (`super::saved`).
+    pub(super) started: Instant,
+    pub(super) duration: Duration,
+    pub(super) applied: bool,
 }
 
 impl Migration {
@@ -349,6 +259,8 @@ pub struct TenantState {
     pub current: String,
     /// The last migration, running or completed.
     pub migration: Option<Migration>,
+    /// Whether the twin provisioned it on first use rather than from its config.
+    pub provisioned: bool,
 }
 
 impl TenantState {
@@ -369,11 +281,20 @@ impl TenantState {
             created: now,
             providers: vec![qlik],
             migration: None,
+            provisioned: false,
+        }
+    }
+
+    /// A tenant provisioned on first use: it starts as a configured one does.
+    pub(super) fn provisioned(seed: TenantSeed, now: DateTime<Utc>) -> TenantState {
+        TenantState {
+            provisioned: true,
+            ..TenantState::new(seed, now)
         }
     }
 
     /// Applies a migration that has completed by `now`: its target becomes current.
-    fn settle(&mut self, now: Instant) {
+    pub(super) fn settle(&mut self, now: Instant) {
         let Some(migration) = self.migration.as_mut() else {
             return;
         };

@@ -5,6 +5,7 @@ mod kms;
 mod migrations;
 mod probe;
 mod providers;
+mod tenants;
 
 use std::time::Duration;
 

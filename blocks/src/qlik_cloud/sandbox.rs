@@ -1,0 +1,156 @@
+//! Where a `qlik-cloud` connection lands under `--sandbox`: the twin's URL, and the API key of the tenant
+//! the connection names — its `tenant_url`'s host, or its `context` — when the twin provisions tenants on
+//! first use; the seeded tenant's key otherwise. So every distinct tenant a flow connects to is its own
+//! tenant in the twin, while a connection that names none (or names it through a secret, which the sandbox
+//! never reads) stays on the seed.
+
+use keyflow_engine::block::BlockError;
+use keyflow_engine::exec::sandbox::twin_field;
+
+use super::QlikCloudSettings;
+
+/// What the errors call the twin.
+const TWIN: &str = "the Qlik Cloud twin";
+
+/// `settings` pointed at the twin described by `twin` (`{ tenant_url, api_key, tenant_api_key_prefix? }`).
+/// Contexts and OAuth clients are not used; rate limits stay as the flow sets them.
+pub fn settings(
+    settings: QlikCloudSettings,
+    twin: &serde_json::Value,
+) -> Result<QlikCloudSettings, BlockError> {
+    let tenant_url = twin_field(twin, "tenant_url", TWIN)?;
+    let seeded_key = twin_field(twin, "api_key", TWIN)?;
+    let prefix = twin_field(twin, "tenant_api_key_prefix", TWIN).ok();
+    let api_key = match (prefix, tenant_name(&settings)?) {
+        (Some(prefix), Some(name)) => format!("{prefix}{name}"),
+        _ => seeded_key,
+    };
+    Ok(QlikCloudSettings {
+        tenant_url: Some(tenant_url),
+        api_key: Some(api_key),
+        client_id: None,
+        client_secret: None,
+        context: None,
+        rate_limits: settings.rate_limits,
+    })
+}
+
+/// The tenant a connection names: the lowercase host of its `tenant_url` (no scheme, port or path), else
+/// its `context` as a hostname label (lowercase, anything but letters, digits and dots made a hyphen), else
+/// none. A `tenant_url` that is not a URL is refused, as outside the sandbox.
+fn tenant_name(settings: &QlikCloudSettings) -> Result<Option<String>, BlockError> {
+    if let Some(url) = settings.tenant_url.as_deref() {
+        let url = super::client::normalize(url)?;
+        let host = reqwest::Url::parse(&url)
+            .ok()
+            .and_then(|parsed| parsed.host_str().map(str::to_ascii_lowercase));
+        return Ok(host);
+    }
+    let label = settings.context.as_deref().map(|context| {
+        let label: String = context
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | '0'..='9' | '.' => c,
+                _ => '-',
+            })
+            .collect();
+        label.trim_matches(['-', '.']).to_string()
+    });
+    Ok(label.filter(|label| !label.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn twin() -> serde_json::Value {
+        json!({
+            "tenant_url": "http://127.0.0.1:9",
+            "api_key": "seeded",
+            "tenant_api_key_prefix": "tenant:",
+        })
+    }
+
+    fn key_of(given: QlikCloudSettings, twin: &serde_json::Value) -> String {
+        let sandboxed = settings(given, twin).unwrap();
+        assert_eq!(sandboxed.tenant_url.as_deref(), Some("http://127.0.0.1:9"));
+        sandboxed.api_key.unwrap()
+    }
+
+    fn url(tenant_url: &str) -> QlikCloudSettings {
+        QlikCloudSettings {
+            tenant_url: Some(tenant_url.into()),
+            ..QlikCloudSettings::default()
+        }
+    }
+
+    fn context(name: &str) -> QlikCloudSettings {
+        QlikCloudSettings {
+            context: Some(name.into()),
+            ..QlikCloudSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_tenant_url_names_its_host_whatever_its_scheme_port_path_or_case() {
+        for given in [
+            "https://a.eu.qlikcloud.com",
+            "HTTPS://A.EU.QlikCloud.com:443/hub/",
+            "a.eu.qlikcloud.com",
+            "http://a.eu.qlikcloud.com:8080/api/v1",
+        ] {
+            assert_eq!(
+                key_of(url(given), &twin()),
+                "tenant:a.eu.qlikcloud.com",
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_context_names_a_label_and_the_url_wins_over_it() {
+        assert_eq!(key_of(context("Acme_Prod "), &twin()), "tenant:acme-prod");
+        let both = QlikCloudSettings {
+            context: Some("acme".into()),
+            ..url("https://b.us.qlikcloud.com")
+        };
+        assert_eq!(key_of(both, &twin()), "tenant:b.us.qlikcloud.com");
+        assert_eq!(key_of(context("__"), &twin()), "seeded");
+    }
+
+    #[test]
+    fn no_tenant_or_no_prefix_means_the_seeded_tenant() {
+        assert_eq!(key_of(QlikCloudSettings::default(), &twin()), "seeded");
+        let seed_only = json!({ "tenant_url": "http://127.0.0.1:9", "api_key": "seeded" });
+        assert_eq!(
+            key_of(url("https://a.eu.qlikcloud.com"), &seed_only),
+            "seeded"
+        );
+    }
+
+    #[test]
+    fn credentials_are_replaced_and_a_bad_url_or_twin_is_refused() {
+        let given = QlikCloudSettings {
+            api_key: Some("real".into()),
+            client_id: Some("id".into()),
+            client_secret: Some("secret".into()),
+            ..url("https://a.eu.qlikcloud.com")
+        };
+        let sandboxed = settings(given, &twin()).unwrap();
+        assert_eq!((sandboxed.client_id, sandboxed.client_secret), (None, None));
+        assert_eq!(
+            settings(url("https://"), &twin()).unwrap_err().code,
+            "InvalidTenantUrl"
+        );
+        let error = settings(QlikCloudSettings::default(), &json!({})).unwrap_err();
+        assert!(
+            error.message.contains("gives no `tenant_url`"),
+            "{}",
+            error.message
+        );
+    }
+}
