@@ -9,6 +9,7 @@ mod cli;
 mod diagnostics;
 mod differential;
 mod flows;
+mod onboard;
 mod operator_flows;
 mod render;
 mod robustness;

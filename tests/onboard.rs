@@ -1,0 +1,113 @@
+//! `onboard-tenants.yaml`: the BYOK flow as a template, once per tenant, each tenant with its own Qlik Cloud
+//! connection, and so its own tenant in the sandbox.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use crate::harness::path_str;
+use crate::sandbox::sandboxed;
+
+/// Runs the onboarding flow in the sandbox over `tenants`.
+fn onboard(tenants: Value, extra: &[&str]) -> (crate::harness::Ran, Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let params = dir.path().join("tenants.json");
+    std::fs::write(&params, json!({ "tenants": tenants }).to_string()).expect("params");
+    let mut args = vec!["--params-file", path_str(&params)];
+    args.extend_from_slice(extra);
+    sandboxed("flows/onboard-tenants.yaml", &args)
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn every_tenant_gets_its_own_key_provider_and_migration() {
+    let tenants: Vec<Value> = (1..=6)
+        .map(|i| json!({ "context": format!("tenant{i}"), "region": "eu-west-1" }))
+        .collect();
+    let (ran, report) = onboard(Value::Array(tenants), &[]);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    let outputs = &report["outputs"];
+    let keys = strings(&outputs["key_arns"]);
+    assert_eq!(keys.len(), 6, "{outputs}");
+    assert_eq!(
+        keys.iter().collect::<HashSet<_>>().len(),
+        6,
+        "one key per tenant: {keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("arn:aws:kms:eu-west-1:111122223333:key/mrk-"))
+    );
+    let fingerprints = strings(&outputs["fingerprints"]);
+    assert_eq!(
+        fingerprints.iter().collect::<HashSet<_>>().len(),
+        6,
+        "{fingerprints:?}"
+    );
+    assert_eq!(strings(&outputs["migrations"]), vec!["Completed"; 6]);
+    let runs = report["steps"][0]["runs"]
+        .as_array()
+        .expect("each tenant's run");
+    assert_eq!(runs.len(), 6);
+    let tenant_ids: HashSet<&str> = runs
+        .iter()
+        .map(|run| {
+            assert_eq!(run["status"], "succeeded", "{run}");
+            let tenant = run["steps"]
+                .as_array()
+                .and_then(|steps| steps.iter().find(|s| s["id"] == "tenant"))
+                .expect("the tenant step");
+            tenant["output"]["id"].as_str().expect("tenant id")
+        })
+        .collect();
+    assert_eq!(
+        tenant_ids.len(),
+        6,
+        "each tenant is a tenant of its own: {tenant_ids:?}"
+    );
+}
+
+#[test]
+fn a_tenant_that_fails_fails_alone_and_its_run_says_how_far_it_got() {
+    // A qlik-cli context names a tenant in the sandbox's region (eu-west-1): the second tenant is said
+    // to be elsewhere, so its run stops at the region check, before creating anything.
+    let tenants = json!([
+        { "context": "good", "region": "eu-west-1" },
+        { "context": "misplaced", "region": "us-east-1" }
+    ]);
+    let (ran, report) = onboard(tenants, &[]);
+    assert_eq!(ran.code, 1, "{}\n{}", ran.stdout, ran.stderr);
+    let step = &report["steps"][0];
+    let error = &step["error"];
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("item 1")
+                && m.contains("step `right_region`")
+                && m.contains("the tenant runs in another region")),
+        "{error}"
+    );
+    let runs = step["runs"].as_array().expect("runs");
+    assert_eq!(
+        runs[0]["status"], "succeeded",
+        "the other tenant went on: {}",
+        runs[0]
+    );
+    assert_eq!(runs[1]["status"], "failed");
+    let create_key = runs[1]["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["id"] == "create_key"))
+        .expect("create_key");
+    assert_ne!(
+        create_key["status"], "succeeded",
+        "nothing was created for it: {create_key}"
+    );
+}
