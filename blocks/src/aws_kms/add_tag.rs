@@ -52,7 +52,7 @@ impl Block for AddTag {
         }
         checks::tags(&input.tags)?;
         let kms = client(ctx)?;
-        kms.limit("TagResource").await;
+        kms.limit(ctx, "TagResource").await;
         kms.sdk()
             .tag_resource()
             .key_id(input.key_id)

@@ -49,7 +49,7 @@ impl Block for CancelKeyDeletion {
         input: KeyIdInput,
     ) -> Result<CancelKeyDeletionOutput, BlockError> {
         let kms = client(ctx)?;
-        kms.limit("CancelKeyDeletion").await;
+        kms.limit(ctx, "CancelKeyDeletion").await;
         let response = kms
             .sdk()
             .cancel_key_deletion()

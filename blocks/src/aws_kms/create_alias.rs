@@ -33,7 +33,7 @@ impl Block for CreateAlias {
     async fn run(&self, ctx: &BlockContext, input: AliasInput) -> Result<Empty, BlockError> {
         checks::alias_name("alias_name", &input.alias_name)?;
         let kms = client(ctx)?;
-        kms.limit("CreateAlias").await;
+        kms.limit(ctx, "CreateAlias").await;
         kms.sdk()
             .create_alias()
             .alias_name(input.alias_name)

@@ -145,7 +145,7 @@ impl Block for CreateKey {
             .map(|p| checks::policy("policy", p))
             .transpose()?;
         let kms = client(ctx)?;
-        kms.limit("CreateKey").await;
+        kms.limit(ctx, "CreateKey").await;
         let response = kms
             .sdk()
             .create_key()

@@ -80,7 +80,7 @@ impl Block for Decrypt {
     ) -> Result<DecryptOutput, BlockError> {
         let ciphertext = blob("ciphertext_blob", &input.ciphertext_blob)?;
         let kms = client(ctx)?;
-        kms.limit("Cryptographic").await;
+        kms.limit(ctx, "Cryptographic").await;
         let response = kms
             .sdk()
             .decrypt()

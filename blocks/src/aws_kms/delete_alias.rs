@@ -44,7 +44,7 @@ impl Block for DeleteAlias {
     async fn run(&self, ctx: &BlockContext, input: DeleteAliasInput) -> Result<Empty, BlockError> {
         checks::alias_name("alias_name", &input.alias_name)?;
         let kms = client(ctx)?;
-        kms.limit("DeleteAlias").await;
+        kms.limit(ctx, "DeleteAlias").await;
         kms.sdk()
             .delete_alias()
             .alias_name(input.alias_name)

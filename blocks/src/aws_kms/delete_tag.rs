@@ -53,7 +53,7 @@ impl Block for DeleteTag {
             checks::tag_key(key)?;
         }
         let kms = client(ctx)?;
-        kms.limit("UntagResource").await;
+        kms.limit(ctx, "UntagResource").await;
         kms.sdk()
             .untag_resource()
             .key_id(input.key_id)

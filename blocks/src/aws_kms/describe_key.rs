@@ -55,7 +55,7 @@ impl Block for DescribeKey {
         input: DescribeKeyInput,
     ) -> Result<DescribeKeyOutput, BlockError> {
         let kms = client(ctx)?;
-        kms.limit("DescribeKey").await;
+        kms.limit(ctx, "DescribeKey").await;
         let response = kms
             .sdk()
             .describe_key()

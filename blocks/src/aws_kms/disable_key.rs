@@ -32,7 +32,7 @@ impl Block for DisableKey {
 
     async fn run(&self, ctx: &BlockContext, input: KeyIdInput) -> Result<Empty, BlockError> {
         let kms = client(ctx)?;
-        kms.limit("DisableKey").await;
+        kms.limit(ctx, "DisableKey").await;
         kms.sdk()
             .disable_key()
             .key_id(input.key_id)

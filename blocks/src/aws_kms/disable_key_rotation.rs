@@ -31,7 +31,7 @@ impl Block for DisableKeyRotation {
 
     async fn run(&self, ctx: &BlockContext, input: KeyIdInput) -> Result<Empty, BlockError> {
         let kms = client(ctx)?;
-        kms.limit("DisableKeyRotation").await;
+        kms.limit(ctx, "DisableKeyRotation").await;
         kms.sdk()
             .disable_key_rotation()
             .key_id(input.key_id)

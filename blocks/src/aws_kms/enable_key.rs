@@ -31,7 +31,7 @@ impl Block for EnableKey {
 
     async fn run(&self, ctx: &BlockContext, input: KeyIdInput) -> Result<Empty, BlockError> {
         let kms = client(ctx)?;
-        kms.limit("EnableKey").await;
+        kms.limit(ctx, "EnableKey").await;
         kms.sdk()
             .enable_key()
             .key_id(input.key_id)

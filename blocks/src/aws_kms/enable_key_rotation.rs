@@ -53,7 +53,7 @@ impl Block for EnableKeyRotation {
             checks::within("rotation_period_in_days", days, 90, 2560)?;
         }
         let kms = client(ctx)?;
-        kms.limit("EnableKeyRotation").await;
+        kms.limit(ctx, "EnableKeyRotation").await;
         kms.sdk()
             .enable_key_rotation()
             .key_id(input.key_id)

@@ -83,7 +83,7 @@ impl Block for Encrypt {
             )));
         }
         let kms = client(ctx)?;
-        kms.limit("Cryptographic").await;
+        kms.limit(ctx, "Cryptographic").await;
         let response = kms
             .sdk()
             .encrypt()

@@ -104,7 +104,7 @@ impl Block for GenerateDataKey {
             }),
         };
         let kms = client(ctx)?;
-        kms.limit("Cryptographic").await;
+        kms.limit(ctx, "Cryptographic").await;
         let response = kms
             .sdk()
             .generate_data_key()

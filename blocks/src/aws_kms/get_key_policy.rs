@@ -65,7 +65,7 @@ impl Block for GetKeyPolicy {
         input: GetKeyPolicyInput,
     ) -> Result<GetKeyPolicyOutput, BlockError> {
         let kms = client(ctx)?;
-        kms.limit("GetKeyPolicy").await;
+        kms.limit(ctx, "GetKeyPolicy").await;
         let response = kms
             .sdk()
             .get_key_policy()

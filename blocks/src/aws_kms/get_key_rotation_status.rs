@@ -64,7 +64,7 @@ impl Block for GetKeyRotationStatus {
         input: KeyIdInput,
     ) -> Result<GetKeyRotationStatusOutput, BlockError> {
         let kms = client(ctx)?;
-        kms.limit("GetKeyRotationStatus").await;
+        kms.limit(ctx, "GetKeyRotationStatus").await;
         let response = kms
             .sdk()
             .get_key_rotation_status()

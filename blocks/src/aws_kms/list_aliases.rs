@@ -91,7 +91,7 @@ impl Block for ListAliases {
         let aliases = pages::all(input.limit, pages::ALIASES, |marker, size| {
             let key_id = input.key_id.clone();
             async move {
-                kms.limit("ListAliases").await;
+                kms.limit(ctx, "ListAliases").await;
                 let response = kms
                     .sdk()
                     .list_aliases()

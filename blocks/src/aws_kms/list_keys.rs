@@ -74,7 +74,7 @@ impl Block for ListKeys {
     ) -> Result<ListKeysOutput, BlockError> {
         let kms = client(ctx)?;
         let keys = pages::all(input.limit, pages::KEYS, |marker, size| async move {
-            kms.limit("ListKeys").await;
+            kms.limit(ctx, "ListKeys").await;
             let response = kms
                 .sdk()
                 .list_keys()

@@ -66,7 +66,7 @@ impl Block for ListTags {
         let tags = pages::all(input.limit, pages::TAGS, |marker, size| {
             let key_id = input.key_id.clone();
             async move {
-                kms.limit("ListResourceTags").await;
+                kms.limit(ctx, "ListResourceTags").await;
                 let response = kms
                     .sdk()
                     .list_resource_tags()

@@ -147,14 +147,17 @@ impl KmsClient {
         &self.region
     }
 
-    /// Waits for room in the quota of `operation` (in the connection's region).
-    pub async fn limit(&self, operation: &str) {
-        self.limits.acquire(operation, &self.region).await;
+    /// Waits for room in the quota of `operation` (in the connection's region), outside the call's slot of
+    /// the run's parallelism, so that calls of other operations run meanwhile.
+    pub async fn limit(&self, ctx: &BlockContext, operation: &str) {
+        ctx.outside_slot(self.limits.acquire(operation, &self.region))
+            .await;
     }
 
-    /// Waits for room in the quota of `operation` in another region.
-    pub async fn limit_in(&self, operation: &str, region: &str) {
-        self.limits.acquire(operation, region).await;
+    /// Waits for room in the quota of `operation` in another region, as [`KmsClient::limit`] does.
+    pub async fn limit_in(&self, ctx: &BlockContext, operation: &str, region: &str) {
+        ctx.outside_slot(self.limits.acquire(operation, region))
+            .await;
     }
 }
 

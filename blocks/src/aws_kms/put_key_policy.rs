@@ -52,7 +52,7 @@ impl Block for PutKeyPolicy {
     async fn run(&self, ctx: &BlockContext, input: PutKeyPolicyInput) -> Result<Empty, BlockError> {
         let policy = checks::policy("policy", &input.policy)?;
         let kms = client(ctx)?;
-        kms.limit("PutKeyPolicy").await;
+        kms.limit(ctx, "PutKeyPolicy").await;
         kms.sdk()
             .put_key_policy()
             .key_id(input.key_id)

@@ -100,8 +100,8 @@ impl Block for ReplicateKey {
                 input.replica_region
             )));
         }
-        kms.limit("ReplicateKey").await;
-        kms.limit_in("ReplicaCreateKey", &input.replica_region)
+        kms.limit(ctx, "ReplicateKey").await;
+        kms.limit_in(ctx, "ReplicaCreateKey", &input.replica_region)
             .await;
         let response = kms
             .sdk()

@@ -87,7 +87,7 @@ impl Block for ScheduleKeyDeletion {
             30,
         )?;
         let kms = client(ctx)?;
-        kms.limit("ScheduleKeyDeletion").await;
+        kms.limit(ctx, "ScheduleKeyDeletion").await;
         let response = kms
             .sdk()
             .schedule_key_deletion()

@@ -33,7 +33,7 @@ impl Block for UpdateAlias {
     async fn run(&self, ctx: &BlockContext, input: AliasInput) -> Result<Empty, BlockError> {
         checks::alias_name("alias_name", &input.alias_name)?;
         let kms = client(ctx)?;
-        kms.limit("UpdateAlias").await;
+        kms.limit(ctx, "UpdateAlias").await;
         kms.sdk()
             .update_alias()
             .alias_name(input.alias_name)

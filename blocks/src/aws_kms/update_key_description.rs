@@ -52,7 +52,7 @@ impl Block for UpdateKeyDescription {
             ));
         }
         let kms = client(ctx)?;
-        kms.limit("UpdateKeyDescription").await;
+        kms.limit(ctx, "UpdateKeyDescription").await;
         kms.sdk()
             .update_key_description()
             .key_id(input.key_id)

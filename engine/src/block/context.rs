@@ -2,8 +2,9 @@
 
 use std::any::Any;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::BlockError;
@@ -41,6 +42,24 @@ pub struct BlockContext {
     observer: Option<Arc<dyn RunObserver>>,
     cancel: CancellationToken,
     flow_dir: Option<Arc<Path>>,
+    slot: Option<Arc<Slot>>,
+}
+
+/// The call's place among the run's calls at the same time (`--parallelism`), which a call gives up while
+/// it only waits (see [`BlockContext::outside_slot`]).
+pub(crate) struct Slot {
+    semaphore: Arc<Semaphore>,
+    permit: Mutex<Option<OwnedSemaphorePermit>>,
+}
+
+impl Slot {
+    /// A slot holding `permit` of `semaphore`.
+    pub(crate) fn new(semaphore: Arc<Semaphore>, permit: OwnedSemaphorePermit) -> Arc<Slot> {
+        Arc::new(Slot {
+            semaphore,
+            permit: Mutex::new(Some(permit)),
+        })
+    }
 }
 
 impl BlockContext {
@@ -63,7 +82,31 @@ impl BlockContext {
             observer,
             cancel,
             flow_dir: None,
+            slot: None,
         }
+    }
+
+    /// The same context holding `slot` of the run's parallelism.
+    pub(crate) fn with_slot(self, slot: Arc<Slot>) -> BlockContext {
+        BlockContext {
+            slot: Some(slot),
+            ..self
+        }
+    }
+
+    /// Awaits `wait` — a client-side rate limit, say — without holding the call's slot of the run's
+    /// parallelism, and takes a slot again before going on: 25 tenants queued for CreateKey's quota do not
+    /// keep a tenant whose next call is CreateAlias from running.
+    pub async fn outside_slot<F: std::future::Future>(&self, wait: F) -> F::Output {
+        let Some(slot) = &self.slot else {
+            return wait.await;
+        };
+        drop(lock(&slot.permit).take());
+        let output = wait.await;
+        if let Ok(permit) = slot.semaphore.clone().acquire_owned().await {
+            *lock(&slot.permit) = Some(permit);
+        }
+        output
     }
 
     /// The same context in the run of a flow read from a file in `dir`.
@@ -134,4 +177,8 @@ impl BlockContext {
     pub async fn cancelled(&self) {
         self.cancel.cancelled().await;
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -5,7 +5,7 @@
 //! `serde_json::Value` form the executor runs, so block authors never touch `Value`.
 
 pub mod check;
-mod context;
+pub(crate) mod context;
 pub mod erased;
 mod error;
 mod registry;

@@ -15,6 +15,7 @@ use super::Shared;
 use super::events::RunEvent;
 use super::report::{REDACTED, RunReport, redact};
 use super::store::AttemptRecord;
+use crate::block::context::Slot;
 use crate::block::{BlockContext, BlockError};
 use crate::expr::{Scope, StepEntries};
 use crate::model::DurationSpec;
@@ -252,11 +253,13 @@ impl StepRun<'_> {
         let started_at = chrono::Utc::now();
         let started = Instant::now();
         let result = {
-            let _permit = shared
+            let permit = shared
                 .permits
-                .acquire()
+                .clone()
+                .acquire_owned()
                 .await
                 .map_err(|_| BlockError::fatal("Cancelled", "the run stopped"))?;
+            let ctx = ctx.with_slot(Slot::new(shared.permits.clone(), permit));
             let call = self.step.block.call(&ctx, input.clone());
             match self.step.timeout {
                 Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
