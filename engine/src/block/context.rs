@@ -182,3 +182,23 @@ impl BlockContext {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_wait_outside_the_slot_frees_it_for_others_and_takes_it_back() {
+        let semaphore = Arc::new(Semaphore::new(1));
+        let permit = semaphore.clone().acquire_owned().await.expect("permit");
+        let ctx = BlockContext::detached("s").with_slot(Slot::new(semaphore.clone(), permit));
+        assert_eq!(semaphore.available_permits(), 0);
+        let during = ctx
+            .outside_slot(async { semaphore.available_permits() })
+            .await;
+        assert_eq!(during, 1, "the slot is free while the call only waits");
+        assert_eq!(semaphore.available_permits(), 0, "and the call holds it again after");
+        drop(ctx);
+        assert_eq!(semaphore.available_permits(), 1);
+    }
+}
