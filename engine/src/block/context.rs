@@ -197,7 +197,11 @@ mod tests {
             .outside_slot(async { semaphore.available_permits() })
             .await;
         assert_eq!(during, 1, "the slot is free while the call only waits");
-        assert_eq!(semaphore.available_permits(), 0, "and the call holds it again after");
+        assert_eq!(
+            semaphore.available_permits(),
+            0,
+            "and the call holds it again after"
+        );
         drop(ctx);
         assert_eq!(semaphore.available_permits(), 1);
     }
