@@ -34,7 +34,7 @@ use keyflow_blocks::qlik_cloud::emulator::KmsPeer;
 use serde_json::Value;
 
 use crate::aws_kms::{Moto, moto, point_at_moto};
-use crate::harness::{Ran, flow_file, path_str};
+use crate::harness::{flow_file, path_str, run_file};
 use crate::qlik_cloud::{Twin, config, twin};
 
 pub use compare::Side;
@@ -120,20 +120,8 @@ impl Peers {
     /// Runs the flow at `path` (relative to the project) against `side` with `--output json -q` and
     /// `extra`: the exit code and the report.
     pub fn run_on(&self, side: Side, path: &str, extra: &[&str]) -> (i32, Value) {
-        let ran: Ran = self
-            .command(side)
-            .args(["run", path, "--output", "json", "-q"])
-            .args(extra)
-            .output()
-            .expect("run keyflow")
-            .into();
-        let report = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{path} against {side:?}: no JSON report ({e}); stdout: {}\nstderr: {}",
-                ran.stdout, ran.stderr
-            )
-        });
-        (ran.code, report)
+        let (code, report, _) = run_file(self.command(side), path, extra);
+        (code, report)
     }
 
     /// Runs the flow at `path` against both peers at once.

@@ -58,17 +58,23 @@ pub fn run_json(yaml: &str, extra: &[&str]) -> (i32, serde_json::Value, String) 
 
 /// Runs a flow given as text with `command` (a `keyflow` command with its environment set), with
 /// `--output json -q` and `extra`: the exit code, the report, and all it printed.
-pub fn run_flow(mut command: Command, yaml: &str, extra: &[&str]) -> (i32, serde_json::Value, Ran) {
+pub fn run_flow(command: Command, yaml: &str, extra: &[&str]) -> (i32, serde_json::Value, Ran) {
     let (_dir, path) = flow_file(yaml);
+    run_file(command, path_str(&path), extra)
+}
+
+/// Runs the flow file at `path` with `command` (a `keyflow` command with its environment set), with
+/// `--output json -q` and `extra`: the exit code, the report, and all it printed.
+pub fn run_file(mut command: Command, path: &str, extra: &[&str]) -> (i32, serde_json::Value, Ran) {
     let ran: Ran = command
-        .args(["run", path_str(&path), "--output", "json", "-q"])
+        .args(["run", path, "--output", "json", "-q"])
         .args(extra)
         .output()
         .expect("run keyflow")
         .into();
     let report = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| {
         panic!(
-            "no JSON report ({e}); stdout: {}\nstderr: {}",
+            "{path}: no JSON report ({e}); stdout: {}\nstderr: {}",
             ran.stdout, ran.stderr
         )
     });

@@ -7,7 +7,7 @@ use keyflow_blocks::qlik_cloud::emulator::KmsPeer;
 use serde_json::Value;
 
 use crate::aws_kms::{Moto, moto, point_at_moto};
-use crate::harness::{Ran, run_flow, step};
+use crate::harness::{Ran, run_file, run_flow, step};
 use crate::qlik_cloud::{TENANT, Twin, config, twin};
 
 /// moto and a Qlik twin that checks keys in it.
@@ -46,26 +46,7 @@ impl Env {
 
     /// Runs `flows/<name>.yaml` with `--output json -q` and `extra`.
     fn run(&self, name: &str, extra: &[&str]) -> (i32, Value, Ran) {
-        let ran: Ran = self
-            .command()
-            .args([
-                "run",
-                &format!("flows/{name}.yaml"),
-                "--output",
-                "json",
-                "-q",
-            ])
-            .args(extra)
-            .output()
-            .expect("run keyflow")
-            .into();
-        let report = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{name}: no JSON report ({e}); stdout: {}\nstderr: {}",
-                ran.stdout, ran.stderr
-            )
-        });
-        (ran.code, report, ran)
+        run_file(self.command(), &format!("flows/{name}.yaml"), extra)
     }
 
     /// Runs `flows/<name>.yaml`, which must succeed, and gives its report.

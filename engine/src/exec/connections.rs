@@ -39,8 +39,6 @@ impl Clients {
 /// The connections of one run.
 pub(crate) struct Connections {
     declared: IndexMap<String, PlannedConnection>,
-    /// Each connection's cell once its settings are resolved (they do not change during a run).
-    resolved: Mutex<HashMap<String, Cell>>,
     clients: Arc<Clients>,
     sandbox: Option<Arc<Sandbox>>,
 }
@@ -49,7 +47,6 @@ impl Connections {
     pub fn new(plan: &Plan, sandbox: Option<Arc<Sandbox>>) -> Connections {
         Connections {
             declared: plan.connections.clone(),
-            resolved: Mutex::default(),
             clients: Arc::default(),
             sandbox,
         }
@@ -66,7 +63,6 @@ impl Connections {
         declared.extend(replaced);
         Connections {
             declared,
-            resolved: Mutex::default(),
             clients: self.clients.clone(),
             sandbox: self.sandbox.clone(),
         }
@@ -86,26 +82,9 @@ impl Connections {
                 format!("connection `{name}` is not declared"),
             ));
         };
-        let known = self
-            .resolved
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned();
-        let cell = match known {
-            Some(cell) => cell,
-            None => {
-                let values = resolve(connection, params, run)?;
-                let key = key(connection, &values);
-                let cell = self.clients.cell(key);
-                self.resolved
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(name.to_string(), cell.clone());
-                cell
-            }
-        };
-        cell.get_or_init(|| async {
+        let mut settings = resolve(connection, params, run)?;
+        let cell = self.clients.cell(key(connection, &settings));
+        cell.get_or_init(|| async move {
             let connector = connection.connector.spec.id;
             let twin = match &self.sandbox {
                 Some(sandbox) => Some(sandbox.twin(connector).ok_or_else(|| {
@@ -116,7 +95,6 @@ impl Connections {
                 })?),
                 None => None,
             };
-            let mut settings = resolve(connection, params, run)?;
             if twin.is_none() {
                 read_secrets(connection, secrets, &mut settings)?;
             }

@@ -116,8 +116,8 @@ impl StepRun<'_> {
 }
 
 /// Runs a template for one step (or one item of it) of the run `parent`: a run of its own, whose id is
-/// the parent's followed by the step (and item), sharing the parent's parallelism, cancellation, store,
-/// secrets, sandbox and connections (a client is built once per distinct settings for the whole tree).
+/// the parent's followed by the step (and item), sharing the parent's parallelism, store, secrets,
+/// sandbox and clients (one per distinct connection settings for the whole tree).
 ///
 /// Boxed, because a template's run runs steps that may run templates: the future names itself.
 fn run_template<'a>(
@@ -126,47 +126,37 @@ fn run_template<'a>(
     item: Option<usize>,
     plan: Arc<Plan>,
     params: Value,
-    replaced: IndexMap<String, crate::plan::PlannedConnection>,
+    replaced: IndexMap<String, PlannedConnection>,
     cancel: CancellationToken,
 ) -> futures::future::BoxFuture<'a, RunReport> {
-    Box::pin(async move { run_nested(parent, step, item, plan, params, replaced, cancel).await })
-}
-
-async fn run_nested(
-    parent: &Shared,
-    step: &str,
-    item: Option<usize>,
-    plan: Arc<Plan>,
-    params: Value,
-    replaced: IndexMap<String, crate::plan::PlannedConnection>,
-    cancel: CancellationToken,
-) -> RunReport {
-    let started_at = now();
-    let run_id: Arc<str> = match item {
-        Some(k) => format!("{}/{step}/{k}", parent.run_id),
-        None => format!("{}/{step}", parent.run_id),
-    }
-    .into();
-    let shared = Arc::new(Shared {
-        run: json!({ "id": &*run_id, "flow": plan.name, "started_at": started_at }),
-        connections: parent.connections.nested(&plan, replaced),
-        flow_dir: Arc::from(plan.source.dir()),
-        plan,
-        params,
-        run_id,
-        options: parent.options.clone(),
-        store: parent.store.clone(),
-        records: parent.records,
-        observer: Arc::new(events::Nested {
-            inner: parent.observer.clone(),
-            step: step.to_string(),
-            item,
-        }),
-        secrets: parent.secrets.clone(),
-        permits: parent.permits.clone(),
-        cancel,
-    });
-    execute(shared, started_at).await
+    Box::pin(async move {
+        let started_at = now();
+        let run_id: Arc<str> = match item {
+            Some(k) => format!("{}/{step}/{k}", parent.run_id),
+            None => format!("{}/{step}", parent.run_id),
+        }
+        .into();
+        let shared = Arc::new(Shared {
+            run: json!({ "id": &*run_id, "flow": plan.name, "started_at": started_at }),
+            connections: parent.connections.nested(&plan, replaced),
+            flow_dir: Arc::from(plan.source.dir()),
+            plan,
+            params,
+            run_id,
+            options: parent.options.clone(),
+            store: parent.store.clone(),
+            records: parent.records,
+            observer: Arc::new(events::Nested {
+                inner: parent.observer.clone(),
+                step: step.to_string(),
+                item,
+            }),
+            secrets: parent.secrets.clone(),
+            permits: parent.permits.clone(),
+            cancel,
+        });
+        execute(shared, started_at).await
+    })
 }
 
 /// A template run's report as the step's result.
@@ -179,19 +169,17 @@ fn outcome(uses: &str, report: &RunReport, timed_out: Option<Duration>) -> StepR
     }
     match report.status {
         Status::Succeeded => Ok(Value::Object(report.outputs.clone().into_iter().collect())),
-        _ => match report.steps.iter().find(|s| s.error.is_some()) {
-            Some(failed) => {
-                let error = failed
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| BlockError::fatal("", ""));
-                Err(BlockError {
-                    message: format!("template `{uses}`, step `{}`: {}", failed.id, error.message),
-                    retryable: false,
-                    retry_after: None,
-                    ..error
-                })
-            }
+        _ => match report
+            .steps
+            .iter()
+            .find_map(|s| s.error.as_ref().map(|e| (s, e)))
+        {
+            Some((failed, error)) => Err(BlockError {
+                message: format!("template `{uses}`, step `{}`: {}", failed.id, error.message),
+                retryable: false,
+                retry_after: None,
+                ..error.clone()
+            }),
             None => Err(BlockError::fatal(
                 "TemplateFailed",
                 format!(
