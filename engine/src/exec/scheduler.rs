@@ -246,14 +246,17 @@ impl Scheduler {
                 seed,
                 runs: runs.clone(),
             };
-            // Cancellation first: a block that watches it too (as long waits should) may end in the same
-            // poll with its own error, and the step must still be reported `cancelled`, not `failed`.
+            // Cancellation first: a block that watches it too (as long waits should) may end with its own
+            // error, and the step must still be reported `cancelled`, not `failed`. The token can fire on
+            // another thread between the two branches' polls, so a failure once it has fired counts as
+            // cancelled too; a success stands (the work was done).
             let outcome = tokio::select! {
                 biased;
                 () = task_shared.cancel.cancelled() => None,
                 outcome = run.run() => Some(outcome),
             };
             let (result, items) = match outcome {
+                Some((Err(_), _)) if task_shared.cancel.is_cancelled() => (None, None),
                 Some((result, items)) => (Some(result), items),
                 None => (None, None),
             };

@@ -361,8 +361,19 @@ impl Block for Consume {
 /// `test.cancel-run`: cancels the run (as Ctrl-C would) and returns at once.
 pub(crate) struct CancelRun(pub(crate) Arc<Probe>);
 
+/// Input of `test.cancel-run`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelRunInput {
+    /// Counts calls.
+    pub(crate) key: String,
+    /// End with an error, as a block that sees the cancellation itself does.
+    #[serde(default)]
+    pub(crate) fail: bool,
+}
+
 impl Block for CancelRun {
-    type Input = PollInput;
+    type Input = CancelRunInput;
     type Output = FlakyOutput;
 
     fn spec(&self) -> BlockSpec {
@@ -373,9 +384,16 @@ impl Block for CancelRun {
         FlakyOutput { calls: 1 }
     }
 
-    async fn run(&self, _: &BlockContext, input: PollInput) -> Result<FlakyOutput, BlockError> {
+    async fn run(
+        &self,
+        _: &BlockContext,
+        input: CancelRunInput,
+    ) -> Result<FlakyOutput, BlockError> {
         let calls = self.0.count(&input.key);
         self.0.cancel.cancel();
+        if input.fail {
+            return Err(BlockError::fatal("Cancelled", "the run was cancelled"));
+        }
         Ok(FlakyOutput { calls })
     }
 }

@@ -136,3 +136,30 @@ async fn steps_waiting_for_a_step_that_ends_as_the_run_is_cancelled_are_not_star
         assert!(probe.started("next").is_empty(), "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_block_that_fails_because_the_run_was_cancelled_is_reported_cancelled() {
+    // The cancellation fires while the block is being polled, after the executor looked at it: the
+    // block's own "cancelled" error must not turn into a failed step (this raced in CI under load).
+    let probe = Arc::new(Probe::default());
+    let out = run_with(
+        r#"
+        name: cancel_inside
+        steps:
+          - id: trigger
+            block: test.cancel-run
+            with: { key: trigger, fail: true }
+        "#,
+        &probe,
+        options(),
+        probe.cancel.clone(),
+    )
+    .await;
+    assert_eq!(out.report.status, Status::Cancelled, "{:#?}", out.report);
+    assert_eq!(out.status("trigger"), Status::Cancelled);
+    assert_eq!(
+        out.reason("trigger"),
+        "cancelled by the operator while running"
+    );
+    assert_eq!(out.step("trigger").error, None);
+}
