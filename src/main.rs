@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod flowfile;
+mod interrupt;
 mod progress;
 mod sandbox;
 mod style;

@@ -8,6 +8,7 @@ use keyflow_engine::exec::{ExecOptions, Executor};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Output, RunArgs};
+use crate::interrupt::Interrupts;
 use crate::progress::{Progress, format_ms};
 use crate::{EXIT_FAILED, EXIT_INVALID, flowfile, sandbox, style};
 
@@ -95,17 +96,18 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
     let report = runtime.block_on(async {
         let cancel = CancellationToken::new();
         let on_signal = cancel.clone();
+        let mut interrupts = Interrupts::listen()?;
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if interrupts.next().await {
                 eprintln!("\ncancelling: waiting for the steps in flight to stop (Ctrl-C again to quit now)");
                 on_signal.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if interrupts.next().await {
                     std::process::exit(130);
                 }
             }
         });
-        executor.run(plan, params, cancel).await
-    });
+        anyhow::Ok(executor.run(plan, params, cancel).await)
+    })?;
     match args.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Text => print_summary(&report, color),

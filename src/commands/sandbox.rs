@@ -2,6 +2,7 @@
 //! another keyflow.
 
 use crate::cli::{SandboxCommand, ServeArgs};
+use crate::interrupt::Interrupts;
 use crate::{sandbox, style};
 
 pub fn run(command: &SandboxCommand, color: bool) -> anyhow::Result<u8> {
@@ -16,6 +17,8 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        // Before the endpoints are printed: whoever reads them may press Ctrl-C at once.
+        let mut interrupts = Interrupts::listen()?;
         let twins = sandbox::Twins::start(options).await?;
         println!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url);
         println!(
@@ -40,7 +43,7 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
                 ""
             }
         );
-        tokio::signal::ctrl_c().await?;
+        interrupts.next().await;
         let created = twins.created();
         for line in created.lines() {
             eprintln!("  {line}");

@@ -127,15 +127,21 @@ mod tests {
             waited >= Duration::from_millis(400),
             "30 calls at 20/s took only {waited:?}"
         );
-        // Another region has its own bucket; a lifted limit never waits.
-        let started = Instant::now();
-        for _ in 0..20 {
-            limits.acquire("CreateKey", "eu-west-3").await;
-            limits.acquire("ListKeys", "eu-west-1").await;
-        }
-        assert!(
-            started.elapsed() < Duration::from_millis(700),
-            "a lifted limit or another region waited"
-        );
+    }
+
+    #[test]
+    fn each_region_has_its_own_bucket_and_a_lifted_limit_has_none() {
+        // One CreateKey per 5 s: after one call, the next in that region would wait; in another, not.
+        let limits = Limits::new(&IndexMap::from([
+            ("CreateKey".to_string(), 0.2),
+            ("ListKeys".to_string(), 0.0),
+        ]));
+        let ireland = limits.limiter("CreateKey", "eu-west-1").unwrap();
+        assert!(ireland.check().is_ok());
+        assert!(ireland.check().is_err(), "a second call within 5 s passed");
+        let paris = limits.limiter("CreateKey", "eu-west-3").unwrap();
+        assert!(paris.check().is_ok(), "another region shared the bucket");
+        assert!(limits.limiter("ListKeys", "eu-west-1").is_none());
+        assert!(limits.limiter("DescribeKey", "eu-west-1").is_some());
     }
 }
