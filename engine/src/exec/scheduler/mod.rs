@@ -1,5 +1,8 @@
 //! The coordinating loop: which step starts when, what happens to it, and what the run reports.
 
+mod admission;
+mod outcome;
+
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,11 +12,12 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use self::outcome::{Finished, Outcome};
 use super::Shared;
 use super::events::RunEvent;
-use super::report::{self, RunReport, Status, StepReport, redact};
-use super::step::{StepResult, StepRun};
-use crate::block::{BlockError, Effect};
+use super::report::{RunReport, Status, StepReport, redact};
+use super::step::StepRun;
+use crate::block::BlockError;
 use crate::expr::{Scope, StepEntries, step_entry};
 use crate::model::OnError;
 
@@ -30,77 +34,6 @@ pub(super) struct Scheduler {
     ready: BTreeSet<usize>,
     /// Set when the run must start no new step: the final status and why.
     stopping: Option<(Status, String)>,
-}
-
-/// What a finished step task hands back.
-struct Finished {
-    index: usize,
-    result: Option<StepResult>,
-    items: Option<usize>,
-    runs: Option<Vec<RunReport>>,
-    attempts: u32,
-    started: Instant,
-}
-
-/// How a step ended, as the scheduler records it.
-struct Outcome {
-    status: Status,
-    output: Option<Value>,
-    error: Option<BlockError>,
-    reason: Option<String>,
-    attempts: u32,
-    items: Option<usize>,
-    runs: Option<Vec<RunReport>>,
-    started: Instant,
-}
-
-impl Outcome {
-    /// A step that never ran.
-    fn without_run(status: Status, reason: String) -> Outcome {
-        Outcome {
-            status,
-            output: None,
-            error: None,
-            reason: Some(reason),
-            attempts: 0,
-            items: None,
-            runs: None,
-            started: Instant::now(),
-        }
-    }
-
-    /// A step refused before it ran.
-    fn refused(error: BlockError) -> Outcome {
-        Outcome {
-            error: Some(error),
-            reason: None,
-            ..Outcome::without_run(Status::Failed, String::new())
-        }
-    }
-
-    /// A step whose task came back (`None`: cancelled while running).
-    fn of(finished: Finished) -> Outcome {
-        let (status, output, error, reason) = match finished.result {
-            Some(Ok(output)) => (Status::Succeeded, Some(output), None, None),
-            Some(Err(error)) => (Status::Failed, None, Some(error), None),
-            None => (
-                Status::Cancelled,
-                None,
-                None,
-                Some("cancelled by the operator while running".into()),
-            ),
-        };
-        Outcome {
-            status,
-            output,
-            error,
-            reason,
-            attempts: finished.attempts,
-            items: finished.items,
-            runs: finished.runs,
-            started: finished.started,
-        }
-    }
 }
 
 impl Scheduler {
@@ -172,55 +105,18 @@ impl Scheduler {
     async fn start(&mut self, i: usize, tasks: &mut JoinSet<Finished>) {
         let shared = self.shared.clone();
         let step = &shared.plan.steps[i];
-        if let Some((_, why)) = &self.stopping {
-            let reason = format!("not started: {why}");
-            self.settle(i, Outcome::without_run(Status::Cancelled, reason))
-                .await;
-            return;
-        }
-        let scope = Scope {
-            params: &shared.params,
-            run: &shared.run,
-            steps: &self.entries,
-            item: None,
-            output: None,
-        };
-        let missing = step.output_deps.iter().find_map(|&d| {
-            let status = self.reports[d].as_ref().map(|r| r.status)?;
-            (status != Status::Succeeded).then(|| (shared.plan.steps[d].id.clone(), status))
-        });
-        if let Some((id, status)) = missing {
-            let reason = format!(
-                "it reads the output of step `{id}`, which {}",
-                status.name()
-            );
-            self.settle(i, Outcome::without_run(Status::Skipped, reason))
-                .await;
-            return;
-        }
-        if step.condition.as_ref().is_some_and(|c| !c.holds(&scope)) {
-            let reason = "its `if:` condition is false".to_string();
-            self.settle(i, Outcome::without_run(Status::Skipped, reason))
-                .await;
-            return;
-        }
-        // An escalating input decides at run time: destructive unless it resolves to `false`.
-        let destructive = match step.escalating_input() {
-            Some(expr) if step.block.spec.effect != Effect::Destructive => {
-                !matches!(expr.resolve(&scope), Ok(Value::Bool(false)))
+        if let Some(outcome) = self.admission(i) {
+            let refused = outcome.error.is_some();
+            self.settle(i, outcome).await;
+            if refused {
+                self.stop(
+                    Status::Failed,
+                    format!(
+                        "step `{}` is destructive and the run was not allowed to",
+                        step.id
+                    ),
+                );
             }
-            _ => step.block.spec.effect == Effect::Destructive,
-        };
-        if destructive && !self.allow_destructive {
-            let error = self.refusal(i, &scope);
-            self.settle(i, Outcome::refused(error)).await;
-            self.stop(
-                Status::Failed,
-                format!(
-                    "step `{}` is destructive and the run was not allowed to",
-                    step.id
-                ),
-            );
             return;
         }
         let entries: StepEntries = step
@@ -275,36 +171,6 @@ impl Scheduler {
                 started,
             }
         });
-    }
-
-    /// The error of a destructive step the run may not start, saying exactly what it would have done.
-    fn refusal(&self, i: usize, scope: &Scope<'_>) -> BlockError {
-        let step = &self.shared.plan.steps[i];
-        let mut input = serde_json::Map::new();
-        for (key, expr) in &step.with {
-            let value = match expr.resolve(scope) {
-                Ok(_) if step.secret_inputs.contains(key) => Value::String(report::REDACTED.into()),
-                Ok(value) => value,
-                Err(_) => Value::String(format!("<{}>", key)),
-            };
-            input.insert(key.clone(), value);
-        }
-        let each = if step.for_each.is_some() {
-            " for each item"
-        } else {
-            ""
-        };
-        let message = format!(
-            "step `{}` would call `{}` ({}){each} with {}; re-run with `--allow-destructive` to let it",
-            step.id,
-            step.block.spec.id,
-            step.block.spec.title,
-            Value::Object(input)
-        );
-        BlockError::fatal(
-            "DestructiveNotAllowed",
-            self.shared.secrets.mask_str(&message),
-        )
     }
 
     async fn finish(&mut self, finished: Finished) {

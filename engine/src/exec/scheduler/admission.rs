@@ -1,0 +1,83 @@
+//! Whether a step whose dependencies are done starts: not while the run is stopping, skipped when its
+//! `if:` is false or an output it reads does not exist, refused when destructive and not allowed to.
+
+use serde_json::Value;
+
+use super::Scheduler;
+use super::outcome::Outcome;
+use crate::block::{BlockError, Effect};
+use crate::exec::report::{self, Status};
+use crate::expr::Scope;
+
+impl Scheduler {
+    /// How step `i` ends without running, or `None` when it starts. A refusal is the only outcome with an
+    /// error.
+    pub(super) fn admission(&self, i: usize) -> Option<Outcome> {
+        let shared = &self.shared;
+        let step = &shared.plan.steps[i];
+        if let Some((_, why)) = &self.stopping {
+            let reason = format!("not started: {why}");
+            return Some(Outcome::without_run(Status::Cancelled, reason));
+        }
+        let missing = step.output_deps.iter().find_map(|&d| {
+            let status = self.reports[d].as_ref().map(|r| r.status)?;
+            (status != Status::Succeeded).then(|| (shared.plan.steps[d].id.clone(), status))
+        });
+        if let Some((id, status)) = missing {
+            let reason = format!(
+                "it reads the output of step `{id}`, which {}",
+                status.name()
+            );
+            return Some(Outcome::without_run(Status::Skipped, reason));
+        }
+        let scope = Scope {
+            params: &shared.params,
+            run: &shared.run,
+            steps: &self.entries,
+            item: None,
+            output: None,
+        };
+        if step.condition.as_ref().is_some_and(|c| !c.holds(&scope)) {
+            let reason = "its `if:` condition is false".to_string();
+            return Some(Outcome::without_run(Status::Skipped, reason));
+        }
+        // An escalating input decides at run time: destructive unless it resolves to `false`.
+        let destructive = match step.escalating_input() {
+            Some(expr) if step.block.spec.effect != Effect::Destructive => {
+                !matches!(expr.resolve(&scope), Ok(Value::Bool(false)))
+            }
+            _ => step.block.spec.effect == Effect::Destructive,
+        };
+        (destructive && !self.allow_destructive).then(|| Outcome::refused(self.refusal(i, &scope)))
+    }
+
+    /// The error of a destructive step the run may not start, saying exactly what it would have done.
+    fn refusal(&self, i: usize, scope: &Scope<'_>) -> BlockError {
+        let step = &self.shared.plan.steps[i];
+        let mut input = serde_json::Map::new();
+        for (key, expr) in &step.with {
+            let value = match expr.resolve(scope) {
+                Ok(_) if step.secret_inputs.contains(key) => Value::String(report::REDACTED.into()),
+                Ok(value) => value,
+                Err(_) => Value::String(format!("<{}>", key)),
+            };
+            input.insert(key.clone(), value);
+        }
+        let each = if step.for_each.is_some() {
+            " for each item"
+        } else {
+            ""
+        };
+        let message = format!(
+            "step `{}` would call `{}` ({}){each} with {}; re-run with `--allow-destructive` to let it",
+            step.id,
+            step.block.spec.id,
+            step.block.spec.title,
+            Value::Object(input)
+        );
+        BlockError::fatal(
+            "DestructiveNotAllowed",
+            self.shared.secrets.mask_str(&message),
+        )
+    }
+}
