@@ -81,27 +81,44 @@ fn a_tenant_that_fails_fails_alone_and_its_run_says_how_far_it_got() {
     // to be elsewhere, so its run stops at the region check, before creating anything.
     let tenants = json!([
         { "context": "good", "region": "eu-west-1" },
-        { "context": "misplaced", "region": "us-east-1" }
+        { "context": "misplaced", "region": "us-east-1" },
+        { "context": "also-good", "region": "eu-west-1" }
     ]);
     let (ran, report) = onboard(tenants, &[]);
     assert_eq!(ran.code, 1, "{}\n{}", ran.stdout, ran.stderr);
     let step = &report["steps"][0];
-    let error = &step["error"];
+    assert_eq!(step["status"], "failed");
+    let message = step["error"]["message"].as_str().unwrap_or_default();
     assert!(
-        error["message"]
+        message.starts_with("item 1: ")
+            && message.contains("step `right_region`")
+            && message.contains("the tenant runs in another region"),
+        "{message}"
+    );
+    // The run fails at the end, saying which tenant did not make it.
+    let verdict = crate::harness::step(&report, "fail_if_a_tenant_failed");
+    assert_eq!(verdict["status"], "failed");
+    assert_eq!(verdict["error"]["code"], "TenantsNotOnboarded");
+    assert!(
+        verdict["error"]["message"]
             .as_str()
-            .is_some_and(|m| m.contains("item 1")
-                && m.contains("step `right_region`")
-                && m.contains("the tenant runs in another region")),
-        "{error}"
+            .is_some_and(|m| m.starts_with("not every tenant was onboarded")),
+        "{verdict}"
     );
+    // The other tenants went on, and their keys are in the outputs.
     let runs = step["runs"].as_array().expect("runs");
+    let statuses: Vec<&Value> = runs.iter().map(|run| &run["status"]).collect();
     assert_eq!(
-        runs[0]["status"], "succeeded",
-        "the other tenant went on: {}",
-        runs[0]
+        statuses,
+        [&json!("succeeded"), &json!("failed"), &json!("succeeded")]
     );
-    assert_eq!(runs[1]["status"], "failed");
+    assert_eq!(step["output"][1], Value::Null, "{}", step["output"]);
+    assert_eq!(
+        strings(&report["outputs"]["key_arns"]).len(),
+        2,
+        "{}",
+        report["outputs"]
+    );
     let create_key = runs[1]["steps"]
         .as_array()
         .and_then(|steps| steps.iter().find(|s| s["id"] == "create_key"))

@@ -56,7 +56,8 @@ pub struct StepReport {
     pub attempts: u32,
     /// Wall time from its start to its end, in milliseconds.
     pub duration_ms: u64,
-    /// Its output (secret fields redacted); `null` when it has none.
+    /// Its output (secret fields redacted); `null` when it has none. A failed `for_each` step under
+    /// `on_error: continue` has the items' outputs, `null` for the items that failed.
     pub output: Option<Value>,
     /// Its error, when it failed: the service's code, the message, and whether it was retryable.
     pub error: Option<BlockError>,

@@ -18,11 +18,31 @@ use super::store::AttemptRecord;
 use crate::block::context::Slot;
 use crate::block::{BlockContext, BlockError};
 use crate::expr::{Scope, StepEntries};
-use crate::model::DurationSpec;
+use crate::model::{DurationSpec, OnError};
 use crate::plan::PlannedStep;
 
 /// What a step's run produced.
 pub(crate) type StepResult = Result<Value, BlockError>;
+
+/// A step's run, ended.
+pub(crate) struct Ran {
+    pub result: StepResult,
+    /// Its item count, for a `for_each` step.
+    pub items: Option<usize>,
+    /// For a `for_each` step under `on_error: continue` whose items did not all succeed: every item's
+    /// output in item order, `null` for those that failed.
+    pub partial: Option<Value>,
+}
+
+impl Ran {
+    fn once(result: StepResult) -> Ran {
+        Ran {
+            result,
+            items: None,
+            partial: None,
+        }
+    }
+}
 
 /// One step's run, with the results of the steps it depends on.
 pub(crate) struct StepRun<'a> {
@@ -47,35 +67,31 @@ impl StepRun<'_> {
     }
 
     /// Runs the step: once, or once per item.
-    pub async fn run(&self) -> (StepResult, Option<usize>) {
+    pub async fn run(&self) -> Ran {
         let Some(for_each) = &self.step.for_each else {
             self.started(None);
             let mut rng = fastrand::Rng::with_seed(self.seed);
-            return (self.call_once(self.scope(), None, &mut rng).await, None);
+            return Ran::once(self.call_once(self.scope(), None, &mut rng).await);
         };
         let items = match for_each.items.resolve(&self.scope()) {
             Ok(Value::Array(items)) => items,
             Ok(other) => {
                 let found = crate::schema::types::type_name(&other);
-                return (
-                    Err(BlockError::invalid_input(format!(
-                        "`for_each` gave {found}, not an array"
-                    ))),
-                    None,
-                );
+                return Ran::once(Err(BlockError::invalid_input(format!(
+                    "`for_each` gave {found}, not an array"
+                ))));
             }
             Err(e) => {
-                return (
-                    Err(BlockError::invalid_input(format!("`for_each`: {e}"))),
-                    None,
-                );
+                return Ran::once(Err(BlockError::invalid_input(format!("`for_each`: {e}"))));
             }
         };
         self.started(Some(items.len()));
-        (
-            self.run_items(&items, for_each.concurrency).await,
-            Some(items.len()),
-        )
+        let (result, partial) = self.run_items(&items, for_each.concurrency).await;
+        Ran {
+            result,
+            items: Some(items.len()),
+            partial,
+        }
     }
 
     fn started(&self, items: Option<usize>) {
@@ -86,8 +102,10 @@ impl StepRun<'_> {
     }
 
     /// Runs the items, at most `concurrency` at a time; outputs in item order. After a failure no new
-    /// item starts, and the items already running finish.
-    async fn run_items(&self, items: &[Value], concurrency: usize) -> StepResult {
+    /// item starts and the items already running finish, unless the step has `on_error: continue`: then
+    /// every item runs, and the outputs of those that succeeded come back beside the error.
+    async fn run_items(&self, items: &[Value], concurrency: usize) -> (StepResult, Option<Value>) {
+        let keep_going = self.step.on_error == OnError::Continue;
         let indices: Vec<Value> = (0..items.len()).map(Value::from).collect();
         let total = items.len();
         let mut outputs: Vec<Value> = Vec::with_capacity(total);
@@ -95,7 +113,7 @@ impl StepRun<'_> {
         let mut running = FuturesUnordered::new();
         let mut next = 0;
         let mut done = 0;
-        let mut failed: Option<(usize, BlockError)> = None;
+        let mut failed: Vec<(usize, BlockError)> = Vec::new();
         let launch = |k: usize| {
             let scope = self.scope().with_item(&items[k], &indices[k]);
             let mut rng = fastrand::Rng::with_seed(
@@ -116,22 +134,18 @@ impl StepRun<'_> {
             });
             match result {
                 Ok(output) => outputs[k] = output,
-                Err(error) => {
-                    failed.get_or_insert((k, error));
-                }
+                Err(error) => failed.push((k, error)),
             }
-            if failed.is_none() && next < total {
+            if (failed.is_empty() || keep_going) && next < total {
                 running.push(launch(next));
                 next += 1;
             }
         }
-        match failed {
-            Some((k, error)) => Err(BlockError {
-                message: format!("item {k}: {}", error.message),
-                ..error
-            }),
-            None => Ok(Value::Array(outputs)),
+        if failed.is_empty() {
+            return (Ok(Value::Array(outputs)), None);
         }
+        let partial = keep_going.then_some(Value::Array(outputs));
+        (Err(items_failed(failed, next, total)), partial)
     }
 
     /// Resolves the input in `scope`, then calls the block (polling when the step has `until`).
@@ -345,4 +359,31 @@ impl StepRun<'_> {
             fields.join(" ")
         }
     }
+}
+
+/// The error of a `for_each` step whose items failed: the first failed item's code, and what each failed
+/// item said (the first few), with how many items failed and how many never started.
+fn items_failed(mut failed: Vec<(usize, BlockError)>, started: usize, total: usize) -> BlockError {
+    const SHOWN: usize = 5;
+    failed.sort_by_key(|(k, _)| *k);
+    let count = failed.len();
+    let mut said: Vec<String> = failed
+        .iter()
+        .take(SHOWN)
+        .map(|(k, error)| format!("item {k}: {}", error.message))
+        .collect();
+    if count > SHOWN {
+        said.push(format!("… and {} more", count - SHOWN));
+    }
+    let mut message = said.join("; ");
+    if count > 1 {
+        message = format!("{count} of {total} items failed: {message}");
+    }
+    match total - started {
+        0 => {}
+        1 => message.push_str(" (1 item not started)"),
+        n => message.push_str(&format!(" ({n} items not started)")),
+    }
+    let (_, first) = failed.swap_remove(0);
+    BlockError { message, ..first }
 }

@@ -61,7 +61,8 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<UntilSpec>,
     /// What a failure of this step does to the run: `fail` (default) stops it; `continue` lets it go on,
-    /// with the step's `$.steps.<id>.error` readable by later steps.
+    /// with the step's `$.steps.<id>.error` readable by later steps. With `for_each`, `continue` also runs
+    /// every item after one fails, and the step keeps the outputs of those that succeeded.
     #[serde(default, skip_serializing_if = "OnError::is_fail")]
     pub on_error: OnError,
     /// Required on steps whose block is destructive (disabling a key, scheduling its deletion...), as the

@@ -16,7 +16,7 @@ use self::outcome::{Finished, Outcome};
 use super::Shared;
 use super::events::RunEvent;
 use super::report::{RunReport, Status, StepReport, redact};
-use super::step::StepRun;
+use super::step::{Ran, StepRun};
 use crate::block::BlockError;
 use crate::expr::{Scope, StepEntries, step_entry};
 use crate::model::OnError;
@@ -146,15 +146,17 @@ impl Scheduler {
             // error, and the step must still be reported `cancelled`, not `failed`. The token can fire on
             // another thread between the two branches' polls, so a failure once it has fired counts as
             // cancelled too; a success stands (the work was done).
-            let outcome = tokio::select! {
+            let ran = tokio::select! {
                 biased;
                 () = task_shared.cancel.cancelled() => None,
-                outcome = run.run() => Some(outcome),
+                ran = run.run() => Some(ran),
             };
-            let (result, items) = match outcome {
-                Some((Err(_), _)) if task_shared.cancel.is_cancelled() => (None, None),
-                Some((result, items)) => (Some(result), items),
-                None => (None, None),
+            let (result, items, partial) = match ran {
+                Some(Ran { result: Err(_), .. }) if task_shared.cancel.is_cancelled() => {
+                    (None, None, None)
+                }
+                Some(ran) => (Some(ran.result), ran.items, ran.partial),
+                None => (None, None, None),
             };
             let mut runs = std::mem::take(&mut *runs.lock().unwrap_or_else(|e| e.into_inner()));
             runs.sort_by_key(|(item, _)| *item);
@@ -166,6 +168,7 @@ impl Scheduler {
                 index: i,
                 result,
                 items,
+                partial,
                 runs,
                 attempts: attempts.load(Ordering::Relaxed),
                 started,

@@ -13,6 +13,8 @@ pub(super) struct Finished {
     pub(super) index: usize,
     pub(super) result: Option<StepResult>,
     pub(super) items: Option<usize>,
+    /// The items' outputs beside a failure (`for_each` under `on_error: continue`).
+    pub(super) partial: Option<Value>,
     pub(super) runs: Option<Vec<RunReport>>,
     pub(super) attempts: u32,
     pub(super) started: Instant,
@@ -58,7 +60,7 @@ impl Outcome {
     pub(super) fn of(finished: Finished) -> Outcome {
         let (status, output, error, reason) = match finished.result {
             Some(Ok(output)) => (Status::Succeeded, Some(output), None, None),
-            Some(Err(error)) => (Status::Failed, None, Some(error), None),
+            Some(Err(error)) => (Status::Failed, finished.partial, Some(error), None),
             None => (
                 Status::Cancelled,
                 None,
