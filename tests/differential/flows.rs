@@ -111,7 +111,7 @@ steps:
     with: { key_id: $.steps.key.output.KeyMetadata.KeyId, description: second }
   - id: described
     block: aws-kms.describe-key
-    after: describe_as
+    after: [describe_as, alias]
     with: { key_id: alias/differential }
 
   - id: schedule

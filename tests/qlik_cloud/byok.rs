@@ -68,4 +68,18 @@ fn the_byok_flow_creates_registers_validates_and_migrates_to_a_key() {
     let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON report");
     assert_eq!(step(&report, "right_region")["status"], "failed");
     assert_eq!(step(&report, "create_key")["status"], "cancelled");
+
+    // The GovCloud policy in a commercial region: stopped before any key is made, not at PutKeyPolicy.
+    let ran = byok(&["--param", "partition=aws-us-gov"]);
+    assert_eq!(ran.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON report");
+    let check = step(&report, "right_partition");
+    assert_eq!(check["status"], "failed");
+    assert!(
+        check["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("aws-us-gov goes with a us-gov-* region")),
+        "{check}"
+    );
+    assert_eq!(step(&report, "create_key")["status"], "cancelled");
 }
