@@ -54,6 +54,7 @@ pub fn registry() -> Registry {
         .block(qlik_cloud::TriggerMigration)
         .block(qlik_cloud::UpdateKeyProvider)
         .block(qlik_cloud::ValidateKeyProvider)
+        .check(aws_kms::AliasCreatedFirst)
         .check(qlik_cloud::KeyPolicyForQlik)
 }
 

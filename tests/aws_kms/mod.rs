@@ -15,6 +15,7 @@ mod blocks;
 mod catalog;
 mod connection;
 mod example;
+mod order;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

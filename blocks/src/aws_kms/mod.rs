@@ -8,6 +8,7 @@
 pub mod checks;
 pub mod emulator;
 mod errors;
+mod flow_check;
 pub mod limits;
 mod pages;
 pub mod shapes;
@@ -73,6 +74,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use errors::sdk_error;
+pub use flow_check::AliasCreatedFirst;
 use limits::Limits;
 
 /// The connector id flows write: `connector: aws-kms`.

@@ -92,23 +92,8 @@ fn registered_key<'a>(plan: &'a Plan, step: &PlannedStep) -> Option<&'a PlannedS
         .find(|s| s.block.spec.id == CREATE_KEY)?;
     plan.steps
         .iter()
-        .any(|s| s.block.spec.id == CREATE_KEY_PROVIDER && depends_on(plan, s, key.index))
+        .any(|s| s.block.spec.id == CREATE_KEY_PROVIDER && plan.waits_for(s.index, key.index))
         .then_some(key)
-}
-
-/// Whether `step` depends on step `target`, directly or through others.
-fn depends_on(plan: &Plan, step: &PlannedStep, target: usize) -> bool {
-    let mut seen = vec![false; plan.steps.len()];
-    let mut stack = step.deps.clone();
-    while let Some(i) = stack.pop() {
-        if i == target {
-            return true;
-        }
-        if !std::mem::replace(&mut seen[i], true) {
-            stack.extend(&plan.steps[i].deps);
-        }
-    }
-    false
 }
 
 /// Gov when the step's connection is in a GovCloud region.

@@ -102,6 +102,23 @@ pub struct PlannedStep {
     pub level: usize,
 }
 
+impl Plan {
+    /// Whether step `step` waits for step `target` to end, directly or through other steps.
+    pub fn waits_for(&self, step: usize, target: usize) -> bool {
+        let mut seen = vec![false; self.steps.len()];
+        let mut stack = self.steps[step].deps.clone();
+        while let Some(i) = stack.pop() {
+            if i == target {
+                return true;
+            }
+            if !std::mem::replace(&mut seen[i], true) {
+                stack.extend(&self.steps[i].deps);
+            }
+        }
+        false
+    }
+}
+
 impl PlannedStep {
     /// What calling the step does, as far as it is known before the run: destructive when the block is, or
     /// when its escalating input is given and is not literally `false`.
