@@ -128,3 +128,46 @@ fn a_tenant_that_fails_fails_alone_and_its_run_says_how_far_it_got() {
         "nothing was created for it: {create_key}"
     );
 }
+
+#[test]
+fn the_plan_shows_the_steps_each_tenant_runs_with_the_first_tenants_params() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let params = dir.path().join("tenants.json");
+    let tenants =
+        json!({ "tenants": [{ "context": "north", "region": "eu-north-1" }], "partition": "aws" });
+    std::fs::write(&params, tenants.to_string()).expect("params");
+    let file = crate::harness::root().join("flows/onboard-tenants.yaml");
+    let args = ["plan", path_str(&file), "--params-file", path_str(&params)];
+    let ran = crate::harness::run(&args);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("runs the 14 steps of ./byok-tenant-encryption.yaml per item"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("· create_key  aws-kms.create-key"),
+        "{}",
+        ran.stdout
+    );
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let ran = crate::harness::run(&json_args);
+    let plan: Value = serde_json::from_str(&ran.stdout).expect("json plan");
+    let inner = plan["steps"][0]["steps"]
+        .as_array()
+        .expect("the template's steps");
+    let find = |id: &str| {
+        inner
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no step {id}"))
+    };
+    // The tenant's params reach the template: its region, and so no disaster-recovery region.
+    assert_eq!(find("right_region")["input"]["equals"], "eu-north-1");
+    assert_eq!(find("dr")["input"]["region"], "");
+    assert_eq!(find("create_key")["effect"], "create");
+    assert!(plan["steps"][1].get("steps").is_none());
+}

@@ -31,7 +31,7 @@ pub fn run(args: &PlanArgs, color: bool) -> anyhow::Result<u8> {
     for group in 0..groups {
         println!("\n{}", style::bold(color, &format!("group {}", group + 1)));
         for step in steps.iter().filter(|s| s.group == group) {
-            print_step(step, color);
+            print_step(step, 2, false, color);
         }
     }
     let destructive: Vec<&StepPreview> = steps
@@ -53,14 +53,22 @@ pub fn run(args: &PlanArgs, color: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn print_step(step: &StepPreview, color: bool) {
+/// A step, its notes and its input, `indent` deep (`group`: its group number before its id); a `uses:`
+/// step's template steps under it, deeper.
+fn print_step(step: &StepPreview, indent: usize, group: bool, color: bool) {
+    let pad = " ".repeat(indent);
+    let group = if group {
+        style::dim(color, &format!("{} · ", step.group + 1))
+    } else {
+        String::new()
+    };
     let effect = match step.effect {
         Effect::Destructive => style::red(color, "destructive"),
         Effect::Create | Effect::Update => style::yellow(color, step.effect.name()),
         Effect::Read => style::dim(color, "read"),
     };
     println!(
-        "  {}  {} ({})  {effect}",
+        "{pad}{group}{}  {} ({})  {effect}",
         style::bold(color, &step.id),
         step.block,
         step.title
@@ -79,12 +87,33 @@ fn print_step(step: &StepPreview, color: bool) {
         notes.push("polls until its condition holds".into());
     }
     if !notes.is_empty() {
-        println!("    {}", style::dim(color, &notes.join("; ")));
+        println!("{pad}  {}", style::dim(color, &notes.join("; ")));
     }
     if let Some(input) = step.input.as_object().filter(|m| !m.is_empty()) {
         for (key, value) in input {
             let text = serde_json::to_string(value).unwrap_or_default();
-            println!("    {key}: {text}");
+            println!("{pad}  {key}: {text}");
+        }
+    }
+    if let Some(steps) = &step.steps {
+        println!(
+            "{pad}  {}",
+            style::dim(
+                color,
+                &format!(
+                    "runs the {} steps of {}{}, by group (steps of one group can run at the same time):",
+                    steps.len(),
+                    step.block,
+                    if step.items.is_some() {
+                        " per item"
+                    } else {
+                        ""
+                    }
+                )
+            )
+        );
+        for inner in steps {
+            print_step(inner, indent + 4, true, color);
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::Plan;
+use super::params::ParamValue;
 use crate::block::{Effect, PreviewError};
 use crate::expr::{Scope, StepEntries, step_entry};
 
@@ -34,6 +35,9 @@ pub struct StepPreview {
     pub conditional: bool,
     /// Whether it polls with `until:`.
     pub polls: bool,
+    /// A `uses:` step's template, previewed with this step's input (the first item's) as its params.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<StepPreview>>,
     /// Why its block could not compute its output from this input (see [`crate::block::Block::preview`]).
     #[serde(skip)]
     pub failure: Option<PreviewError>,
@@ -135,6 +139,15 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
             }
         };
         let items = items.map(|items| items.len());
+        let template_steps = step.block.template().map(|template| {
+            let given = input
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, value)| (name.clone(), ParamValue::Json(value.clone())))
+                .collect();
+            preview(template, &preview_params(template, &given))
+        });
         entries.insert(
             step.id.clone(),
             Arc::new(step_entry("succeeded", Some(output), None)),
@@ -154,6 +167,7 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
             items,
             conditional: step.condition.is_some(),
             polls: step.until.is_some(),
+            steps: template_steps,
             failure,
         });
     }
