@@ -50,6 +50,12 @@ pub fn flow_file(yaml: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// `keyflow validate` of a flow given as text.
+pub fn validate_yaml(yaml: &str) -> Ran {
+    let (_dir, path) = flow_file(yaml);
+    run(&["validate", path_str(&path)])
+}
+
 /// Runs a flow given as text with `--output json` and returns the exit code and report.
 pub fn run_json(yaml: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
     let (code, report, ran) = run_flow(keyflow(), yaml, extra);

@@ -1,7 +1,7 @@
 //! The Qlik Cloud key-policy check: as a block (`qlik-cloud.check-key-policy`, no network) and as a rule
 //! of the static checker when a flow registers with Qlik a key it puts a policy on.
 
-use crate::harness::{flow_file, path_str, run, run_json, step};
+use crate::harness::{run_json, step, validate_yaml};
 
 const TENANT: &str = "BL4tTJ4S7xrHTcq0zQxQrJ5qB1_Q6cSo";
 
@@ -123,18 +123,13 @@ steps:
     with: { arn: $.steps.create_key.output.KeyMetadata.Arn, name: tenant key }
 "#;
 
-fn validate(yaml: &str) -> crate::harness::Ran {
-    let (_dir, path) = flow_file(yaml);
-    run(&["validate", path_str(&path)])
-}
-
 #[test]
 fn a_flow_registering_its_key_with_qlik_has_the_policy_checked_before_it_runs() {
-    let ran = validate(REGISTERS);
+    let ran = validate_yaml(REGISTERS);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
 
     let missing = REGISTERS.replace("kms:Decrypt, kms:GenerateDataKey]", "kms:Decrypt]");
-    let ran = validate(&missing);
+    let ran = validate_yaml(&missing);
     assert_eq!(ran.code, 2);
     assert!(ran.stderr.contains("error[missing-action]: step `put_key_policy` registers key `create_key` with Qlik Cloud"), "{}", ran.stderr);
     assert!(ran.stderr.contains("kms:GenerateDataKey"), "{}", ran.stderr);
@@ -149,7 +144,7 @@ fn a_flow_registering_its_key_with_qlik_has_the_policy_checked_before_it_runs() 
         "            Condition: { StringEquals: { \"kms:EncryptionContext:TenantId\": \"{{steps.tenant.output.id}}\" } }\n",
         "",
     );
-    let ran = validate(&no_condition);
+    let ran = validate_yaml(&no_condition);
     assert!(
         ran.stderr.contains("error[missing-tenant-condition]"),
         "{}",
@@ -157,7 +152,7 @@ fn a_flow_registering_its_key_with_qlik_has_the_policy_checked_before_it_runs() 
     );
 
     let gov = REGISTERS.replace("region: eu-west-1", "region: us-gov-west-1");
-    let ran = validate(&gov);
+    let ran = validate_yaml(&gov);
     assert!(
         ran.stderr.contains("error[wrong-partition]"),
         "{}",
@@ -170,6 +165,6 @@ fn a_flow_registering_its_key_with_qlik_has_the_policy_checked_before_it_runs() 
         .next()
         .unwrap_or_default()
         .to_string();
-    let ran = validate(&unregistered);
+    let ran = validate_yaml(&unregistered);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
 }

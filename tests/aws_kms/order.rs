@@ -1,6 +1,6 @@
 //! The alias-order rule: a step naming an alias the flow creates waits for it, checked before the run.
 
-use crate::harness::{flow_file, path_str, run};
+use crate::harness::validate_yaml;
 
 const RACE: &str = r#"name: alias-race
 params:
@@ -19,14 +19,9 @@ steps:
     with: { key_id: "alias/qlik/{{params.tenant}}" }
 "#;
 
-fn validate(yaml: &str) -> crate::harness::Ran {
-    let (_dir, path) = flow_file(yaml);
-    run(&["validate", path_str(&path)])
-}
-
 #[test]
 fn a_step_naming_an_alias_the_flow_creates_must_wait_for_it() {
-    let ran = validate(RACE);
+    let ran = validate_yaml(RACE);
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(
         ran.stderr.contains(
@@ -54,7 +49,7 @@ fn a_step_naming_an_alias_the_flow_creates_must_wait_for_it() {
             "  - id: alias\n    block: aws-kms.create-alias\n    after: described\n",
         ),
     ] {
-        let ran = validate(&fixed);
+        let ran = validate_yaml(&fixed);
         assert_eq!(ran.code, 0, "{fixed}\n{}", ran.stderr);
     }
     // Another alias, or a key named by id, is not this rule's business.
@@ -62,6 +57,6 @@ fn a_step_naming_an_alias_the_flow_creates_must_wait_for_it() {
         "with: { key_id: \"alias/qlik/{{params.tenant}}\" }",
         "with: { key_id: alias/qlik/other }",
     );
-    let ran = validate(&other);
+    let ran = validate_yaml(&other);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
 }
