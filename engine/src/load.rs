@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::diagnostic::{At, Diagnostic, Kind, suggest};
 use crate::model::Flow;
 use crate::schema::walk::{Lookup, items, property};
-use crate::source::{Node, NodeKind, Pos, SourceFile, YamlPath};
+use crate::source::{Node, NodeKind, PathSeg, Pos, SourceFile, YamlPath};
 
 /// The flow format's schema, as the unknown-field pass reads it.
 static FLOW_SCHEMA: LazyLock<Value> = LazyLock::new(|| {
@@ -24,16 +24,72 @@ static FLOW_SCHEMA: LazyLock<Value> = LazyLock::new(|| {
         .to_value()
 });
 
-/// Reads the flow in `source`, or says everything that is wrong with its shape.
-pub fn load(source: &SourceFile) -> Result<Flow, Vec<Diagnostic>> {
+/// What [`load`] read: the flow, and the unknown fields it left out to read it (each a diagnostic).
+/// With no flow, the diagnostics say why it could not be read.
+pub struct Loaded {
+    pub flow: Option<Flow>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads the flow in `source`. Unknown fields are all reported; the flow is then read as if each were the
+/// field it suggests (`wiht:` as `with:`), or without it when none is close, so that the other checks can
+/// still report the problems elsewhere in the file rather than ones that only follow from the typo.
+pub fn load(source: &SourceFile) -> Loaded {
+    match read(source) {
+        Ok(flow) => Loaded {
+            flow: Some(flow),
+            diagnostics: Vec::new(),
+        },
+        Err((diagnostics, unknown_fields)) => {
+            let flow = unknown_fields
+                .then(|| corrected(source, &diagnostics))
+                .flatten();
+            Loaded { flow, diagnostics }
+        }
+    }
+}
+
+/// The flow read with each unknown field (a diagnostic at its key) renamed to its suggestion, or removed
+/// when there is none or the suggested field is there already, if it then reads.
+fn corrected(source: &SourceFile, unknown: &[Diagnostic]) -> Option<Flow> {
+    let mut document: serde_yaml::Value = serde_yaml::from_str(&source.text).ok()?;
+    for diagnostic in unknown {
+        let At::Key(path) = &diagnostic.at else {
+            return None;
+        };
+        let (PathSeg::Key(name), parent) = path.0.split_last()? else {
+            return None;
+        };
+        let mut at = &mut document;
+        for seg in parent {
+            at = match seg {
+                PathSeg::Key(key) => at.get_mut(key.as_str())?,
+                PathSeg::Index(i) => at.get_mut(*i)?,
+            };
+        }
+        let mapping = at.as_mapping_mut()?;
+        let value = mapping.remove(name.as_str())?;
+        if let Some(meant) = &diagnostic.suggestion
+            && !mapping.contains_key(meant.as_str())
+        {
+            mapping.insert(serde_yaml::Value::String(meant.clone()), value);
+        }
+    }
+    serde_yaml::from_value(document).ok()
+}
+
+/// Reads the flow in `source`, or says everything that is wrong with its shape (`true`: unknown fields
+/// are what is wrong).
+fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
     if source.text.trim().is_empty() {
-        return Err(vec![Diagnostic {
+        let empty = Diagnostic {
             kind: Kind::Structure {
                 message: "the file is empty: a flow needs at least `name` and `steps`".into(),
             },
             at: At::File,
             suggestion: None,
-        }]);
+        };
+        return Err((vec![empty], false));
     }
     let deserializer = serde_yaml::Deserializer::from_str(&source.text);
     let error = match serde_path_to_error::deserialize::<_, Flow>(deserializer) {
@@ -46,10 +102,10 @@ pub fn load(source: &SourceFile) -> Result<Flow, Vec<Diagnostic>> {
         let mut found = Vec::new();
         unknown_fields(root, &FLOW_SCHEMA, &YamlPath::root(), &mut found);
         if !found.is_empty() {
-            return Err(found);
+            return Err((found, true));
         }
     }
-    Err(vec![serde_diagnostic(source, error)])
+    Err((vec![serde_diagnostic(source, error)], false))
 }
 
 fn unknown_fields(node: &Node, schema: &Value, at: &YamlPath, out: &mut Vec<Diagnostic>) {
@@ -191,8 +247,7 @@ mod tests {
     fn errors(text: &str) -> Vec<String> {
         let source = SourceFile::new("f.yaml", text);
         load(&source)
-            .err()
-            .unwrap_or_default()
+            .diagnostics
             .iter()
             .map(|d| crate::diagnostic::render(d, &source, false).text)
             .collect()
@@ -209,6 +264,29 @@ mod tests {
         );
         assert!(found[1].contains("f.yaml:7:5"));
         assert!(found[2].contains("did you mean `max_delay`?"));
+    }
+
+    #[test]
+    fn a_flow_with_unknown_fields_is_read_as_their_suggestions_say() {
+        let source = SourceFile::new(
+            "f.yaml",
+            "name: x\nsteps:\n  - id: a\n    block: core.log\n    wiht: { message: hi }\n    colour: red\n",
+        );
+        let loaded = load(&source);
+        assert_eq!(loaded.diagnostics.len(), 2);
+        let flow = loaded.flow.expect("read without the typos");
+        assert_eq!(flow.steps[0].with.len(), 1, "`wiht` read as `with`");
+        // Both spelt: the typo is dropped, `with` kept.
+        let source = SourceFile::new(
+            "f.yaml",
+            "name: x\nsteps:\n  - id: a\n    block: core.log\n    with: {}\n    wiht: { message: hi }\n",
+        );
+        assert!(load(&source).flow.expect("read").steps[0].with.is_empty());
+        let source = SourceFile::new("f.yaml", "name: x\nstepz: []\n");
+        assert!(load(&source).flow.is_some_and(|f| f.steps.is_empty()));
+        // A flow that does not read even so has no flow, only the diagnostics.
+        let source = SourceFile::new("f.yaml", "nmae: x\nsteps: 3\nfoo: 1\n");
+        assert!(load(&source).flow.is_none());
     }
 
     #[test]

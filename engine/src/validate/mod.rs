@@ -89,8 +89,29 @@ impl<'a> Context<'a> {
 
 /// Reads and checks a flow file; a flow with no problem becomes a plan.
 pub fn check(source: Arc<SourceFile>, registry: &Registry) -> Result<Plan, Vec<Diagnostic>> {
-    let flow = load(&source)?;
-    check_flow(&flow, source, registry)
+    checked_load(source, registry, &Vec::new())
+}
+
+/// Reads and checks; a flow with unknown fields is still checked, read as [`load`] corrects it, and what
+/// that finds is reported with them.
+fn checked_load(
+    source: Arc<SourceFile>,
+    registry: &Registry,
+    stack: &templates::Stack,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let loaded = load(&source);
+    let Some(flow) = loaded.flow else {
+        return Err(loaded.diagnostics);
+    };
+    let checked = check_with(&flow, source, registry, stack);
+    if loaded.diagnostics.is_empty() {
+        return checked;
+    }
+    let mut found = loaded.diagnostics;
+    if let Err(more) = checked {
+        found.extend(more);
+    }
+    Err(found)
 }
 
 /// Checks a flow read from `source`.
@@ -108,8 +129,7 @@ fn check_nested(
     registry: &Registry,
     stack: &templates::Stack,
 ) -> Result<Plan, Vec<Diagnostic>> {
-    let flow = load(&source)?;
-    check_with(&flow, source, registry, stack)
+    checked_load(source, registry, stack)
 }
 
 fn check_with(
