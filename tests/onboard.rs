@@ -1,5 +1,5 @@
-//! `onboard-tenants.yaml`: the BYOK flow as a template, once per tenant, each tenant with its own Qlik Cloud
-//! connection, and so its own tenant in the sandbox.
+//! `onboard-tenants.yaml` and `rotate-tenants.yaml`: the BYOK and rotation flows as templates, once per
+//! tenant, each tenant with its own Qlik Cloud connection, and so its own tenant in the sandbox.
 
 use std::collections::HashSet;
 
@@ -10,12 +10,17 @@ use crate::sandbox::sandboxed;
 
 /// Runs the onboarding flow in the sandbox over `tenants`.
 fn onboard(tenants: Value, extra: &[&str]) -> (crate::harness::Ran, Value) {
+    over_tenants("flows/onboard-tenants.yaml", tenants, extra)
+}
+
+/// Runs `flow` in the sandbox over `tenants`.
+fn over_tenants(flow: &str, tenants: Value, extra: &[&str]) -> (crate::harness::Ran, Value) {
     let dir = tempfile::tempdir().expect("temp dir");
     let params = dir.path().join("tenants.json");
     std::fs::write(&params, json!({ "tenants": tenants }).to_string()).expect("params");
     let mut args = vec!["--params-file", path_str(&params)];
     args.extend_from_slice(extra);
-    sandboxed("flows/onboard-tenants.yaml", &args)
+    sandboxed(flow, &args)
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -170,4 +175,64 @@ fn the_plan_shows_the_steps_each_tenant_runs_with_the_first_tenants_params() {
     assert_eq!(find("dr")["input"]["region"], "");
     assert_eq!(find("create_key")["effect"], "create");
     assert!(plan["steps"][1].get("steps").is_none());
+}
+
+#[test]
+fn tenants_onboarded_in_one_run_are_rotated_in_another() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state.json");
+    let state = path_str(&state);
+    let tenants: Vec<Value> = ["north", "south", "east"]
+        .iter()
+        .map(|name| json!({ "context": name, "region": "eu-west-1" }))
+        .collect();
+    let tenants = Value::Array(tenants);
+    let (ran, onboarded) = onboard(tenants.clone(), &["--state", state]);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    let first_keys: HashSet<String> = strings(&onboarded["outputs"]["key_arns"])
+        .into_iter()
+        .collect();
+    assert_eq!(first_keys.len(), 3);
+
+    // Disabling the old keys is destructive: refused before any tenant is touched.
+    let (ran, refused) = over_tenants(
+        "flows/rotate-tenants.yaml",
+        tenants.clone(),
+        &["--state", state],
+    );
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert_eq!(
+        refused["steps"][0]["error"]["code"],
+        "DestructiveNotAllowed"
+    );
+
+    let (ran, rotated) = over_tenants(
+        "flows/rotate-tenants.yaml",
+        tenants,
+        &["--state", state, "--allow-destructive"],
+    );
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    let outputs = &rotated["outputs"];
+    let old: HashSet<String> = strings(&outputs["old_key_arns"]).into_iter().collect();
+    assert_eq!(
+        old, first_keys,
+        "each tenant's old key is the one onboarding made"
+    );
+    let new: HashSet<String> = strings(&outputs["new_key_arns"]).into_iter().collect();
+    assert_eq!(new.len(), 3, "{outputs}");
+    assert!(new.is_disjoint(&first_keys), "{outputs}");
+    assert_eq!(strings(&outputs["migrations"]), vec!["Completed"; 3]);
+    assert_eq!(
+        crate::harness::step(&rotated, "fail_if_a_tenant_failed")["status"],
+        "skipped"
+    );
+    // The old keys were disabled, as the sandbox's summary says.
+    for key in &first_keys {
+        assert!(
+            ran.stderr
+                .contains(&format!("changed key {key}: Enabled → Disabled")),
+            "{key}:\n{}",
+            ran.stderr
+        );
+    }
 }
