@@ -4,12 +4,14 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod block;
+pub mod context;
 pub mod diagnostic;
 pub mod exec;
 pub mod expr;
 pub mod load;
 pub mod model;
 pub mod plan;
+pub mod redact;
 pub mod schema;
 pub mod source;
 pub mod validate;

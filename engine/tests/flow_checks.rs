@@ -2,11 +2,9 @@
 //! example outputs, and report like any other problem, with the line and column of the input.
 
 use keyflow_engine::block::{
-    Block, BlockContext, BlockError, BlockSpec, Effect, Finding, FlowCheck, Registry,
+    Block, BlockContext, BlockError, BlockSpec, CheckedFlow, Effect, Finding, FlowCheck, Registry,
 };
 use keyflow_engine::diagnostic::render_all;
-use keyflow_engine::plan::Plan;
-use keyflow_engine::plan::preview::StepPreview;
 use keyflow_engine::source::SourceFile;
 use keyflow_engine::validate::check;
 use schemars::JsonSchema;
@@ -88,10 +86,8 @@ impl FlowCheck for RootsOnly {
         &["test.grant"]
     }
 
-    fn check(&self, _plan: &Plan, inputs: &[StepPreview]) -> Vec<Finding> {
-        inputs
-            .iter()
-            .filter(|s| s.block == "test.grant")
+    fn check(&self, flow: &CheckedFlow) -> Vec<Finding> {
+        flow.calling("test.grant")
             .filter_map(|s| {
                 let principal = s.input["principal"].as_str().unwrap_or_default();
                 (!principal.ends_with(":root")).then(|| {

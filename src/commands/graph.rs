@@ -31,7 +31,11 @@ pub fn mermaid(plan: &Plan) -> String {
         };
         out.push_str(&format!(
             "  {}{}\"{}<br/><small>{}</small>\"{}\n",
-            step.id, shape.0, step.id, step.block.spec.id, shape.1
+            step.id,
+            shape.0,
+            step.id,
+            step.call.spec().id,
+            shape.1
         ));
     }
     for &i in &plan.order {
@@ -69,7 +73,9 @@ pub fn dot(plan: &Plan) -> String {
         };
         out.push_str(&format!(
             "  \"{}\" [label=\"{}\\n{}\"{style}];\n",
-            step.id, step.id, step.block.spec.id
+            step.id,
+            step.id,
+            step.call.spec().id
         ));
     }
     for &i in &plan.order {

@@ -54,7 +54,7 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
     let block_width = plan
         .steps
         .iter()
-        .map(|s| s.block.spec.id.len())
+        .map(|s| s.call.spec().id.len())
         .max()
         .unwrap_or(4)
         .min(40);

@@ -101,7 +101,7 @@ fn plans_show_secret_outputs_as_secret_not_as_their_examples() {
     let planned = run(&["plan", "flows/kms-tenant-key.yaml"]);
     assert_eq!(planned.code, 0, "{}", planned.stderr);
     assert!(
-        planned.stdout.contains("value: \"<secret>\""),
+        planned.stdout.contains("value: \"<redacted>\""),
         "{}",
         planned.stdout
     );

@@ -2,9 +2,7 @@
 //! step. A literal alias name (`key_id: alias/qlik/t-42`) is not a reference, so nothing orders the two:
 //! the step may run first and fail with `NotFoundException`, or only when the machine is busy.
 
-use keyflow_engine::block::{Finding, FlowCheck};
-use keyflow_engine::plan::Plan;
-use keyflow_engine::plan::preview::StepPreview;
+use keyflow_engine::block::{CheckedFlow, Finding, FlowCheck};
 use serde_json::Value;
 
 const CREATE_ALIAS: &str = "aws-kms.create-alias";
@@ -20,27 +18,20 @@ impl FlowCheck for AliasCreatedFirst {
         &[CREATE_ALIAS]
     }
 
-    fn check(&self, plan: &Plan, inputs: &[StepPreview]) -> Vec<Finding> {
-        let input_of = |index: usize, name: &str| -> Option<&str> {
-            let id = &plan.steps[index].id;
-            let preview = inputs.iter().find(|p| &p.id == id)?;
-            preview.input.get(name).and_then(Value::as_str)
-        };
+    fn check(&self, flow: &CheckedFlow) -> Vec<Finding> {
+        let input_of =
+            |index: usize, name: &str| flow.steps[index].input.get(name).and_then(Value::as_str);
         let mut found = Vec::new();
-        for creator in plan
-            .steps
-            .iter()
-            .filter(|s| s.block.spec.id == CREATE_ALIAS)
-        {
+        for creator in flow.calling(CREATE_ALIAS) {
             // A name previewed as `<why>` could not be known before the run.
             let Some(alias) =
                 input_of(creator.index, "alias_name").filter(|a| a.starts_with("alias/"))
             else {
                 continue;
             };
-            for user in plan.steps.iter().filter(|s| {
+            for user in flow.steps.iter().filter(|s| {
                 s.index != creator.index
-                    && s.block.spec.connector == creator.block.spec.connector
+                    && s.connector == creator.connector
                     && s.connection == creator.connection
             }) {
                 let Some(input) = KEY_INPUTS
@@ -50,8 +41,8 @@ impl FlowCheck for AliasCreatedFirst {
                     continue;
                 };
                 // Before the alias exists (a check that it is free) is an order too.
-                if plan.waits_for(user.index, creator.index)
-                    || plan.waits_for(creator.index, user.index)
+                if flow.waits_for(user.index, creator.index)
+                    || flow.waits_for(creator.index, user.index)
                 {
                     continue;
                 }

@@ -7,10 +7,7 @@
 //! then, so this rule checks that a TenantId condition is there, not which tenant it names; the
 //! `qlik-cloud.check-key-policy` block and Qlik Cloud itself check the tenant at run time.
 
-use keyflow_engine::block::{Finding, FlowCheck};
-use keyflow_engine::expr::ValueExpr;
-use keyflow_engine::plan::preview::StepPreview;
-use keyflow_engine::plan::{Plan, PlannedStep, Setting};
+use keyflow_engine::block::{CheckedFlow, CheckedStep, Finding, FlowCheck};
 use serde_json::Value;
 
 use super::policy::{self, Partition, PolicyRequirements, TENANT_CONTEXT_KEY};
@@ -27,20 +24,13 @@ impl FlowCheck for KeyPolicyForQlik {
         &[PUT_KEY_POLICY]
     }
 
-    fn check(&self, plan: &Plan, inputs: &[StepPreview]) -> Vec<Finding> {
+    fn check(&self, flow: &CheckedFlow) -> Vec<Finding> {
         let mut found = Vec::new();
-        for step in plan
-            .steps
-            .iter()
-            .filter(|s| s.block.spec.id == PUT_KEY_POLICY)
-        {
-            let Some(key) = registered_key(plan, step) else {
+        for step in flow.calling(PUT_KEY_POLICY) {
+            let Some(key) = registered_key(flow, step) else {
                 continue;
             };
-            let Some(preview) = inputs.iter().find(|p| p.id == step.id) else {
-                continue;
-            };
-            let document = match &preview.input["policy"] {
+            let document = match &step.input["policy"] {
                 Value::String(text) => match serde_json::from_str::<Value>(text) {
                     Ok(document) => document,
                     // Not JSON: the block refuses it at run time with its own message.
@@ -51,11 +41,8 @@ impl FlowCheck for KeyPolicyForQlik {
             let tenant = tenant_named(&document).unwrap_or_default();
             let requirements = PolicyRequirements {
                 tenant_id: &tenant,
-                partition: partition_of(plan, step),
-                multi_region: matches!(
-                    key.with.get("multi_region"),
-                    Some(ValueExpr::Literal(Value::Bool(true)))
-                ),
+                partition: partition_of(flow, step),
+                multi_region: key.literals.get("multi_region") == Some(&Value::Bool(true)),
             };
             for finding in policy::check(&document, &requirements) {
                 let help = finding.statement_to_add.as_ref().map(|s| {
@@ -84,28 +71,25 @@ impl FlowCheck for KeyPolicyForQlik {
 /// The `aws-kms.create-key` step whose key `step` puts a policy on, when a `qlik-cloud.create-key-provider`
 /// step of the flow registers a key that comes from it (its ARN read from that step, directly or through
 /// other steps such as a `describe-key`).
-fn registered_key<'a>(plan: &'a Plan, step: &PlannedStep) -> Option<&'a PlannedStep> {
+fn registered_key<'a>(flow: &'a CheckedFlow, step: &CheckedStep) -> Option<&'a CheckedStep> {
     let key = step
         .deps
         .iter()
-        .map(|&i| &plan.steps[i])
-        .find(|s| s.block.spec.id == CREATE_KEY)?;
-    plan.steps
-        .iter()
-        .any(|s| s.block.spec.id == CREATE_KEY_PROVIDER && plan.waits_for(s.index, key.index))
+        .map(|&i| &flow.steps[i])
+        .find(|s| s.block == CREATE_KEY)?;
+    flow.calling(CREATE_KEY_PROVIDER)
+        .any(|s| flow.waits_for(s.index, key.index))
         .then_some(key)
 }
 
 /// Gov when the step's connection is in a GovCloud region.
-fn partition_of(plan: &Plan, step: &PlannedStep) -> Partition {
+fn partition_of(flow: &CheckedFlow, step: &CheckedStep) -> Partition {
     let region = step
         .connection
         .as_ref()
-        .and_then(|name| plan.connections.get(name))
-        .and_then(|c| match c.settings.get("region") {
-            Some(Setting::Value(ValueExpr::Literal(Value::String(region)))) => Some(region.clone()),
-            _ => None,
-        });
+        .and_then(|name| flow.connections.get(name))
+        .and_then(|c| c.literals.get("region"))
+        .and_then(Value::as_str);
     if region.is_some_and(|r| r.starts_with("us-gov-")) {
         Partition::AwsUsGov
     } else {

@@ -8,7 +8,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::BlockError;
-use crate::exec::events::{RunEvent, RunObserver};
 
 /// Severity of a message a block logs.
 #[derive(
@@ -26,6 +25,13 @@ pub enum LogLevel {
     Error,
 }
 
+/// Where the messages a block logs go: in a run, the run's observer (the CLI's lines, `tracing`), with
+/// secrets masked.
+pub trait LogSink: Send + Sync {
+    /// One message of step `step` (and item `item`, inside `for_each`).
+    fn log(&self, step: &str, item: Option<usize>, level: LogLevel, message: String);
+}
+
 /// The context of one block call: which step, which attempt, the connection's client, a way to log, and
 /// the run's cancellation.
 #[derive(Clone)]
@@ -39,7 +45,7 @@ pub struct BlockContext {
     /// 1 for the first attempt.
     pub attempt: u32,
     connection: Option<Arc<dyn Any + Send + Sync>>,
-    observer: Option<Arc<dyn RunObserver>>,
+    logs: Option<Arc<dyn LogSink>>,
     cancel: CancellationToken,
     flow_dir: Option<Arc<Path>>,
     slot: Option<Arc<Slot>>,
@@ -70,7 +76,7 @@ impl BlockContext {
         item: Option<usize>,
         attempt: u32,
         connection: Option<Arc<dyn Any + Send + Sync>>,
-        observer: Option<Arc<dyn RunObserver>>,
+        logs: Option<Arc<dyn LogSink>>,
         cancel: CancellationToken,
     ) -> BlockContext {
         BlockContext {
@@ -79,7 +85,7 @@ impl BlockContext {
             item,
             attempt,
             connection,
-            observer,
+            logs,
             cancel,
             flow_dir: None,
             slot: None,
@@ -162,14 +168,8 @@ impl BlockContext {
 
     /// Logs a message under the step: the CLI shows it and `tracing` records it (secrets masked).
     pub fn log(&self, level: LogLevel, message: impl Into<String>) {
-        let message = message.into();
-        if let Some(observer) = &self.observer {
-            observer.event(&RunEvent::Log {
-                step: self.step_id.to_string(),
-                item: self.item,
-                level,
-                message,
-            });
+        if let Some(logs) = &self.logs {
+            logs.log(&self.step_id, self.item, level, message.into());
         }
     }
 

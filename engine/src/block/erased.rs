@@ -11,7 +11,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{Block, BlockContext, BlockError, BlockSpec, PreviewError};
-use crate::plan::Plan;
 
 /// A block as the engine holds it: its spec, its schemas and example computed once, and the erased call.
 pub struct RegisteredBlock {
@@ -24,8 +23,6 @@ pub struct RegisteredBlock {
     /// The example output, as JSON.
     pub example_output: Value,
     block: Box<dyn ErasedBlock>,
-    /// For a `uses:` step: the template flow the executor runs in place of a call.
-    template: Option<Arc<Plan>>,
 }
 
 impl std::fmt::Debug for RegisteredBlock {
@@ -47,31 +44,7 @@ impl RegisteredBlock {
             output_schema: schema_of::<B::Output>(SchemaSettings::draft2020_12().for_serialize()),
             example_output,
             block: Box::new(block),
-            template: None,
         }
-    }
-
-    /// A template flow standing as a block (a `uses:` step): the executor runs `plan` instead of calling it.
-    pub(crate) fn for_template(
-        spec: BlockSpec,
-        input_schema: Value,
-        output_schema: Value,
-        example_output: Value,
-        plan: Arc<Plan>,
-    ) -> RegisteredBlock {
-        RegisteredBlock {
-            spec,
-            input_schema,
-            output_schema,
-            example_output,
-            block: Box::new(NotCallable),
-            template: Some(plan),
-        }
-    }
-
-    /// The template flow, when this stands for one.
-    pub fn template(&self) -> Option<&Arc<Plan>> {
-        self.template.as_ref()
     }
 
     /// Calls the block with a JSON input.
@@ -136,28 +109,6 @@ impl<B: Block> ErasedBlock for B {
                 message: format!("the block's output is not JSON: {e}"),
             })
         }))
-    }
-}
-
-/// The call of a template's block: the executor runs the template instead, so this is never reached.
-struct NotCallable;
-
-impl ErasedBlock for NotCallable {
-    fn call<'a>(
-        &'a self,
-        _: &'a BlockContext,
-        _: Value,
-    ) -> BoxFuture<'a, Result<Value, BlockError>> {
-        Box::pin(async {
-            Err(BlockError::fatal(
-                "NotCallable",
-                "a template runs as a flow of its own, not as a block call",
-            ))
-        })
-    }
-
-    fn preview(&self, _: &Value, _: &Path) -> Option<Result<Value, PreviewError>> {
-        None
     }
 }
 

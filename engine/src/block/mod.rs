@@ -16,8 +16,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use check::{Finding, FlowCheck, Segment};
-pub use context::{BlockContext, LogLevel};
+pub use check::{CheckedConnection, CheckedFlow, CheckedStep, Finding, FlowCheck, Segment};
+pub use context::{BlockContext, LogLevel, LogSink};
 pub use erased::{Connector, ConnectorSpec, RegisteredBlock, RegisteredConnector};
 pub use error::BlockError;
 pub use registry::Registry;

@@ -14,12 +14,12 @@ use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
 use super::sandbox::Sandbox;
-use super::secrets::Secrets;
 use crate::block::BlockError;
 use crate::block::erased::Client;
 use crate::expr::{Scope, StepEntries};
 use crate::model::SecretSource;
 use crate::plan::{Plan, PlannedConnection, Setting};
+use crate::redact::Secrets;
 
 type Cell = Arc<OnceCell<Result<Client, BlockError>>>;
 

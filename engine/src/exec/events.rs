@@ -1,8 +1,10 @@
 //! What the executor tells the outside world while a run goes on (the CLI draws its live lines from it).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::block::LogLevel;
+use crate::block::{LogLevel, LogSink};
+use crate::redact::Secrets;
 
 /// Something that happened during a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,12 +83,64 @@ impl RunObserver for Silent {
     fn event(&self, _: &RunEvent) {}
 }
 
+/// Where blocks' log messages go in a run: the run's observer, as [`RunEvent::Log`].
+pub(crate) struct ObserverLogs(pub Arc<dyn RunObserver>);
+
+impl LogSink for ObserverLogs {
+    fn log(&self, step: &str, item: Option<usize>, level: LogLevel, message: String) {
+        self.0.event(&RunEvent::Log {
+            step: step.to_string(),
+            item,
+            level,
+            message,
+        });
+    }
+}
+
+/// Passes events on with every known secret masked, and writes them to `tracing`.
+pub(crate) struct MaskingObserver {
+    pub inner: Arc<dyn RunObserver>,
+    pub secrets: Arc<Secrets>,
+}
+
+impl RunObserver for MaskingObserver {
+    fn event(&self, event: &RunEvent) {
+        if self.secrets.is_empty() {
+            trace(event);
+            return self.inner.event(event);
+        }
+        let mut event = event.clone();
+        match &mut event {
+            RunEvent::Log { message, .. } | RunEvent::Retrying { error: message, .. } => {
+                *message = self.secrets.mask_str(message).into_owned();
+            }
+            RunEvent::Polling {
+                summary: Some(summary),
+                ..
+            } => {
+                *summary = self.secrets.mask_str(summary).into_owned();
+            }
+            RunEvent::StepFinished { report } => {
+                if let Some(output) = &mut report.output {
+                    self.secrets.mask(output);
+                }
+                if let Some(error) = &mut report.error {
+                    self.secrets.mask_error(error);
+                }
+            }
+            _ => {}
+        }
+        trace(&event);
+        self.inner.event(&event);
+    }
+}
+
 /// What the run of a template tells: its steps' messages, retries and polls, under the step that uses
 /// it (and its item), each saying which of the template's steps it is about. Its steps' own starts and ends
 /// stay out of the parent's lines, but for failures (the step's report carries the template's run).
 pub(crate) struct Nested {
     /// The parent run's observer.
-    pub inner: std::sync::Arc<dyn RunObserver>,
+    pub inner: Arc<dyn RunObserver>,
     /// The `uses:` step.
     pub step: String,
     /// Its item, inside `for_each`.

@@ -10,10 +10,10 @@
 
 mod connections;
 pub mod events;
+mod outcome;
 pub mod report;
 pub mod sandbox;
 mod scheduler;
-mod secrets;
 mod step;
 pub mod store;
 mod template;
@@ -21,18 +21,20 @@ mod template;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use self::connections::Connections;
-use self::events::{RunObserver, Silent};
+use self::events::{MaskingObserver, ObserverLogs, RunObserver, Silent};
 use self::report::{RunReport, Status};
 use self::sandbox::Sandbox;
 use self::scheduler::Scheduler;
-use self::secrets::{MaskingObserver, Secrets};
 use self::store::{NoStore, RunStore};
+use crate::block::LogSink;
+use crate::context::RunFacts;
 use crate::plan::Plan;
+use crate::redact::Secrets;
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -72,12 +74,15 @@ pub struct Executor {
 pub(crate) struct Shared {
     plan: Arc<Plan>,
     params: Value,
+    /// `$.run`, as the context shows it.
     run: Value,
     run_id: Arc<str>,
     options: ExecOptions,
     store: Arc<dyn RunStore>,
     records: bool,
     observer: Arc<dyn RunObserver>,
+    /// Where blocks' log messages go: `observer`.
+    logs: Arc<dyn LogSink>,
     /// Block calls at the same time, shared with the runs of the templates this run uses.
     permits: Arc<Semaphore>,
     cancel: CancellationToken,
@@ -124,8 +129,12 @@ impl Executor {
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
             .into();
         let secrets = Arc::new(Secrets::default());
+        let observer: Arc<dyn RunObserver> = Arc::new(MaskingObserver {
+            inner: self.observer.clone(),
+            secrets: secrets.clone(),
+        });
         let shared = Arc::new(Shared {
-            run: json!({ "id": &*run_id, "flow": plan.name, "started_at": started_at }),
+            run: run_facts(&run_id, &plan, &started_at),
             connections: Connections::new(&plan, self.options.sandbox.clone()),
             flow_dir: Arc::from(plan.source.dir()),
             plan,
@@ -134,16 +143,24 @@ impl Executor {
             options: self.options.clone(),
             store: self.store.clone(),
             records: self.store.records_attempts(),
-            observer: Arc::new(MaskingObserver {
-                inner: self.observer.clone(),
-                secrets: secrets.clone(),
-            }),
+            logs: Arc::new(ObserverLogs(observer.clone())),
+            observer,
             secrets,
             permits: Arc::new(Semaphore::new(self.options.parallelism.max(1))),
             cancel,
         });
         execute(shared, started_at).await
     }
+}
+
+/// `$.run` of a run of `plan`.
+fn run_facts(run_id: &str, plan: &Plan, started_at: &str) -> Value {
+    RunFacts {
+        id: run_id.to_string(),
+        flow: plan.name.clone(),
+        started_at: started_at.to_string(),
+    }
+    .to_value()
 }
 
 pub(super) fn now() -> String {

@@ -1,7 +1,7 @@
 //! Running one step: its items (`for_each`), its polling (`until`), its attempts (`retry`, `timeout`).
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -13,46 +13,72 @@ use tokio::time::Instant;
 
 use super::Shared;
 use super::events::RunEvent;
-use super::report::{REDACTED, RunReport, redact};
+use super::outcome::StepOutcome;
+use super::report::RunReport;
 use super::store::AttemptRecord;
 use crate::block::context::Slot;
-use crate::block::{BlockContext, BlockError};
-use crate::expr::{Scope, StepEntries};
+use crate::block::{BlockContext, BlockError, RegisteredBlock};
+use crate::context::StepEntries;
+use crate::expr::Scope;
 use crate::model::{DurationSpec, OnError};
-use crate::plan::PlannedStep;
+use crate::plan::{Call, PlannedStep};
+use crate::redact::{REDACTED, SecretFields};
 
-/// What a step's run produced.
-pub(crate) type StepResult = Result<Value, BlockError>;
-
-/// A step's run, ended.
-pub(crate) struct Ran {
-    pub result: StepResult,
-    /// Its item count, for a `for_each` step.
-    pub items: Option<usize>,
-    /// For a `for_each` step under `on_error: continue` whose items did not all succeed: every item's
-    /// output in item order, `null` for those that failed.
-    pub partial: Option<Value>,
-}
-
-impl Ran {
-    fn once(result: StepResult) -> Ran {
-        Ran {
-            result,
-            items: None,
-            partial: None,
-        }
-    }
-}
+/// What one call (or one item's calls) produced.
+type CallResult = Result<Value, BlockError>;
 
 /// One step's run, with the results of the steps it depends on.
 pub(crate) struct StepRun<'a> {
     pub shared: &'a Shared,
     pub step: &'a PlannedStep,
-    pub entries: StepEntries,
-    pub attempts: Arc<AtomicU32>,
-    pub seed: u64,
+    entries: StepEntries,
+    seed: u64,
+    /// Calls made so far, over every item.
+    pub(super) attempts: AtomicU32,
     /// The runs of the step's template (`uses:`), with their item.
-    pub runs: Arc<Mutex<Vec<(usize, RunReport)>>>,
+    pub(super) runs: Mutex<Vec<(usize, RunReport)>>,
+    started: Instant,
+}
+
+impl<'a> StepRun<'a> {
+    /// A run of `step` that reads `entries` (the results of the steps it depends on).
+    pub fn new(
+        shared: &'a Shared,
+        step: &'a PlannedStep,
+        entries: StepEntries,
+        seed: u64,
+    ) -> StepRun<'a> {
+        StepRun {
+            shared,
+            step,
+            entries,
+            seed,
+            attempts: AtomicU32::new(0),
+            runs: Mutex::new(Vec::new()),
+            started: Instant::now(),
+        }
+    }
+
+    /// How the step ended when the operator cancelled it while it ran.
+    pub fn cancelled(&self) -> StepOutcome {
+        self.ended(StepOutcome::cancelled())
+    }
+
+    /// `outcome` with what the run counted: attempts, template runs, duration.
+    fn ended(&self, outcome: StepOutcome) -> StepOutcome {
+        let runs = self.step.call.template().map(|_| {
+            let mut runs =
+                std::mem::take(&mut *self.runs.lock().unwrap_or_else(|e| e.into_inner()));
+            runs.sort_by_key(|(item, _)| *item);
+            runs.into_iter().map(|(_, report)| report).collect()
+        });
+        StepOutcome {
+            attempts: self.attempts.load(Ordering::Relaxed),
+            runs,
+            duration: self.started.elapsed(),
+            ..outcome
+        }
+    }
 }
 
 impl StepRun<'_> {
@@ -66,31 +92,32 @@ impl StepRun<'_> {
         }
     }
 
-    /// Runs the step: once, or once per item.
-    pub async fn run(&self) -> Ran {
+    /// Runs the step, once or once per item, to its end.
+    pub async fn run(&self) -> StepOutcome {
         let Some(for_each) = &self.step.for_each else {
             self.started(None);
             let mut rng = fastrand::Rng::with_seed(self.seed);
-            return Ran::once(self.call_once(self.scope(), None, &mut rng).await);
+            let result = self.call_once(self.scope(), None, &mut rng).await;
+            return self.ended(StepOutcome::ran(result, None));
         };
         let items = match for_each.items.resolve(&self.scope()) {
             Ok(Value::Array(items)) => items,
             Ok(other) => {
                 let found = crate::schema::types::type_name(&other);
-                return Ran::once(Err(BlockError::invalid_input(format!(
-                    "`for_each` gave {found}, not an array"
-                ))));
+                let error =
+                    BlockError::invalid_input(format!("`for_each` gave {found}, not an array"));
+                return self.ended(StepOutcome::ran(Err(error), None));
             }
             Err(e) => {
-                return Ran::once(Err(BlockError::invalid_input(format!("`for_each`: {e}"))));
+                let error = BlockError::invalid_input(format!("`for_each`: {e}"));
+                return self.ended(StepOutcome::ran(Err(error), None));
             }
         };
         self.started(Some(items.len()));
         let (result, partial) = self.run_items(&items, for_each.concurrency).await;
-        Ran {
-            result,
+        StepOutcome {
             items: Some(items.len()),
-            partial,
+            ..self.ended(StepOutcome::ran(result, partial))
         }
     }
 
@@ -104,7 +131,7 @@ impl StepRun<'_> {
     /// Runs the items, at most `concurrency` at a time; outputs in item order. After a failure no new
     /// item starts and the items already running finish, unless the step has `on_error: continue`: then
     /// every item runs, and the outputs of those that succeeded come back beside the error.
-    async fn run_items(&self, items: &[Value], concurrency: usize) -> (StepResult, Option<Value>) {
+    async fn run_items(&self, items: &[Value], concurrency: usize) -> (CallResult, Option<Value>) {
         let keep_going = self.step.on_error == OnError::Continue;
         let indices: Vec<Value> = (0..items.len()).map(Value::from).collect();
         let total = items.len();
@@ -154,18 +181,19 @@ impl StepRun<'_> {
         scope: Scope<'_>,
         item: Option<usize>,
         rng: &mut fastrand::Rng,
-    ) -> StepResult {
-        if let Some(template) = self.step.block.template() {
-            return self.run_uses(template, &scope, item).await;
-        }
+    ) -> CallResult {
+        let block = match &self.step.call {
+            Call::Template(template) => return self.run_uses(template, &scope, item).await,
+            Call::Block(block) => block,
+        };
         let input = self.resolve_input(&scope)?;
         let Some(until) = &self.step.until else {
-            return self.call(&input, item, rng).await;
+            return self.call(block, &input, item, rng).await;
         };
         let start = Instant::now();
         let mut polls = 0u32;
         loop {
-            let output = self.call(&input, item, rng).await?;
+            let output = self.call(block, &input, item, rng).await?;
             polls += 1;
             if until.condition.holds(&scope.with_output(&output)) {
                 return Ok(output);
@@ -209,25 +237,32 @@ impl StepRun<'_> {
     /// Calls the block, retrying retryable failures with exponential backoff and full jitter.
     async fn call(
         &self,
+        block: &RegisteredBlock,
         input: &Value,
         item: Option<usize>,
         rng: &mut fastrand::Rng,
-    ) -> StepResult {
+    ) -> CallResult {
         let policy = self.step.retry;
         let mut tries = 0;
         loop {
             tries += 1;
             let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
-            let result = self.attempt(input, item, attempt).await;
+            let result = self.attempt(block, input, item, attempt).await;
             match result {
                 Err(error) if error.retryable && tries < policy.attempts => {
                     let cap = policy.delay_cap(tries);
                     let jittered = Duration::from_millis(
                         rng.u64(0..=u64::try_from(cap.as_millis()).unwrap_or(u64::MAX)),
                     );
-                    let delay = error
-                        .retry_after
-                        .map_or(jittered, |after| jittered.max(after));
+                    let delay = match error.retry_after {
+                        Some(after) => match self.longest_wait() {
+                            (longest, _) if after <= longest => jittered.max(after),
+                            (longest, limit) => {
+                                return Err(waits_too_long(error, after, longest, limit));
+                            }
+                        },
+                        None => jittered,
+                    };
                     self.shared.observer.event(&RunEvent::Retrying {
                         step: self.step.id.clone(),
                         item,
@@ -242,8 +277,24 @@ impl StepRun<'_> {
         }
     }
 
+    /// The longest wait before a retry that the step allows, and what sets it: its `retry.max_delay`, or
+    /// its `timeout:` when that is shorter. A service that asks for more (`Retry-After`) is not retried.
+    fn longest_wait(&self) -> (Duration, &'static str) {
+        let max_delay = self.step.retry.max_delay;
+        match self.step.timeout {
+            Some(timeout) if timeout < max_delay => (timeout, "timeout"),
+            _ => (max_delay, "retry.max_delay"),
+        }
+    }
+
     /// One call: connection, a slot of the run's parallelism, the timeout, and the record.
-    async fn attempt(&self, input: &Value, item: Option<usize>, attempt: u32) -> StepResult {
+    async fn attempt(
+        &self,
+        block: &RegisteredBlock,
+        input: &Value,
+        item: Option<usize>,
+        attempt: u32,
+    ) -> CallResult {
         let shared = self.shared;
         let client = match &self.step.connection {
             Some(name) => Some(
@@ -260,7 +311,7 @@ impl StepRun<'_> {
             item,
             attempt,
             client,
-            Some(shared.observer.clone()),
+            Some(shared.logs.clone()),
             shared.cancel.clone(),
         )
         .with_flow_dir(shared.flow_dir.clone());
@@ -274,7 +325,7 @@ impl StepRun<'_> {
                 .await
                 .map_err(|_| BlockError::fatal("Cancelled", "the run stopped"))?;
             let ctx = ctx.with_slot(Slot::new(shared.permits.clone(), permit));
-            let call = self.step.block.call(&ctx, input.clone());
+            let call = block.call(&ctx, input.clone());
             match self.step.timeout {
                 Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
                     Err(BlockError::retryable(
@@ -288,7 +339,7 @@ impl StepRun<'_> {
         if let Ok(output) = &result {
             shared
                 .secrets
-                .add_fields(output, self.step.block.spec.secret_outputs, false);
+                .add_fields(output, SecretFields::of(block.spec.secret_outputs));
         }
         if shared.records {
             let record = AttemptRecord {
@@ -299,10 +350,10 @@ impl StepRun<'_> {
                 started_at: started_at.to_rfc3339(),
                 duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 input: self.redacted_input(input),
-                output: result
-                    .as_ref()
-                    .ok()
-                    .map(|output| self.redacted_output(output)),
+                output: result.as_ref().ok().map(|output| {
+                    let fields = SecretFields::of(block.spec.secret_outputs);
+                    shared.secrets.shown(output, fields)
+                }),
                 error: result.as_ref().err().cloned().map(|mut error| {
                     shared.secrets.mask_error(&mut error);
                     error
@@ -328,16 +379,10 @@ impl StepRun<'_> {
         input
     }
 
-    fn redacted_output(&self, output: &Value) -> Value {
-        let mut output = output.clone();
-        redact(&mut output, self.step.block.spec.secret_outputs, false);
-        self.shared.secrets.mask(&mut output);
-        output
-    }
-
     /// A short description of a poll's output: its `state`/`status` and `progress` when it has them.
     fn summary(&self, output: &Value) -> String {
-        let output = self.redacted_output(output);
+        let fields = SecretFields::of(self.step.call.spec().secret_outputs);
+        let output = self.shared.secrets.shown(output, fields);
         let fields: Vec<String> = ["state", "status", "progress"]
             .iter()
             .filter_map(|k| {
@@ -358,6 +403,26 @@ impl StepRun<'_> {
         } else {
             fields.join(" ")
         }
+    }
+}
+
+/// The error of a retryable failure whose service asked to wait longer than the step allows.
+fn waits_too_long(
+    error: BlockError,
+    asked: Duration,
+    longest: Duration,
+    limit: &str,
+) -> BlockError {
+    BlockError {
+        message: format!(
+            "{} (not retried: the service asked to wait {}, longer than the step's `{limit}` of {})",
+            error.message,
+            DurationSpec(asked),
+            DurationSpec(longest)
+        ),
+        retryable: false,
+        retry_after: None,
+        ..error
     }
 }
 

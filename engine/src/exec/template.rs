@@ -7,27 +7,29 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::events::{Nested, ObserverLogs, RunObserver};
 use super::report::{RunReport, Status};
-use super::step::{StepResult, StepRun};
-use super::{Shared, events, execute, now};
+use super::step::StepRun;
+use super::{Shared, execute, now, run_facts};
 use crate::block::BlockError;
 use crate::expr::{Scope, ValueExpr};
 use crate::model::DurationSpec;
-use crate::plan::{ParamValue, Plan, PlannedConnection, Setting};
+use crate::plan::{ParamValue, Plan, PlannedConnection, Setting, Template};
 
 impl StepRun<'_> {
     /// Runs the step's template with the input as its params; its outputs are the output, and its failure
     /// the step's, naming the template's step that failed.
     pub(super) async fn run_uses(
         &self,
-        template: &Arc<Plan>,
+        template: &Template,
         scope: &Scope<'_>,
         item: Option<usize>,
-    ) -> StepResult {
-        let uses = self.step.block.spec.id;
+    ) -> Result<Value, BlockError> {
+        let uses = template.spec.id;
+        let template = &template.plan;
         let input = self.resolve_input(scope)?;
         let given: IndexMap<String, ParamValue> = input
             .as_object()
@@ -136,8 +138,13 @@ fn run_template<'a>(
             None => format!("{}/{step}", parent.run_id),
         }
         .into();
+        let observer: Arc<dyn RunObserver> = Arc::new(Nested {
+            inner: parent.observer.clone(),
+            step: step.to_string(),
+            item,
+        });
         let shared = Arc::new(Shared {
-            run: json!({ "id": &*run_id, "flow": plan.name, "started_at": started_at }),
+            run: run_facts(&run_id, &plan, &started_at),
             connections: parent.connections.nested(&plan, replaced),
             flow_dir: Arc::from(plan.source.dir()),
             plan,
@@ -146,11 +153,8 @@ fn run_template<'a>(
             options: parent.options.clone(),
             store: parent.store.clone(),
             records: parent.records,
-            observer: Arc::new(events::Nested {
-                inner: parent.observer.clone(),
-                step: step.to_string(),
-                item,
-            }),
+            logs: Arc::new(ObserverLogs(observer.clone())),
+            observer,
             secrets: parent.secrets.clone(),
             permits: parent.permits.clone(),
             cancel,
@@ -160,7 +164,11 @@ fn run_template<'a>(
 }
 
 /// A template run's report as the step's result.
-fn outcome(uses: &str, report: &RunReport, timed_out: Option<Duration>) -> StepResult {
+fn outcome(
+    uses: &str,
+    report: &RunReport,
+    timed_out: Option<Duration>,
+) -> Result<Value, BlockError> {
     if let Some(limit) = timed_out {
         return Err(BlockError::fatal(
             "Timeout",

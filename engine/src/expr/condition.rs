@@ -321,7 +321,7 @@ fn compile_test(spec: &ConditionSpec, at: &YamlPath, issues: &mut Vec<ExprIssue>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::scope::{StepEntries, step_entry};
+    use crate::context::{StepEntries, StepEntry};
     use serde_json::json;
     use std::sync::Arc;
 
@@ -345,7 +345,7 @@ mod tests {
         let output = json!({"state": "Completed", "progress": 100, "tags": ["a", "b"], "at": "2026-01-02T00:00:00Z"});
         steps.insert(
             "m".into(),
-            Arc::new(step_entry("succeeded", Some(output), None)),
+            Arc::new(StepEntry::succeeded(&output).to_value()),
         );
         let params = json!({"want": "Completed", "n": 100.0});
         let run = json!({});

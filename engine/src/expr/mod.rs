@@ -8,9 +8,10 @@ pub mod scope;
 pub mod template;
 pub mod value;
 
+pub use crate::context::StepEntries;
 pub use condition::{Comparison, Condition, Test, json_equal};
 pub use jsonpath::JsonPathQuery;
 pub use reference::{Reference, ReferenceError, Root};
-pub use scope::{Scope, StepEntries, step_entry};
+pub use scope::Scope;
 pub use template::{TemplateExpr, TemplatePath, TemplateSyntaxError};
 pub use value::{ExprError, ExprIssue, Leaf, ResolveError, ValueExpr, resolve_reference};

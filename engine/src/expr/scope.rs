@@ -6,25 +6,22 @@
 //! to the root (`$`), and template rendering, see a materialised document, built from the entries they need.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use super::reference::{Reference, Root};
 use super::template::TemplateExpr;
-
-/// The results of steps, by id: each entry is `{ "status": …, "output": …, "error": … }`.
-pub type StepEntries = HashMap<String, Arc<Value>>;
+use crate::context::StepEntries;
 
 /// What a step's expressions can read.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
     /// `$.params`.
     pub params: &'a Value,
-    /// `$.run`.
+    /// `$.run`: a [`crate::context::RunFacts`], as the context shows it.
     pub run: &'a Value,
-    /// `$.steps`: at least the steps the evaluating step depends on.
+    /// `$.steps`: at least the steps the evaluating step depends on, each a
+    /// [`crate::context::StepEntry`] as the context shows it.
     pub steps: &'a StepEntries,
     /// `$.item` and `$.index` inside `for_each`.
     pub item: Option<(&'a Value, &'a Value)>,
@@ -185,17 +182,4 @@ impl<'a> Scope<'a> {
         }
         Value::Object(root)
     }
-}
-
-/// Builds a step entry as the context shows it.
-pub fn step_entry(status: &str, output: Option<Value>, error: Option<Value>) -> Value {
-    let mut entry = Map::new();
-    entry.insert("status".into(), Value::String(status.to_string()));
-    if let Some(output) = output {
-        entry.insert("output".into(), output);
-    }
-    if let Some(error) = error {
-        entry.insert("error".into(), error);
-    }
-    Value::Object(entry)
 }

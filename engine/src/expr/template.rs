@@ -412,13 +412,13 @@ mod tests {
 
     #[test]
     fn simple_templates_render_as_handlebars_does() {
-        use crate::expr::scope::{StepEntries, step_entry};
+        use crate::context::{StepEntries, StepEntry};
         use std::sync::Arc;
         let mut steps = StepEntries::new();
         let output = json!({"name": "k", "n": 3, "f": 1.5, "ok": true, "none": null, "list": [1, "a"], "obj": {"a": 1}});
         steps.insert(
             "s".into(),
-            Arc::new(step_entry("succeeded", Some(output), None)),
+            Arc::new(StepEntry::succeeded(&output).to_value()),
         );
         let params = json!({"tenant": "t<1>&", "count": 2});
         let run = json!({"id": "r-1"});

@@ -235,7 +235,7 @@ fn compile_string(text: &str, at: &YamlPath, issues: &mut Vec<ExprIssue>) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::scope::{StepEntries, step_entry};
+    use crate::context::{StepEntries, StepEntry};
     use serde_json::json;
     use std::sync::Arc;
 
@@ -251,11 +251,9 @@ mod tests {
         let mut steps = StepEntries::new();
         steps.insert(
             "k".into(),
-            Arc::new(step_entry(
-                "succeeded",
-                Some(json!({"Meta": {"Id": "abc", "Tags": [1, 2]}})),
-                None,
-            )),
+            Arc::new(
+                StepEntry::succeeded(&json!({"Meta": {"Id": "abc", "Tags": [1, 2]}})).to_value(),
+            ),
         );
         let params = json!({"tenant": "t1"});
         let run = json!({"id": "r"});

@@ -4,6 +4,7 @@
 //! a step it depends on, every block exists, every connection fits. Steps are kept in file order (their
 //! index is their position in the file); `order` is a topological order with file order breaking ties.
 
+mod call;
 mod params;
 pub mod preview;
 
@@ -12,9 +13,10 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
+pub use call::{Call, Template};
 pub use params::{ParamError, ParamSpec, ParamValue};
 
-use crate::block::{Effect, RegisteredBlock, RegisteredConnector};
+use crate::block::{Effect, RegisteredConnector};
 use crate::expr::{Condition, ValueExpr};
 use crate::model::{OnError, SecretSource};
 use crate::source::SourceFile;
@@ -71,8 +73,8 @@ pub struct PlannedStep {
     pub index: usize,
     /// The step's id.
     pub id: String,
-    /// The block it calls.
-    pub block: Arc<RegisteredBlock>,
+    /// What it calls: a block, or a template (`uses:`).
+    pub call: Call,
     /// The connection its block uses.
     pub connection: Option<String>,
     /// With `uses:`: the template's connections this step replaces, by name (settings may read `$.item`).
@@ -102,23 +104,6 @@ pub struct PlannedStep {
     pub level: usize,
 }
 
-impl Plan {
-    /// Whether step `step` waits for step `target` to end, directly or through other steps.
-    pub fn waits_for(&self, step: usize, target: usize) -> bool {
-        let mut seen = vec![false; self.steps.len()];
-        let mut stack = self.steps[step].deps.clone();
-        while let Some(i) = stack.pop() {
-            if i == target {
-                return true;
-            }
-            if !std::mem::replace(&mut seen[i], true) {
-                stack.extend(&self.steps[i].deps);
-            }
-        }
-        false
-    }
-}
-
 impl PlannedStep {
     /// What calling the step does, as far as it is known before the run: destructive when the block is, or
     /// when its escalating input is given and is not literally `false`.
@@ -127,14 +112,14 @@ impl PlannedStep {
             Some(expr) if !matches!(expr, ValueExpr::Literal(serde_json::Value::Bool(false))) => {
                 Effect::Destructive
             }
-            _ => self.block.spec.effect,
+            _ => self.call.spec().effect,
         }
     }
 
     /// The input that makes the call destructive when true, when the step gives it.
     pub fn escalating_input(&self) -> Option<&ValueExpr> {
-        self.block
-            .spec
+        self.call
+            .spec()
             .destructive_when
             .and_then(|input| self.with.get(input))
     }

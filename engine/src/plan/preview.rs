@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::Plan;
 use super::params::ParamValue;
 use crate::block::{Effect, PreviewError};
-use crate::expr::{Scope, StepEntries, step_entry};
+use crate::context::{RunFacts, StepEntries, StepEntry};
+use crate::expr::Scope;
+use crate::plan::Call;
+use crate::redact::SecretFields;
 
 /// One step as `keyflow plan` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -46,28 +49,14 @@ pub struct StepPreview {
 /// Items of a `for_each` previewed (the rest are left out of the example output).
 const PREVIEW_ITEMS: usize = 100;
 
-/// An example output with its secret fields (dotted paths) shown as `<secret>`: a preview never shows a
-/// value in a secret's place, not even a made-up one.
-fn masked(mut output: Value, secrets: &[&str]) -> Value {
-    for path in secrets {
-        let mut at = Some(&mut output);
-        let mut names = path.split('.').peekable();
-        while let (Some(value), Some(name)) = (at.take(), names.next()) {
-            if names.peek().is_none() {
-                if let Some(field) = value.get_mut(name) {
-                    *field = Value::String("<secret>".into());
-                }
-            } else {
-                at = value.get_mut(name);
-            }
-        }
-    }
-    output
-}
-
 /// Previews every step in execution order, with `params` bound (missing ones shown as `<name>`).
 pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
-    let run = json!({ "id": "<run id>", "flow": plan.name, "started_at": "<started at>" });
+    let run = RunFacts {
+        id: "<run id>".into(),
+        flow: plan.name.clone(),
+        started_at: "<started at>".into(),
+    }
+    .to_value();
     let mut entries = StepEntries::new();
     let mut previews = Vec::new();
     for &i in &plan.order {
@@ -101,10 +90,13 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
         };
         let mut failure = None;
         let mut output_of = |input: &Value| {
-            if step.block.spec.output_mirrors_input {
-                return input.clone();
-            }
-            match step.block.preview(input, plan.source.dir()) {
+            let block = match &step.call {
+                Call::Block(block) if block.spec.output_mirrors_input => return input.clone(),
+                Call::Block(block) => block,
+                // A template's outputs as far as they are known before a run.
+                Call::Template(template) => return template.example_output.clone(),
+            };
+            match block.preview(input, plan.source.dir()) {
                 Some(Ok(output)) => return output,
                 // Later steps see why, as for any value the preview cannot resolve, rather than an example
                 // that rules would check as if it were what the run passes.
@@ -115,10 +107,10 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
                 }
                 None => {}
             }
-            masked(
-                step.block.example_output.clone(),
-                step.block.spec.secret_outputs,
-            )
+            // A preview never shows a value in a secret's place, not even a made-up one.
+            let mut example = block.example_output.clone();
+            SecretFields::of(block.spec.secret_outputs).redact(&mut example);
+            example
         };
         let (input, output) = match &items {
             Some(items) => {
@@ -139,7 +131,8 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
             }
         };
         let items = items.map(|items| items.len());
-        let template_steps = step.block.template().map(|template| {
+        let template_steps = step.call.template().map(|template| {
+            let template = &template.plan;
             let given = input
                 .as_object()
                 .into_iter()
@@ -150,12 +143,12 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
         });
         entries.insert(
             step.id.clone(),
-            Arc::new(step_entry("succeeded", Some(output), None)),
+            Arc::new(StepEntry::succeeded(&output).to_value()),
         );
         previews.push(StepPreview {
             id: step.id.clone(),
-            block: step.block.spec.id.to_string(),
-            title: step.block.spec.title.to_string(),
+            block: step.call.spec().id.to_string(),
+            title: step.call.spec().title.to_string(),
             effect: step.effect(),
             group: step.level,
             after: step

@@ -7,13 +7,12 @@ use indexmap::IndexMap;
 use super::Context;
 use super::connections::Resolved;
 use super::references::Deps;
-use crate::block::RegisteredBlock;
 use crate::diagnostic::{Diagnostic, Kind, suggest};
 use crate::expr::{Condition, ExprError, ExprIssue, ReferenceError, Root, ValueExpr};
 use crate::model::{Connection, SecretSource};
 use crate::plan::{
-    DEFAULT_CONCURRENCY, ForEach, ParamSpec, Plan, PlannedConnection, PlannedStep, RetryPolicy,
-    Setting, Until,
+    Call, DEFAULT_CONCURRENCY, ForEach, ParamSpec, Plan, PlannedConnection, PlannedStep,
+    RetryPolicy, Setting, Until,
 };
 use crate::source::{SourceFile, YamlPath};
 
@@ -29,7 +28,7 @@ pub(crate) struct CompiledStep {
     /// `steps[i]`.
     pub at: YamlPath,
     /// The block, when the registry has it.
-    pub block: Option<Arc<RegisteredBlock>>,
+    pub call: Option<Call>,
     pub with: IndexMap<String, ValueExpr>,
     pub condition: Option<Condition>,
     pub for_each: Option<ValueExpr>,
@@ -48,7 +47,7 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
         .map(|(i, step)| {
             let at = YamlPath::root().key("steps").index(i);
             CompiledStep {
-                block: ctx.block(i).cloned(),
+                call: ctx.call(i).cloned(),
                 with: step
                     .with
                     .iter()
@@ -237,8 +236,8 @@ pub(crate) fn into_plan(
                 }),
                 _ => None,
             };
-            let block = step.block?;
-            let replaced = block.template().map(|t| &t.connections);
+            let call = step.call?;
+            let replaced = call.template().map(|t| &t.plan.connections);
             let connections = step
                 .connections
                 .into_iter()
@@ -255,7 +254,7 @@ pub(crate) fn into_plan(
             Some(PlannedStep {
                 index: i,
                 id: model.id.clone(),
-                block,
+                call,
                 connections,
                 connection: connection_of.get_mut(i).and_then(Option::take),
                 with: step.with,

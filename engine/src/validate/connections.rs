@@ -9,7 +9,7 @@ use super::{Compiled, Context};
 use crate::block::RegisteredConnector;
 use crate::diagnostic::{Diagnostic, Kind, suggest};
 use crate::expr::ValueExpr;
-use crate::plan::Setting;
+use crate::plan::{Call, Setting};
 use crate::schema::check::{Problem, check as check_literal};
 use crate::source::YamlPath;
 
@@ -57,8 +57,8 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
         .enumerate()
         .map(|(i, step)| {
             let at = YamlPath::root().key("steps").index(i);
-            let block = ctx.block(i)?;
-            let Some(wanted) = block.spec.connector else {
+            let call = ctx.call(i)?;
+            let Some(wanted) = call.spec().connector else {
                 if step.connection.is_some() {
                     out.push(Diagnostic::value(
                         Kind::NeedlessConnection {
@@ -139,7 +139,7 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
 /// connector, and valid settings.
 fn replaced(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagnostic>) {
     for (i, step) in ctx.flow.steps.iter().enumerate() {
-        let Some(template) = ctx.block(i).and_then(|b| b.template()) else {
+        let Some(template) = ctx.call(i).and_then(Call::template) else {
             continue;
         };
         for (name, connection) in &step.connections {
@@ -148,10 +148,10 @@ fn replaced(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagnostic>) {
                 .index(i)
                 .key("connections")
                 .key(name);
-            let Some(theirs) = template.connections.get(name) else {
+            let Some(theirs) = template.plan.connections.get(name) else {
                 out.push(
                     Diagnostic::key(Kind::UnknownConnection { name: name.clone() }, &at)
-                        .suggest(suggest(name, template.connections.keys())),
+                        .suggest(suggest(name, template.plan.connections.keys())),
                 );
                 continue;
             };

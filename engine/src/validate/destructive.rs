@@ -11,16 +11,16 @@ use crate::expr::ValueExpr;
 
 pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagnostic>) {
     for (i, (step, model)) in compiled.steps.iter().zip(&ctx.flow.steps).enumerate() {
-        let Some(block) = &step.block else { continue };
+        let Some(call) = &step.call else { continue };
         if model.confirm {
             continue;
         }
-        let escalation = block.spec.destructive_when.filter(|input| {
+        let escalation = call.spec().destructive_when.filter(|input| {
             step.with
                 .get(*input)
                 .is_some_and(|expr| !matches!(expr, ValueExpr::Literal(Value::Bool(false))))
         });
-        if block.spec.effect == Effect::Destructive || escalation.is_some() {
+        if call.spec().effect == Effect::Destructive || escalation.is_some() {
             out.push(Diagnostic::value(
                 Kind::MissingConfirm {
                     step: model.id.clone(),

@@ -3,11 +3,13 @@
 //! when checked (`core.render`) and cannot, and the connectors' rules over whole flows ([`FlowCheck`]).
 
 use indexmap::IndexMap;
+use serde_json::{Map, Value};
 
-use crate::block::{FlowCheck, Registry, Segment};
+use crate::block::{CheckedConnection, CheckedFlow, CheckedStep, FlowCheck, Registry, Segment};
 use crate::diagnostic::{Diagnostic, Kind};
-use crate::plan::Plan;
-use crate::plan::preview::{preview, preview_params};
+use crate::expr::ValueExpr;
+use crate::plan::preview::{StepPreview, preview, preview_params};
+use crate::plan::{Plan, Setting};
 use crate::source::YamlPath;
 
 pub(crate) fn check(plan: &Plan, registry: &Registry) -> Vec<Diagnostic> {
@@ -35,11 +37,15 @@ pub(crate) fn check(plan: &Plan, registry: &Registry) -> Vec<Diagnostic> {
         .filter(|c| {
             plan.steps
                 .iter()
-                .any(|s| c.blocks().contains(&s.block.spec.id))
+                .any(|s| c.blocks().contains(&s.call.spec().id))
         })
         .collect();
+    if wanted.is_empty() {
+        return out;
+    }
+    let flow = checked_flow(plan, &inputs);
     for rule in wanted {
-        for finding in rule.check(plan, &inputs) {
+        for finding in rule.check(&flow) {
             let Some(index) = plan
                 .steps
                 .iter()
@@ -69,4 +75,51 @@ pub(crate) fn check(plan: &Plan, registry: &Registry) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// The flow as the connectors' rules see it.
+fn checked_flow(plan: &Plan, previews: &[StepPreview]) -> CheckedFlow {
+    let steps = plan
+        .steps
+        .iter()
+        .map(|step| CheckedStep {
+            index: step.index,
+            id: step.id.clone(),
+            block: step.call.spec().id.to_string(),
+            connector: step.call.spec().connector.map(str::to_string),
+            connection: step.connection.clone(),
+            deps: step.deps.clone(),
+            input: previews
+                .iter()
+                .find(|p| p.id == step.id)
+                .map_or(Value::Null, |p| p.input.clone()),
+            literals: literals(step.with.iter()),
+        })
+        .collect();
+    let connections = plan
+        .connections
+        .iter()
+        .map(|(name, connection)| {
+            let settings = connection.settings.iter().filter_map(|(k, s)| match s {
+                Setting::Value(expr) => Some((k, expr)),
+                Setting::Secret(_) => None,
+            });
+            let checked = CheckedConnection {
+                connector: connection.connector.spec.id.to_string(),
+                literals: literals(settings),
+            };
+            (name.clone(), checked)
+        })
+        .collect();
+    CheckedFlow { steps, connections }
+}
+
+/// The values written literally among `exprs`.
+fn literals<'a>(exprs: impl Iterator<Item = (&'a String, &'a ValueExpr)>) -> Map<String, Value> {
+    exprs
+        .filter_map(|(key, expr)| match expr {
+            ValueExpr::Literal(value) => Some((key.clone(), value.clone())),
+            _ => None,
+        })
+        .collect()
 }

@@ -19,15 +19,15 @@ pub(crate) fn check(
     out: &mut Vec<Diagnostic>,
 ) {
     for (i, step) in compiled.steps.iter().enumerate() {
-        let Some(block) = &step.block else { continue };
-        if block.spec.output_mirrors_input {
+        let Some(call) = &step.call else { continue };
+        if call.spec().output_mirrors_input {
             continue;
         }
         let checker = Checker {
             schemas,
             step: i,
-            block: block.spec.id,
-            root: &block.input_schema,
+            block: call.spec().id,
+            root: call.input_schema(),
         };
         checker.step(ctx, step, out);
     }

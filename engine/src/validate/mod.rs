@@ -21,11 +21,11 @@ mod typing;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::block::{RegisteredBlock, Registry};
+use crate::block::Registry;
 use crate::diagnostic::Diagnostic;
 use crate::load::load;
 use crate::model::Flow;
-use crate::plan::Plan;
+use crate::plan::{Call, Plan};
 use crate::source::SourceFile;
 
 pub(crate) use compile::{Compiled, CompiledStep};
@@ -38,8 +38,8 @@ pub(crate) struct Context<'a> {
     pub source: &'a SourceFile,
     /// The index of the first step with each id.
     ids: HashMap<&'a str, usize>,
-    /// The block each step calls (its template's, for `uses:`), when known.
-    blocks: Vec<Option<Arc<RegisteredBlock>>>,
+    /// What each step calls (a block, or its template for `uses:`), when known.
+    calls: Vec<Option<Call>>,
 }
 
 impl<'a> Context<'a> {
@@ -47,7 +47,7 @@ impl<'a> Context<'a> {
         flow: &'a Flow,
         registry: &'a Registry,
         source: &'a SourceFile,
-        blocks: Vec<Option<Arc<RegisteredBlock>>>,
+        calls: Vec<Option<Call>>,
     ) -> Context<'a> {
         let mut ids = HashMap::with_capacity(flow.steps.len());
         for (i, step) in flow.steps.iter().enumerate() {
@@ -58,13 +58,13 @@ impl<'a> Context<'a> {
             registry,
             source,
             ids,
-            blocks,
+            calls,
         }
     }
 
-    /// The block step `i` calls, when it is known.
-    pub fn block(&self, i: usize) -> Option<&Arc<RegisteredBlock>> {
-        self.blocks.get(i).and_then(Option::as_ref)
+    /// What step `i` calls, when it is known.
+    pub fn call(&self, i: usize) -> Option<&Call> {
+        self.calls.get(i).and_then(Option::as_ref)
     }
 
     /// What step `i` calls, as written: its block id or its template path.
@@ -139,8 +139,8 @@ fn check_with(
     stack: &templates::Stack,
 ) -> Result<Plan, Vec<Diagnostic>> {
     let mut out = Vec::new();
-    let blocks = templates::resolve(&flow.steps, &source, registry, stack, &mut out);
-    let ctx = Context::new(flow, registry, &source, blocks);
+    let calls = templates::resolve(&flow.steps, &source, registry, stack, &mut out);
+    let ctx = Context::new(flow, registry, &source, calls);
     ids::check(&ctx, &mut out);
     let params = params::check(&ctx, &mut out);
     let compiled = compile::run(&ctx, &mut out);

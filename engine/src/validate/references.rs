@@ -309,13 +309,13 @@ impl Checker<'_> {
 
     /// Whether a reference into step `j`'s output may read one of its secret fields.
     fn reads_secret(&self, reference: &Reference, j: usize) -> bool {
-        let Some(block) = self.ctx.block(j) else {
+        let Some(call) = self.ctx.call(j) else {
             return false;
         };
         let skip = usize::from(self.ctx.flow.steps[j].for_each.is_some());
         let read: Vec<&str> = (3 + skip..).map_while(|k| reference.name_at(k)).collect();
         let is_whole = reference.query().segments().len() <= 3 + skip || !reference.is_singular();
-        block.spec.secret_outputs.iter().any(|secret| {
+        call.spec().secret_outputs.iter().any(|secret| {
             let secret: Vec<&str> = secret.split('.').collect();
             is_whole || secret.starts_with(&read) || read.starts_with(&secret)
         })

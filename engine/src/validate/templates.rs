@@ -1,7 +1,7 @@
-//! Pass: `uses:` steps. Each template is read from beside the flow, checked as a flow of its own, and stands
-//! in the plan as a block: its params are the block's inputs (so `with:` is checked as any block's input),
-//! its outputs the block's output (so references into it are checked), and its steps' strongest effect is
-//! the block's effect (so a template that deletes keys needs `confirm: true` where it is used).
+//! Pass: `uses:` steps. Each template is read from beside the flow, checked as a flow of its own, and becomes
+//! a [`Call::Template`] with the interface of a block: its params are the inputs (so `with:` is checked as
+//! any block's input), its outputs the output (so references into it are checked), and its steps' strongest
+//! effect is the effect (so a template that deletes keys needs `confirm: true` where it is used).
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
@@ -9,10 +9,10 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::{Map, Value, json};
 
-use crate::block::{BlockSpec, Effect, RegisteredBlock, Registry};
+use crate::block::{BlockSpec, Effect, Registry};
 use crate::diagnostic::{Diagnostic, Kind, render_each};
 use crate::model::Step;
-use crate::plan::Plan;
+use crate::plan::{Call, Plan, Template};
 use crate::source::{SourceFile, YamlPath};
 
 /// Templates using templates deeper than this are refused (a cycle through symlinks, say).
@@ -21,14 +21,14 @@ const MAX_DEPTH: usize = 8;
 /// The template files being checked, outermost first: a template may not use itself, even indirectly.
 pub(crate) type Stack = Vec<PathBuf>;
 
-/// The block each step calls: the registry's, or its template's; `None` when neither is known.
+/// What each step calls: the registry's block, or its template; `None` when neither is known.
 pub(crate) fn resolve(
     steps: &[Step],
     source: &SourceFile,
     registry: &Registry,
     stack: &Stack,
     out: &mut Vec<Diagnostic>,
-) -> Vec<Option<Arc<RegisteredBlock>>> {
+) -> Vec<Option<Call>> {
     steps
         .iter()
         .enumerate()
@@ -44,9 +44,10 @@ pub(crate) fn resolve(
                             true,
                         ));
                     }
-                    registry.get(block).cloned()
+                    registry.get(block).cloned().map(Call::Block)
                 }
-                (None, Some(uses)) => template(uses, source, registry, stack, &at, out).map(Arc::new),
+                (None, Some(uses)) => template(uses, source, registry, stack, &at, out)
+                    .map(|t| Call::Template(Arc::new(t))),
                 (Some(_), Some(_)) => {
                     out.push(uses_error(
                         "a step has either `block:` or `uses:`, not both",
@@ -91,7 +92,7 @@ fn template(
     stack: &Stack,
     at: &YamlPath,
     out: &mut Vec<Diagnostic>,
-) -> Option<RegisteredBlock> {
+) -> Option<Template> {
     let here = at.key("uses");
     let path = tidy(&source.dir().join(uses));
     let text = match std::fs::read_to_string(&path) {
@@ -154,7 +155,7 @@ fn template(
         ));
         return None;
     }
-    Some(block_of(uses, plan))
+    Some(interface_of(uses, plan))
 }
 
 /// `flows/./templates/../x.yaml` → `flows/x.yaml`, so that messages show the path a user would write.
@@ -172,8 +173,8 @@ fn tidy(path: &Path) -> PathBuf {
     tidy
 }
 
-/// The template as the block a `uses:` step calls.
-fn block_of(uses: &str, plan: Plan) -> RegisteredBlock {
+/// The template with the interface of a block, as a `uses:` step calls it.
+fn interface_of(uses: &str, plan: Plan) -> Template {
     let effect = plan
         .steps
         .iter()
@@ -241,13 +242,13 @@ fn block_of(uses: &str, plan: Plan) -> RegisteredBlock {
             (name.clone(), value)
         })
         .collect();
-    RegisteredBlock::for_template(
+    Template {
         spec,
         input_schema,
         output_schema,
-        Value::Object(example),
-        Arc::new(plan),
-    )
+        example_output: Value::Object(example),
+        plan: Arc::new(plan),
+    }
 }
 
 fn strength(effect: Effect) -> u8 {

@@ -7,14 +7,14 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use super::{Compiled, Context};
+use crate::block::erased::schema_of;
+use crate::context::{RunFacts, StepEntry};
 use crate::expr::{Reference, Root, TemplatePath, ValueExpr};
 use crate::schema::walk::{Lookup, Walk, items, walk};
-
-/// Statuses a step result can have.
-pub(crate) const STATUSES: [&str; 4] = ["succeeded", "failed", "skipped", "cancelled"];
 
 /// Schemas of the context, computed on demand and remembered (shared, never copied, per step).
 pub(crate) struct Schemas<'a> {
@@ -47,30 +47,26 @@ impl<'a> Schemas<'a> {
                 (name.clone(), schema)
             })
             .collect();
+        // `$.run` and a step's entry are Rust types; their schemas are derived, not written here.
+        let entry = schema_of::<StepEntry<'static>>(SchemaSettings::draft2020_12().for_serialize());
+        let part = |name: &str| Rc::new(entry["properties"][name].clone());
+        let parts: Map<String, Value> = entry["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| (name.clone(), Value::Bool(true)))
+            .collect();
         Schemas {
             ctx,
             compiled,
             params: Rc::new(json!({ "type": "object", "properties": properties })),
-            run: Rc::new(json!({
-                "type": "object",
-                "properties": {
-                    "id": { "type": "string" }, "flow": { "type": "string" }, "started_at": { "type": "string" }
-                }
-            })),
+            run: Rc::new(schema_of::<RunFacts>(
+                SchemaSettings::draft2020_12().for_serialize(),
+            )),
             index: Rc::new(json!({ "type": "integer", "minimum": 0 })),
-            status: Rc::new(json!({ "type": "string", "enum": STATUSES })),
-            error: Rc::new(json!({
-                "type": "object",
-                "properties": {
-                    "code": { "type": "string" },
-                    "message": { "type": "string" },
-                    "retryable": { "type": "boolean" }
-                }
-            })),
-            parts: Rc::new(json!({
-                "type": "object",
-                "properties": { "status": true, "output": true, "error": true }
-            })),
+            status: part("status"),
+            error: part("error"),
+            parts: Rc::new(json!({ "type": "object", "properties": parts })),
             outputs: RefCell::default(),
             calls: RefCell::default(),
             items: RefCell::default(),
@@ -83,10 +79,10 @@ impl<'a> Schemas<'a> {
         if let Some(known) = self.calls.borrow().get(&i) {
             return known.clone();
         }
-        let Some(block) = self.compiled.steps.get(i).and_then(|s| s.block.as_ref()) else {
+        let Some(call) = self.compiled.steps.get(i).and_then(|s| s.call.as_ref()) else {
             return Rc::new(Value::Bool(true));
         };
-        let schema = if block.spec.output_mirrors_input {
+        let schema = if call.spec().output_mirrors_input {
             if !self.in_progress.borrow_mut().insert(i) {
                 return Rc::new(Value::Bool(true));
             }
@@ -98,7 +94,7 @@ impl<'a> Schemas<'a> {
             self.in_progress.borrow_mut().remove(&i);
             json!({ "type": "object", "properties": properties })
         } else {
-            block.output_schema.clone()
+            call.output_schema().clone()
         };
         let schema = Rc::new(schema);
         self.calls.borrow_mut().insert(i, schema.clone());

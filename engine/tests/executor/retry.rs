@@ -173,7 +173,7 @@ async fn retry_after_raises_the_delay() {
         steps:
           - id: flaky
             block: test.flaky
-            retry: { attempts: 3, backoff: 100ms, max_delay: 1s }
+            retry: { attempts: 3, backoff: 100ms, max_delay: 10s }
             with: { key: f, fail_times: 2, retry_after_ms: 7000 }
         "#,
         &probe,
@@ -191,4 +191,50 @@ async fn retry_after_raises_the_delay() {
     let starts = probe.started("f");
     assert!(starts[1] - starts[0] >= ms(7000));
     assert!(starts[2] - starts[1] >= ms(7000));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_longer_than_the_step_allows_is_not_waited_for() {
+    // A hostile or confused server asking for decades: the run neither waits nor hides why it stopped.
+    for (controls, limit) in [
+        (
+            "retry: { attempts: 3, backoff: 100ms, max_delay: 5s }",
+            "`retry.max_delay` of 5s",
+        ),
+        (
+            "retry: { attempts: 3, backoff: 100ms, max_delay: 1m }\n            timeout: 2s",
+            "`timeout` of 2s",
+        ),
+    ] {
+        let probe = Arc::new(Probe::default());
+        let flow = format!(
+            r#"
+        name: retry_after_too_long
+        steps:
+          - id: flaky
+            block: test.flaky
+            {controls}
+            with: {{ key: f, fail_times: 2, retry_after_ms: 999999999999 }}
+        "#
+        );
+        let out = run(&flow, &probe).await;
+        assert_eq!(out.status("flaky"), Status::Failed, "{:#?}", out.report);
+        assert_eq!(out.step("flaky").attempts, 1, "no retry was made");
+        assert!(out.retries("flaky").is_empty());
+        let error = out.error("flaky");
+        assert!(!error.retryable);
+        assert!(
+            error
+                .message
+                .contains("not retried: the service asked to wait")
+                && error.message.contains(limit),
+            "{limit}: {}",
+            error.message
+        );
+        assert!(
+            out.took < Duration::from_secs(1),
+            "it waited {:?}",
+            out.took
+        );
+    }
 }

@@ -4,23 +4,24 @@
 use serde_json::Value;
 
 use super::Scheduler;
-use super::outcome::Outcome;
 use crate::block::{BlockError, Effect};
-use crate::exec::report::{self, Status};
+use crate::context::Status;
+use crate::exec::outcome::StepOutcome;
 use crate::expr::Scope;
+use crate::redact::REDACTED;
 
 impl Scheduler {
     /// How step `i` ends without running, or `None` when it starts. A refusal is the only outcome with an
     /// error.
-    pub(super) fn admission(&self, i: usize) -> Option<Outcome> {
+    pub(super) fn admission(&self, i: usize) -> Option<StepOutcome> {
         let shared = &self.shared;
         let step = &shared.plan.steps[i];
         if let Some((_, why)) = &self.stopping {
             let reason = format!("not started: {why}");
-            return Some(Outcome::without_run(Status::Cancelled, reason));
+            return Some(StepOutcome::not_run(Status::Cancelled, reason));
         }
         let missing = step.output_deps.iter().find_map(|&d| {
-            let status = self.reports[d].as_ref().map(|r| r.status)?;
+            let status = self.outcomes[d].as_ref().map(|o| o.status)?;
             (status != Status::Succeeded).then(|| (shared.plan.steps[d].id.clone(), status))
         });
         if let Some((id, status)) = missing {
@@ -28,7 +29,7 @@ impl Scheduler {
                 "it reads the output of step `{id}`, which {}",
                 status.name()
             );
-            return Some(Outcome::without_run(Status::Skipped, reason));
+            return Some(StepOutcome::not_run(Status::Skipped, reason));
         }
         let scope = Scope {
             params: &shared.params,
@@ -39,16 +40,17 @@ impl Scheduler {
         };
         if step.condition.as_ref().is_some_and(|c| !c.holds(&scope)) {
             let reason = "its `if:` condition is false".to_string();
-            return Some(Outcome::without_run(Status::Skipped, reason));
+            return Some(StepOutcome::not_run(Status::Skipped, reason));
         }
         // An escalating input decides at run time: destructive unless it resolves to `false`.
         let destructive = match step.escalating_input() {
-            Some(expr) if step.block.spec.effect != Effect::Destructive => {
+            Some(expr) if step.call.spec().effect != Effect::Destructive => {
                 !matches!(expr.resolve(&scope), Ok(Value::Bool(false)))
             }
-            _ => step.block.spec.effect == Effect::Destructive,
+            _ => step.call.spec().effect == Effect::Destructive,
         };
-        (destructive && !self.allow_destructive).then(|| Outcome::refused(self.refusal(i, &scope)))
+        (destructive && !self.allow_destructive)
+            .then(|| StepOutcome::refused(self.refusal(i, &scope)))
     }
 
     /// The error of a destructive step the run may not start, saying exactly what it would have done.
@@ -57,7 +59,7 @@ impl Scheduler {
         let mut input = serde_json::Map::new();
         for (key, expr) in &step.with {
             let value = match expr.resolve(scope) {
-                Ok(_) if step.secret_inputs.contains(key) => Value::String(report::REDACTED.into()),
+                Ok(_) if step.secret_inputs.contains(key) => Value::String(REDACTED.into()),
                 Ok(value) => value,
                 Err(_) => Value::String(format!("<{}>", key)),
             };
@@ -71,8 +73,8 @@ impl Scheduler {
         let message = format!(
             "step `{}` would call `{}` ({}){each} with {}; re-run with `--allow-destructive` to let it",
             step.id,
-            step.block.spec.id,
-            step.block.spec.title,
+            step.call.spec().id,
+            step.call.spec().title,
             Value::Object(input)
         );
         BlockError::fatal(

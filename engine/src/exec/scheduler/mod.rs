@@ -1,25 +1,24 @@
 //! The coordinating loop: which step starts when, what happens to it, and what the run reports.
 
 mod admission;
-mod outcome;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use indexmap::IndexMap;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use self::outcome::{Finished, Outcome};
 use super::Shared;
 use super::events::RunEvent;
-use super::report::{RunReport, Status, StepReport, redact};
-use super::step::{Ran, StepRun};
-use crate::block::BlockError;
-use crate::expr::{Scope, StepEntries, step_entry};
+use super::outcome::StepOutcome;
+use super::report::{RunReport, Status, StepReport};
+use super::step::StepRun;
+use crate::context::StepEntries;
+use crate::expr::Scope;
 use crate::model::OnError;
+use crate::redact::SecretFields;
 
 /// The coordinating loop's state.
 pub(super) struct Scheduler {
@@ -27,8 +26,10 @@ pub(super) struct Scheduler {
     allow_destructive: bool,
     seed: u64,
     started: Instant,
+    /// How each step ended, by index: the record the report is made from.
+    outcomes: Vec<Option<StepOutcome>>,
+    /// The same outcomes as the run context shows them (`$.steps.<id>`), by id: what step tasks read.
     entries: StepEntries,
-    reports: Vec<Option<StepReport>>,
     waiting: Vec<usize>,
     dependents: Vec<Vec<usize>>,
     ready: BTreeSet<usize>,
@@ -49,7 +50,7 @@ impl Scheduler {
         let waiting: Vec<usize> = steps.iter().map(|s| s.deps.len()).collect();
         Scheduler {
             ready: (0..steps.len()).filter(|&i| waiting[i] == 0).collect(),
-            reports: vec![None; steps.len()],
+            outcomes: vec![None; steps.len()],
             entries: StepEntries::with_capacity(steps.len()),
             seed: options.seed.unwrap_or_else(|| fastrand::u64(..)),
             allow_destructive: options.allow_destructive,
@@ -71,7 +72,7 @@ impl Scheduler {
     }
 
     pub(super) async fn run(&mut self) {
-        let mut tasks: JoinSet<Finished> = JoinSet::new();
+        let mut tasks: JoinSet<(usize, StepOutcome)> = JoinSet::new();
         let cancel = self.shared.cancel.clone();
         loop {
             // A step that ended as the run was cancelled may be joined before the cancellation branch below
@@ -87,7 +88,7 @@ impl Scheduler {
             }
             tokio::select! {
                 finished = tasks.join_next() => match finished {
-                    Some(Ok(finished)) => self.finish(finished).await,
+                    Some(Ok((i, outcome))) => self.finish(i, outcome).await,
                     Some(Err(e)) => {
                         tracing::error!("a step task ended abnormally: {e}");
                         self.stop(Status::Failed, format!("a step task ended abnormally: {e}"));
@@ -102,7 +103,7 @@ impl Scheduler {
     }
 
     /// Decides what happens to a step whose dependencies are done, and starts it if it runs.
-    async fn start(&mut self, i: usize, tasks: &mut JoinSet<Finished>) {
+    async fn start(&mut self, i: usize, tasks: &mut JoinSet<(usize, StepOutcome)>) {
         let shared = self.shared.clone();
         let step = &shared.plan.steps[i];
         if let Some(outcome) = self.admission(i) {
@@ -127,58 +128,31 @@ impl Scheduler {
                 self.entries.get(id).map(|e| (id.clone(), e.clone()))
             })
             .collect();
-        let attempts = Arc::new(AtomicU32::new(0));
-        let runs = Arc::new(Mutex::new(Vec::new()));
         let seed = self.seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
         let task_shared = shared.clone();
         tasks.spawn(async move {
-            let started = Instant::now();
-            let step = &task_shared.plan.steps[i];
-            let run = StepRun {
-                shared: &task_shared,
-                step,
-                entries,
-                attempts: attempts.clone(),
-                seed,
-                runs: runs.clone(),
-            };
+            let cancel = &task_shared.cancel;
+            let run = StepRun::new(&task_shared, &task_shared.plan.steps[i], entries, seed);
             // Cancellation first: a block that watches it too (as long waits should) may end with its own
             // error, and the step must still be reported `cancelled`, not `failed`. The token can fire on
             // another thread between the two branches' polls, so a failure once it has fired counts as
             // cancelled too; a success stands (the work was done).
-            let ran = tokio::select! {
+            let outcome = tokio::select! {
                 biased;
-                () = task_shared.cancel.cancelled() => None,
-                ran = run.run() => Some(ran),
+                () = cancel.cancelled() => None,
+                outcome = run.run() => Some(outcome),
             };
-            let (result, items, partial) = match ran {
-                Some(Ran { result: Err(_), .. }) if task_shared.cancel.is_cancelled() => {
-                    (None, None, None)
+            let outcome = match outcome {
+                Some(outcome) if !(outcome.status == Status::Failed && cancel.is_cancelled()) => {
+                    outcome
                 }
-                Some(ran) => (Some(ran.result), ran.items, ran.partial),
-                None => (None, None, None),
+                _ => run.cancelled(),
             };
-            let mut runs = std::mem::take(&mut *runs.lock().unwrap_or_else(|e| e.into_inner()));
-            runs.sort_by_key(|(item, _)| *item);
-            let runs = step
-                .block
-                .template()
-                .map(|_| runs.into_iter().map(|(_, report)| report).collect());
-            Finished {
-                index: i,
-                result,
-                items,
-                partial,
-                runs,
-                attempts: attempts.load(Ordering::Relaxed),
-                started,
-            }
+            (i, outcome)
         });
     }
 
-    async fn finish(&mut self, finished: Finished) {
-        let index = finished.index;
-        let outcome = Outcome::of(finished);
+    async fn finish(&mut self, index: usize, outcome: StepOutcome) {
         let failed = outcome.status == Status::Failed;
         self.settle(index, outcome).await;
         let step = &self.shared.plan.steps[index];
@@ -188,67 +162,24 @@ impl Scheduler {
         }
     }
 
-    /// Records a step's final status and releases the steps waiting for it.
-    async fn settle(&mut self, i: usize, outcome: Outcome) {
-        let Outcome {
-            status,
-            output,
-            error,
-            reason,
-            attempts,
-            items,
-            runs,
-            started,
-        } = outcome;
+    /// Records how a step ended and releases the steps waiting for it.
+    async fn settle(&mut self, i: usize, outcome: StepOutcome) {
         let shared = self.shared.clone();
         let step = &shared.plan.steps[i];
-        let secret_fields = step.block.spec.secret_outputs;
-        if let Some(output) = &output {
+        if let Some(output) = &outcome.output {
+            let fields = SecretFields::of(step.call.spec().secret_outputs);
             shared
                 .secrets
-                .add_fields(output, secret_fields, step.for_each.is_some());
+                .add_fields(output, fields.each(step.for_each.is_some()));
         }
-        let mut shown = output.clone();
-        if let Some(shown) = &mut shown {
-            redact(shown, secret_fields, step.for_each.is_some());
-            shared.secrets.mask(shown);
-        }
-        let mut shown_error = error.clone();
-        if let Some(shown_error) = &mut shown_error {
-            shared.secrets.mask_error(shown_error);
-        }
-        let report = StepReport {
-            id: step.id.clone(),
-            block: step.block.spec.id.to_string(),
-            status,
-            attempts,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            output: shown,
-            error: shown_error,
-            reason,
-            items,
-            runs,
-        };
-        if let Err(e) = self
-            .shared
-            .store
-            .finish_step(&self.shared.run_id, &report)
-            .await
-        {
+        let report = outcome.report(step, &shared.secrets);
+        if let Err(e) = shared.store.finish_step(&shared.run_id, &report).await {
             self.stop(Status::Failed, e.to_string());
         }
-        self.shared.observer.event(&RunEvent::StepFinished {
-            report: report.clone(),
-        });
-        self.entries.insert(
-            step.id.clone(),
-            Arc::new(step_entry(
-                status.name(),
-                output,
-                error.as_ref().map(BlockError::to_value),
-            )),
-        );
-        self.reports[i] = Some(report);
+        shared.observer.event(&RunEvent::StepFinished { report });
+        self.entries
+            .insert(step.id.clone(), Arc::new(outcome.entry().to_value()));
+        self.outcomes[i] = Some(outcome);
         for k in 0..self.dependents[i].len() {
             let dependent = self.dependents[i][k];
             self.waiting[dependent] -= 1;
@@ -260,27 +191,15 @@ impl Scheduler {
 
     pub(super) fn report(self, started_at: String) -> RunReport {
         let plan = &self.shared.plan;
-        // The flow's outputs read the steps' outputs as the report shows them: secret fields redacted.
-        let mut shown = self.entries.clone();
-        for (step, report) in plan.steps.iter().zip(&self.reports) {
-            if let Some(report) = report
-                && !step.block.spec.secret_outputs.is_empty()
-            {
-                let entry = step_entry(
-                    report.status.name(),
-                    report.output.clone(),
-                    report.error.as_ref().map(BlockError::to_value),
-                );
-                shown.insert(step.id.clone(), Arc::new(entry));
-            }
-        }
+        let secrets = &self.shared.secrets;
         let scope = Scope {
             params: &self.shared.params,
             run: &self.shared.run,
-            steps: &shown,
+            steps: &self.entries,
             item: None,
             output: None,
         };
+        // The flow's outputs are shown as the steps' outputs are: every secret the run learned masked.
         let mut notes = Vec::new();
         let outputs: IndexMap<String, Value> = plan
             .outputs
@@ -290,27 +209,20 @@ impl Scheduler {
                     notes.push(format!("output `{name}` is null: {e}"));
                     Value::Null
                 });
-                self.shared.secrets.mask(&mut value);
+                secrets.mask(&mut value);
                 (name.clone(), value)
             })
             .collect();
+        let not_started = StepOutcome::not_run(Status::Cancelled, "not started".into());
         let steps: Vec<StepReport> = self
-            .reports
-            .into_iter()
+            .outcomes
+            .iter()
             .zip(&plan.steps)
-            .map(|(report, step)| {
-                report.unwrap_or_else(|| StepReport {
-                    id: step.id.clone(),
-                    block: step.block.spec.id.to_string(),
-                    status: Status::Cancelled,
-                    attempts: 0,
-                    duration_ms: 0,
-                    output: None,
-                    error: None,
-                    reason: Some("not started".into()),
-                    items: None,
-                    runs: None,
-                })
+            .map(|(outcome, step)| {
+                outcome
+                    .as_ref()
+                    .unwrap_or(&not_started)
+                    .report(step, secrets)
             })
             .collect();
         let (status, reason) = match self.stopping {
