@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use indexmap::IndexMap;
 use keyflow_engine::diagnostic::render_all;
 use keyflow_engine::exec::report::{RunReport, Status};
+use keyflow_engine::exec::store::MemoryStore;
 use keyflow_engine::exec::{ExecOptions, Executor};
 use keyflow_engine::source::SourceFile;
 use keyflow_engine::validate::check;
@@ -47,6 +48,17 @@ impl Dir {
     }
 
     async fn run(&self, name: &str, built: Arc<AtomicUsize>, allow_destructive: bool) -> RunReport {
+        self.run_recorded(name, built, allow_destructive, Arc::default())
+            .await
+    }
+
+    async fn run_recorded(
+        &self,
+        name: &str,
+        built: Arc<AtomicUsize>,
+        allow_destructive: bool,
+        store: Arc<MemoryStore>,
+    ) -> RunReport {
         let source = self.source(name);
         let plan = check(source.clone(), &registry(built))
             .unwrap_or_else(|d| panic!("{}", render_all(&d, &source, false)));
@@ -56,6 +68,7 @@ impl Dir {
             ..ExecOptions::default()
         };
         Executor::new(options)
+            .with_store(store)
             .run(Arc::new(plan), params, CancellationToken::new())
             .await
     }
@@ -116,8 +129,26 @@ outputs:
 "#,
     );
     let built = Arc::new(AtomicUsize::new(0));
-    let report = dir.run("parent.yaml", built.clone(), true).await;
+    let store = Arc::new(MemoryStore::default());
+    let report = dir
+        .run_recorded("parent.yaml", built.clone(), true, store.clone())
+        .await;
     assert_eq!(report.status, Status::Succeeded, "{report:#?}");
+    // Every template run is recorded as a child of the step (and item) that ran it.
+    let started = store.started.lock().expect("lock").clone();
+    assert_eq!(started.len(), 5, "{started:#?}");
+    assert_eq!(started[0].run_id, report.run_id);
+    assert_eq!(started[0].parent, None);
+    for child in &started[1..] {
+        let parent = child.parent.as_ref().expect("a template run has a parent");
+        assert_eq!(parent.run_id, report.run_id);
+        let expected = match parent.item {
+            Some(k) => format!("{}/{}/{k}", report.run_id, parent.step),
+            None => format!("{}/{}", report.run_id, parent.step),
+        };
+        assert_eq!(child.run_id, expected);
+        assert_eq!(child.flow, "who");
+    }
     assert_eq!(
         report.outputs["endpoints"],
         serde_json::json!([

@@ -13,8 +13,8 @@ mod registry;
 use std::future::Future;
 
 use schemars::JsonSchema;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 pub use check::{CheckedConnection, CheckedFlow, CheckedStep, Finding, FlowCheck, Segment};
 pub use context::{BlockContext, LogLevel, LogSink};
@@ -23,7 +23,7 @@ pub use error::BlockError;
 pub use registry::Registry;
 
 /// What calling a block does to the world, shown by `keyflow plan` and used to guard destructive steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Effect {
     /// Reads only.

@@ -30,7 +30,7 @@ use self::events::{MaskingObserver, ObserverLogs, RunObserver, Silent};
 use self::report::{RunReport, Status};
 use self::sandbox::Sandbox;
 use self::scheduler::Scheduler;
-use self::store::{NoStore, RunStore};
+use self::store::{NoStore, ParentStep, RunStart, RunStore};
 use crate::block::LogSink;
 use crate::context::RunFacts;
 use crate::plan::Plan;
@@ -74,6 +74,8 @@ pub struct Executor {
 pub(crate) struct Shared {
     plan: Arc<Plan>,
     params: Value,
+    /// For a template's run: the step that runs it.
+    parent: Option<ParentStep>,
     /// `$.run`, as the context shows it.
     run: Value,
     run_id: Arc<str>,
@@ -139,6 +141,7 @@ impl Executor {
             flow_dir: Arc::from(plan.source.dir()),
             plan,
             params,
+            parent: None,
             run_id,
             options: self.options.clone(),
             store: self.store.clone(),
@@ -176,11 +179,15 @@ pub(super) async fn execute(shared: Arc<Shared>, started_at: String) -> RunRepor
         "run started"
     );
     let mut scheduler = Scheduler::new(shared.clone());
-    if let Err(e) = shared
-        .store
-        .begin_run(&shared.run_id, &shared.plan.name, &started_at)
-        .await
-    {
+    let start = RunStart {
+        run_id: shared.run_id.to_string(),
+        parent: shared.parent.clone(),
+        flow: shared.plan.name.clone(),
+        source: shared.plan.source.name.clone(),
+        params: shared.params.clone(),
+        started_at: started_at.clone(),
+    };
+    if let Err(e) = shared.store.begin_run(&start).await {
         scheduler.stop(Status::Failed, e.to_string());
     }
     // The loop runs as a task of the runtime, not on the caller's thread (often `block_on`'s), so that

@@ -15,9 +15,9 @@ use super::Shared;
 use super::events::RunEvent;
 use super::outcome::StepOutcome;
 use super::report::RunReport;
-use super::store::AttemptRecord;
+use super::store::{AttemptRecord, Intent};
 use crate::block::context::Slot;
-use crate::block::{BlockContext, BlockError, RegisteredBlock};
+use crate::block::{BlockContext, BlockError, Effect, RegisteredBlock};
 use crate::context::StepEntries;
 use crate::expr::Scope;
 use crate::model::{DurationSpec, OnError};
@@ -315,8 +315,9 @@ impl StepRun<'_> {
             shared.cancel.clone(),
         )
         .with_flow_dir(shared.flow_dir.clone());
-        let started_at = chrono::Utc::now();
-        let started = Instant::now();
+        let shown_input = shared.records.then(|| self.redacted_input(input));
+        let mut started_at = chrono::Utc::now();
+        let mut started = Instant::now();
         let result = {
             let permit = shared
                 .permits
@@ -324,6 +325,27 @@ impl StepRun<'_> {
                 .acquire_owned()
                 .await
                 .map_err(|_| BlockError::fatal("Cancelled", "the run stopped"))?;
+            let effect = self.step.effect();
+            if let Some(shown) = shown_input.as_ref().filter(|_| effect != Effect::Read) {
+                // Before the call goes out: a run that dies before its result is recorded leaves this.
+                started_at = chrono::Utc::now();
+                let intent = Intent {
+                    run_id: shared.run_id.to_string(),
+                    step: self.step.id.clone(),
+                    item,
+                    attempt,
+                    block: block.spec.id.to_string(),
+                    effect,
+                    started_at: started_at.to_rfc3339(),
+                    input: shown.clone(),
+                };
+                shared
+                    .store
+                    .record_intent(&intent)
+                    .await
+                    .map_err(|e| BlockError::fatal("StoreFailed", e.to_string()))?;
+                started = Instant::now();
+            }
             let ctx = ctx.with_slot(Slot::new(shared.permits.clone(), permit));
             let call = block.call(&ctx, input.clone());
             match self.step.timeout {
@@ -341,7 +363,7 @@ impl StepRun<'_> {
                 .secrets
                 .add_fields(output, SecretFields::of(block.spec.secret_outputs));
         }
-        if shared.records {
+        if let Some(input) = shown_input {
             let record = AttemptRecord {
                 run_id: shared.run_id.to_string(),
                 step: self.step.id.clone(),
@@ -349,7 +371,7 @@ impl StepRun<'_> {
                 attempt,
                 started_at: started_at.to_rfc3339(),
                 duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                input: self.redacted_input(input),
+                input,
                 output: result.as_ref().ok().map(|output| {
                     let fields = SecretFields::of(block.spec.secret_outputs);
                     shared.secrets.shown(output, fields)

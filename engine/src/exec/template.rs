@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::events::{Nested, ObserverLogs, RunObserver};
 use super::report::{RunReport, Status};
 use super::step::StepRun;
+use super::store::ParentStep;
 use super::{Shared, execute, now, run_facts};
 use crate::block::BlockError;
 use crate::expr::{Scope, ValueExpr};
@@ -149,6 +150,11 @@ fn run_template<'a>(
             flow_dir: Arc::from(plan.source.dir()),
             plan,
             params,
+            parent: Some(ParentStep {
+                run_id: parent.run_id.to_string(),
+                step: step.to_string(),
+                item,
+            }),
             run_id,
             options: parent.options.clone(),
             store: parent.store.clone(),

@@ -185,3 +185,38 @@ async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
         "a secret leaked:\n{everything}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_call_that_changes_something_is_announced_before_it_goes_out() {
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        r#"
+        name: intents
+        steps:
+          - id: read
+            block: test.work
+            with: { label: r }
+          - id: update
+            block: test.policy
+            with: { key_id: $.steps.read.output.label }
+          - id: read_again
+            block: test.work
+            with: { label: $.steps.update.output.state }
+        "#,
+        &probe,
+    )
+    .await;
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    let intents = lock(&out.store.intents).clone();
+    assert_eq!(intents.len(), 1, "reads are not announced: {intents:#?}");
+    assert_eq!(intents[0].step, "update");
+    assert_eq!(intents[0].block, "test.policy");
+    assert_eq!(intents[0].effect, Effect::Update);
+    assert_eq!(intents[0].attempt, 1);
+    assert_eq!(intents[0].input, json!({ "key_id": "r" }));
+    let started = lock(&out.store.started).clone();
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].run_id, "run-1");
+    assert_eq!(started[0].flow, "intents");
+    assert_eq!(started[0].parent, None);
+}
