@@ -74,13 +74,13 @@ impl RunFacts {
 /// `$.steps.<id>`: how a step the reading step depends on ended.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
 pub struct StepEntry<'a> {
-    /// How it ended.
-    #[schemars(schema_with = "ended_status_schema")]
-    pub status: Status,
     /// Its output; absent when it has none (skipped, failed, cancelled).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Value")]
     pub output: Option<&'a Value>,
+    /// How it ended.
+    #[schemars(schema_with = "ended_status_schema")]
+    pub status: Status,
     /// Its error, when it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "BlockError")]
@@ -109,6 +109,23 @@ impl<'a> StepEntry<'a> {
         }
         Value::Object(entry)
     }
+}
+
+/// The fields of `$.run`, in order: what its schema declares.
+pub fn run_fields() -> Vec<String> {
+    fields(schemars::schema_for!(RunFacts).to_value())
+}
+
+/// The fields of `$.steps.<id>`, in order: what its schema declares.
+pub fn step_entry_fields() -> Vec<String> {
+    fields(schemars::schema_for!(StepEntry<'static>).to_value())
+}
+
+fn fields(schema: Value) -> Vec<String> {
+    schema["properties"]
+        .as_object()
+        .map(|properties| properties.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// The entries of the steps a step can read, by id, each as the context shows it (shared between the
@@ -142,6 +159,8 @@ mod tests {
             schema["properties"]["status"]["enum"],
             json!(["succeeded", "failed", "skipped", "cancelled"])
         );
+        assert_eq!(step_entry_fields(), ["output", "status", "error"]);
+        assert_eq!(run_fields(), ["id", "flow", "started_at"]);
         let run = RunFacts {
             id: "r".into(),
             flow: "f".into(),

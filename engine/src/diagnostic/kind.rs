@@ -268,11 +268,15 @@ impl Kind {
                 format!("inputs of this block: {}", backticked(allowed))
             }
             Kind::MissingInput { block, .. } => format!("`keyflow blocks describe {block}` lists its inputs"),
-            Kind::UnknownStepField { .. } => "a step result has `output`, `status` and `error`".into(),
+            Kind::UnknownStepField { .. } => {
+                format!("a step result has {}", listed(&crate::context::step_entry_fields()))
+            }
             Kind::UnknownOutputField { available, .. } if !available.is_empty() => {
                 format!("fields here: {}", backticked(available))
             }
-            Kind::UnknownRunField { .. } => "`$.run` has `id`, `flow` and `started_at`".into(),
+            Kind::UnknownRunField { .. } => {
+                format!("`$.run` has {}", listed(&crate::context::run_fields()))
+            }
             Kind::UndeclaredParam { name } => {
                 format!("declare it under `params:`, e.g. `{name}: {{ type: string }}`")
             }
@@ -298,4 +302,14 @@ fn backticked<S: AsRef<str>>(names: &[S]) -> String {
         .map(|n| format!("`{}`", n.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `` `a`, `b` and `c` ``.
+fn listed(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
 }
