@@ -1,6 +1,8 @@
 //! `keyflow sandbox serve`: both twins on loopback until Ctrl-C, for the AWS CLI, the SDKs, qlik-cli or
 //! another keyflow.
 
+use keyflow_twins::sandbox::{TENANT_API_KEY_PREFIX, Twins};
+
 use crate::cli::{SandboxCommand, ServeArgs};
 use crate::interrupt::Interrupts;
 use crate::{sandbox, style};
@@ -12,14 +14,14 @@ pub fn run(command: &SandboxCommand, color: bool) -> anyhow::Result<u8> {
 }
 
 fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
-    let options = sandbox::Options::from_settings(&args.settings, args.kms_port, args.qlik_port)?;
+    let options = sandbox::options(&args.settings, args.kms_port, args.qlik_port)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         // Before the endpoints are printed: whoever reads them may press Ctrl-C at once.
         let mut interrupts = Interrupts::listen()?;
-        let twins = sandbox::Twins::start(options).await?;
+        let twins = Twins::start(options).await?;
         println!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url);
         println!(
             "# Qlik Cloud twin at {}: tenant {} ({}) in {}",
@@ -28,7 +30,7 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
         println!(
             "# Any other tenant gets a tenant of its own on first use of QLIK_API_KEY={}<its hostname>, \
              as a --sandbox run does for every other `tenant_url` or `context`",
-            sandbox::TENANT_API_KEY_PREFIX
+            TENANT_API_KEY_PREFIX
         );
         println!("# Point other tools at them from another shell:");
         for (name, value) in twins.exports() {
@@ -44,18 +46,7 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
             }
         );
         interrupts.next().await;
-        let created = twins.created();
-        for line in created.lines() {
-            eprintln!("  {line}");
-        }
-        if let Some(path) = twins.save()? {
-            eprintln!(
-                "{} state saved to {}",
-                style::dim(color, "sandbox:"),
-                path.display()
-            );
-        }
-        twins.shutdown().await;
+        sandbox::finish(twins, color, false).await?;
         Ok(0)
     })
 }

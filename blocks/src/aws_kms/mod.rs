@@ -6,11 +6,11 @@
 //! limits at the published quotas ([`limits`]).
 
 pub mod checks;
-pub mod emulator;
 mod errors;
 mod flow_check;
 pub mod limits;
 mod pages;
+pub mod sandbox;
 pub mod shapes;
 
 mod add_tag;
@@ -69,7 +69,6 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_kms::config::{Credentials, Region, SharedCredentialsProvider};
 use indexmap::IndexMap;
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
-use keyflow_engine::exec::sandbox::twin_field;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -235,24 +234,14 @@ impl Connector for AwsKms {
         ))
     }
 
-    /// The twin's endpoint and throwaway credentials (`{ endpoint_url, access_key_id,
-    /// secret_access_key, region }`) replace the flow's; profiles and roles are not used. The flow's region
-    /// stays (the twin serves every region), else the twin's default; client-side quotas stay.
+    /// The twin's endpoint and throwaway credentials ([`sandbox::KmsTwin`]) replace the flow's; profiles
+    /// and roles are not used. The flow's region stays (the twin serves every region), else the twin's
+    /// default; client-side quotas stay.
     fn sandbox(
         &self,
         settings: AwsKmsSettings,
         twin: &serde_json::Value,
     ) -> Result<AwsKmsSettings, BlockError> {
-        let field = |name: &str| twin_field(twin, name, "the AWS KMS twin");
-        Ok(AwsKmsSettings {
-            region: settings.region.or(Some(field("region")?)),
-            profile: None,
-            role_arn: None,
-            external_id: None,
-            session_name: None,
-            endpoint_url: Some(field("endpoint_url")?),
-            quotas: settings.quotas,
-            sandbox_credentials: Some((field("access_key_id")?, field("secret_access_key")?)),
-        })
+        sandbox::settings(settings, twin)
     }
 }

@@ -31,7 +31,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::twin_server::{Server, any_port};
+use crate::server::{Server, any_port};
 
 pub use limits::Tiers;
 pub use provision::Provisioning;

@@ -3,6 +3,7 @@
 //! other tenant a flow connects to — so that any flow can be rehearsed without a cloud account, and
 //! `--state FILE` keeps what a run made for the next one.
 
+mod error;
 mod state;
 mod summary;
 
@@ -11,18 +12,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use keyflow_blocks::aws_kms::emulator::{self as kms, KmsTwinConfig, Quotas};
 use keyflow_blocks::aws_kms::limits::PUBLISHED;
-use keyflow_blocks::qlik_cloud::emulator::{
+use keyflow_blocks::aws_kms::sandbox::KmsTwin;
+use keyflow_blocks::qlik_cloud::regions;
+use keyflow_blocks::qlik_cloud::sandbox::QlikTwin;
+use keyflow_engine::exec::sandbox::Sandbox;
+
+use crate::aws_kms::{self as kms, KmsStats, KmsTwinConfig, Quotas};
+use crate::qlik_cloud::{
     self as qlik, EmulatorConfig, KmsPeer, Provisioning, ProxyRole, TenantSeed,
 };
-use keyflow_blocks::qlik_cloud::regions;
-use keyflow_engine::exec::sandbox::Sandbox;
-use serde_json::json;
 
+pub use error::SandboxError;
 pub use state::SavedSandbox;
-pub use summary::Created;
+pub use summary::{Change, Created, KeyChange, TenantChange};
 
 /// The seeded tenant's id (32 characters, as Qlik's are).
 pub const TENANT_ID: &str = "KeyflowSandboxTenant000000000001";
@@ -39,6 +42,10 @@ pub const QLIK_PROXY_SECRET_ACCESS_KEY: &str = "keyflow-sandbox-qlik-proxy-role-
 /// What the API key of every other tenant starts with, followed by its hostname or name; the twin hosts
 /// the tenant on the key's first use.
 pub const TENANT_API_KEY_PREFIX: &str = "keyflow-sandbox-tenant:";
+/// The seeded tenant's region when none is given.
+pub const DEFAULT_TENANT_REGION: &str = "eu-west-1";
+/// How long a migration takes when not said otherwise.
+pub const DEFAULT_MIGRATION: Duration = Duration::from_secs(5);
 
 /// How the sandbox is set up (`--tenant-region`, `--migration-seconds`, `--no-quotas`, `--state`).
 #[derive(Debug, Clone)]
@@ -57,30 +64,18 @@ pub struct Options {
     pub qlik_port: Option<u16>,
 }
 
-impl Options {
-    /// The options the command line gave, with the documented defaults.
-    pub fn from_settings(
-        settings: &crate::cli::SandboxSettings,
-        kms_port: Option<u16>,
-        qlik_port: Option<u16>,
-    ) -> anyhow::Result<Options> {
-        let seconds = settings.migration_seconds.unwrap_or(5.0);
-        let migration = Duration::try_from_secs_f64(seconds).map_err(|_| {
-            anyhow::anyhow!(
-                "`--migration-seconds {seconds}`: give a number of seconds of 0 or more"
-            )
-        })?;
-        Ok(Options {
-            tenant_region: settings
-                .tenant_region
-                .clone()
-                .unwrap_or_else(|| "eu-west-1".into()),
-            migration,
-            quotas: quotas(settings)?,
-            state: settings.state.clone(),
-            kms_port,
-            qlik_port,
-        })
+impl Default for Options {
+    /// The documented defaults: a tenant in `eu-west-1`, 5-second migrations, the published quotas, no
+    /// state file, free ports.
+    fn default() -> Options {
+        Options {
+            tenant_region: DEFAULT_TENANT_REGION.into(),
+            migration: DEFAULT_MIGRATION,
+            quotas: Quotas::Published,
+            state: None,
+            kms_port: None,
+            qlik_port: None,
+        }
     }
 }
 
@@ -98,13 +93,12 @@ pub struct Twins {
 
 impl Twins {
     /// Starts both twins, from the state file when it exists.
-    pub async fn start(options: Options) -> anyhow::Result<Twins> {
+    pub async fn start(options: Options) -> Result<Twins, SandboxError> {
         let Some(region_code) = regions::code(&options.tenant_region) else {
-            anyhow::bail!(
-                "Qlik Cloud has no tenants in `{}`: give `--tenant-region` one of {}",
-                options.tenant_region,
-                regions::all().join(", ")
-            );
+            return Err(SandboxError::NoTenantsIn {
+                region: options.tenant_region.clone(),
+                regions: regions::all().join(", "),
+            });
         };
         let saved = match &options.state {
             Some(path) => SavedSandbox::read(path)?,
@@ -113,12 +107,10 @@ impl Twins {
         if let Some(saved) = &saved
             && saved.tenant_region != options.tenant_region
         {
-            anyhow::bail!(
-                "the state file's tenant lives in `{}`, not `{}`: give `--tenant-region {}` or another file",
-                saved.tenant_region,
-                options.tenant_region,
-                saved.tenant_region
-            );
+            return Err(SandboxError::OtherTenantRegion {
+                saved: saved.tenant_region.clone(),
+                given: options.tenant_region.clone(),
+            });
         }
         let mut kms_config = KmsTwinConfig {
             quotas: options.quotas.clone(),
@@ -132,7 +124,10 @@ impl Twins {
         ));
         let kms = kms::start_at(kms_config, loopback(options.kms_port))
             .await
-            .context("starting the AWS KMS twin")?;
+            .map_err(|source| SandboxError::Start {
+                twin: "AWS KMS",
+                source,
+            })?;
         let tenant = TenantSeed {
             id: TENANT_ID.into(),
             name: "sandbox".into(),
@@ -167,7 +162,10 @@ impl Twins {
         };
         let qlik = qlik::start_at(qlik_config, loopback(options.qlik_port))
             .await
-            .context("starting the Qlik Cloud twin")?;
+            .map_err(|source| SandboxError::Start {
+                twin: "Qlik Cloud",
+                source,
+            })?;
         let mut twins = Twins {
             kms,
             qlik,
@@ -183,23 +181,17 @@ impl Twins {
     pub fn sandbox(&self) -> Arc<Sandbox> {
         Arc::new(
             Sandbox::new()
-                .with_twin(
-                    keyflow_blocks::aws_kms::CONNECTOR,
-                    json!({
-                        "endpoint_url": self.kms.url,
-                        "access_key_id": kms::DEFAULT_ACCESS_KEY_ID,
-                        "secret_access_key": kms::DEFAULT_SECRET_ACCESS_KEY,
-                        "region": self.tenant.datacenter,
-                    }),
-                )
-                .with_twin(
-                    keyflow_blocks::qlik_cloud::CONNECTOR,
-                    json!({
-                        "tenant_url": self.qlik.url,
-                        "api_key": API_KEY,
-                        "tenant_api_key_prefix": TENANT_API_KEY_PREFIX,
-                    }),
-                ),
+                .with(&KmsTwin {
+                    endpoint_url: self.kms.url.clone(),
+                    access_key_id: kms::DEFAULT_ACCESS_KEY_ID.into(),
+                    secret_access_key: kms::DEFAULT_SECRET_ACCESS_KEY.into(),
+                    region: self.tenant.datacenter.clone(),
+                })
+                .with(&QlikTwin {
+                    tenant_url: self.qlik.url.clone(),
+                    api_key: API_KEY.into(),
+                    tenant_api_key_prefix: Some(TENANT_API_KEY_PREFIX.into()),
+                }),
         )
     }
 
@@ -235,27 +227,12 @@ impl Twins {
     }
 
     /// What the KMS twin answered: requests, throttled ones by operation, denied ones.
-    pub fn traffic(&self) -> String {
-        let stats = self.kms.stats();
-        let throttled: Vec<String> = stats
-            .operations
-            .iter()
-            .filter(|(_, op)| op.throttled > 0)
-            .map(|(name, op)| format!("{name} {}", op.throttled))
-            .collect();
-        let mut line = format!(
-            "the AWS KMS twin answered {} requests, throttled {}",
-            stats.requests, stats.throttled
-        );
-        if !throttled.is_empty() {
-            line.push_str(&format!(" ({})", throttled.join(", ")));
-        }
-        line.push_str(&format!(", denied {}", stats.access_denied));
-        line
+    pub fn traffic(&self) -> KmsStats {
+        self.kms.stats()
     }
 
     /// Writes the state file, if one was given.
-    pub fn save(&self) -> anyhow::Result<Option<PathBuf>> {
+    pub fn save(&self) -> Result<Option<PathBuf>, SandboxError> {
         let Some(path) = &self.options.state else {
             return Ok(None);
         };
@@ -270,33 +247,30 @@ impl Twins {
     }
 }
 
-/// The KMS twin's quotas from `--no-quotas` and `--quota OPERATION=RATE`.
-fn quotas(settings: &crate::cli::SandboxSettings) -> anyhow::Result<Quotas> {
-    if settings.no_quotas {
-        return Ok(Quotas::Off);
+/// A quota override `OPERATION=RATE` (`CreateKey=2`), as `--quota` gives it: a quota the twin enforces
+/// and a rate of 0 or more requests per second (0 lifts it).
+pub fn parse_quota(given: &str) -> Result<(String, f64), SandboxError> {
+    let parsed = given
+        .split_once('=')
+        .and_then(|(name, rate)| Some((name.trim(), rate.trim().parse::<f64>().ok()?)))
+        .filter(|(_, rate)| rate.is_finite() && *rate >= 0.0);
+    let Some((name, rate)) = parsed else {
+        return Err(SandboxError::QuotaForm {
+            given: given.into(),
+        });
+    };
+    if !PUBLISHED.iter().any(|(quota, _)| *quota == name) {
+        return Err(SandboxError::NoSuchQuota {
+            given: given.into(),
+            name: name.into(),
+            quotas: PUBLISHED
+                .iter()
+                .map(|(quota, _)| *quota)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
     }
-    if settings.quota.is_empty() {
-        return Ok(Quotas::Published);
-    }
-    let names: Vec<&str> = PUBLISHED.iter().map(|(name, _)| *name).collect();
-    let mut overrides = std::collections::HashMap::new();
-    for given in &settings.quota {
-        let parsed = given
-            .split_once('=')
-            .and_then(|(name, rate)| Some((name.trim(), rate.trim().parse::<f64>().ok()?)))
-            .filter(|(_, rate)| rate.is_finite() && *rate >= 0.0);
-        let Some((name, rate)) = parsed else {
-            anyhow::bail!("`--quota {given}`: write OPERATION=RATE, such as `CreateKey=2`");
-        };
-        if !names.contains(&name) {
-            anyhow::bail!(
-                "`--quota {given}`: `{name}` has no quota; the quotas are {}",
-                names.join(", ")
-            );
-        }
-        overrides.insert(name.to_string(), rate);
-    }
-    Ok(Quotas::Overrides(overrides))
+    Ok((name.to_string(), rate))
 }
 
 fn loopback(port: Option<u16>) -> SocketAddr {

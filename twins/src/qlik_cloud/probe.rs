@@ -22,7 +22,7 @@ use aws_sdk_kms::types::DataKeySpec;
 use super::ProxyRole;
 use super::kms::Refusal;
 use super::state::lock;
-use crate::qlik_cloud::policy::TENANT_CONTEXT_KEY;
+use keyflow_blocks::qlik_cloud::policy::TENANT_CONTEXT_KEY;
 
 /// SDK clients of one KMS endpoint signing with one set of credentials, one per region, counting the
 /// calls they are taken for.
@@ -84,7 +84,7 @@ impl Clients {
 
 /// The encryption context key Qlik names the tenant with. Qlik's public text does not confirm it (see the
 /// Encryption API reference): it is the one the key policy templates (`flows/policies/qlik-aws.json`) and
-/// [`crate::qlik_cloud::policy`] condition on, so that a key set up by the template passes the probe.
+/// [`keyflow_blocks::qlik_cloud::policy`] condition on, so that a key set up by the template passes the probe.
 fn context_key() -> &'static str {
     TENANT_CONTEXT_KEY
         .strip_prefix("kms:EncryptionContext:")

@@ -3,7 +3,7 @@
 //! enabled, in the tenant's region, replicated to the DR region), then whether Qlik may use the key, in
 //! the key's region and in the DR replica's. With the proxy role's credentials (the sandbox) that is
 //! [`super::probe`]: the key is used as Qlik's proxy role and the peer's policy evaluation decides.
-//! Without them (moto ignores key policies) GetKeyPolicy is read with [`crate::qlik_cloud::policy`].
+//! Without them (moto ignores key policies) GetKeyPolicy is read with [`keyflow_blocks::qlik_cloud::policy`].
 //!
 //! Only `Encryption-88` (policy) is a code seen from Qlik; `Encryption-86` (no access), `-87` (unusable
 //! key) and `-89` (no DR replica) are the twin's own, in the same pattern.
@@ -20,8 +20,8 @@ use serde_json::Value;
 use super::KmsPeer;
 use super::probe::{Clients, Probe};
 use super::state::{ComplianceError, KeyFacts, Replica};
-use crate::qlik_cloud::policy::{self, Finding, Partition, PolicyRequirements};
-use crate::qlik_cloud::regions;
+use keyflow_blocks::qlik_cloud::policy::{self, Finding, Partition, PolicyRequirements};
+use keyflow_blocks::qlik_cloud::regions;
 
 /// `complianceError.code` of a policy that does not let Qlik in (seen in Qlik's examples).
 pub const POLICY_CODE: &str = "Encryption-88";

@@ -9,13 +9,7 @@ use axum::http::{HeaderMap, Method, Uri};
 
 use super::auth::Authorization;
 use super::wire::KmsError;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
+use crate::digest::hex;
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {

@@ -1,12 +1,12 @@
 //! The request quotas, per (quota, region): token buckets refilled at the quota's rate and holding one
-//! second of requests, at the rates of [`super::super::limits::PUBLISHED`] (the same table the client
+//! second of requests, at the rates of [`keyflow_blocks::aws_kms::limits::PUBLISHED`] (the same table the client
 //! limits itself with) unless the config says otherwise.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::super::limits::PUBLISHED;
 use super::Quotas;
+use keyflow_blocks::aws_kms::limits::PUBLISHED;
 
 /// The quota an operation counts against (`Cryptographic` for Encrypt, Decrypt and GenerateDataKey).
 pub fn quota_of(operation: &str) -> &str {

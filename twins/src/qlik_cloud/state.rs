@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::digest::{hex, sha256};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
 use super::auth::Tokens;
 use super::kms::Checker;
@@ -364,15 +364,14 @@ impl TenantState {
 
 /// The fingerprint of `arn` in tenant `tenant_id`: the first 128 bits of sha256(`tenant:arn`), in hex.
 pub fn fingerprint(tenant_id: &str, arn: &str) -> String {
-    let digest = Sha256::digest(format!("{tenant_id}:{arn}"));
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&sha256(&[format!("{tenant_id}:{arn}").as_bytes()])[..16])
 }
 
 /// The name of the Qlik vault key a tenant's cipher keys start under, shaped like the tutorial's
 /// `v1:<id>:<material>`.
 fn vault_name(tenant_id: &str) -> String {
-    let digest = Sha256::digest(format!("qlik-vault:{tenant_id}"));
-    let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let material = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(digest));
+    let digest = sha256(&[format!("qlik-vault:{tenant_id}").as_bytes()]);
+    let id = hex(&digest[..16]);
+    let material = base64::engine::general_purpose::STANDARD.encode(sha256(&[&digest]));
     format!("v1:{id}:{material}")
 }

@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-use keyflow_blocks::aws_kms::emulator::KmsState;
-use keyflow_blocks::qlik_cloud::emulator::SavedState;
 use serde::{Deserialize, Serialize};
+
+use super::SandboxError;
+use crate::aws_kms::KmsState;
+use crate::qlik_cloud::SavedState;
 
 /// The format's version: a file of another version is refused, not misread.
 const VERSION: u32 = 1;
@@ -32,43 +33,47 @@ struct File {
 
 impl SavedSandbox {
     /// Reads `path`; `None` when it does not exist yet (the first run creates it).
-    pub fn read(path: &Path) -> anyhow::Result<Option<SavedSandbox>> {
+    pub fn read(path: &Path) -> Result<Option<SavedSandbox>, SandboxError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("reading the state file `{}`", path.display()));
+            Err(source) => {
+                return Err(SandboxError::Read {
+                    path: path.into(),
+                    source,
+                });
             }
         };
-        let file: File = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "`{}` is not a keyflow sandbox state file (remove it to start afresh)",
-                path.display()
-            )
+        let file: File = serde_json::from_str(&text).map_err(|source| SandboxError::NotState {
+            path: path.into(),
+            source,
         })?;
         if file.keyflow_sandbox_state != VERSION {
-            anyhow::bail!(
-                "`{}` is a sandbox state file of version {}, this keyflow reads version {VERSION}",
-                path.display(),
-                file.keyflow_sandbox_state
-            );
+            return Err(SandboxError::Version {
+                path: path.into(),
+                found: file.keyflow_sandbox_state,
+                reads: VERSION,
+            });
         }
         Ok(Some(file.state))
     }
 
     /// Writes the state to `path` (owner-only on Unix), through a temporary file so that a crash never
     /// leaves half a file.
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+    pub fn write(&self, path: &Path) -> Result<(), SandboxError> {
         let file = File {
             keyflow_sandbox_state: VERSION,
             state: self.clone(),
         };
-        let text = serde_json::to_string_pretty(&file)?;
         let partial = path.with_extension("partial");
-        write_private(&partial, text.as_bytes())
+        serde_json::to_string_pretty(&file)
+            .map_err(std::io::Error::other)
+            .and_then(|text| write_private(&partial, text.as_bytes()))
             .and_then(|()| std::fs::rename(&partial, path))
-            .with_context(|| format!("writing the state file `{}`", path.display()))
+            .map_err(|source| SandboxError::Write {
+                path: path.into(),
+                source,
+            })
     }
 }
 

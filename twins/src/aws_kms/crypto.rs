@@ -13,12 +13,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::call::{Call, usable};
 use super::rules::Aliases;
 use super::state::KeyRecord;
 use super::wire::{KmsError, base64, blob, missing, parse};
+use crate::digest::{hex, sha256};
 
 /// The blob format's version.
 const VERSION: u8 = 1;
@@ -36,11 +36,10 @@ pub fn new_material() -> Result<String, KmsError> {
 /// digits, here the SHA-256 of a label and the material, so that a replica (same material) answers its
 /// primary's id and the id reveals nothing usable about the material.
 pub fn material_id(key: &KeyRecord) -> String {
-    let digest = Sha256::new()
-        .chain_update(b"keyflow KMS twin key material id\0")
-        .chain_update(key.material.as_bytes())
-        .finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&sha256(&[
+        b"keyflow KMS twin key material id\0",
+        key.material.as_bytes(),
+    ]))
 }
 
 fn random<const N: usize>() -> Result<[u8; N], KmsError> {

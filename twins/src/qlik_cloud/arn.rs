@@ -1,7 +1,7 @@
 //! The ARN structure Qlik validates on create (417 otherwise):
 //! `arn:aws|aws-us-gov:kms:<region>:<12-digit account>:key/<id>` or `…:alias/<name>`.
 
-use crate::qlik_cloud::policy::Partition;
+use keyflow_blocks::qlik_cloud::policy::Partition;
 
 /// A well-formed KMS key or alias ARN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

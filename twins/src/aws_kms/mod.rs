@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::twin_server::{Server, any_port};
+use crate::server::{Server, any_port};
 
 pub use state::{
     AliasRecord, KeyRecord, KeyState, KeySummary, KmsState, MultiRegionKeyType, RegionState,

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::*;
-use crate::qlik_cloud::policy::{Partition, qlik_statements};
+use keyflow_blocks::qlik_cloud::policy::{Partition, qlik_statements};
 
 fn moto() -> Option<String> {
     let url = std::env::var("KEYFLOW_MOTO_URL").ok();

@@ -7,11 +7,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::aws_kms::emulator::{
+use crate::aws_kms::{
     self as kms_twin, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, KmsTwinConfig, Principal,
     Quotas,
 };
-use crate::qlik_cloud::policy::{self, Partition, PolicyRequirements, qlik_statements};
+use keyflow_blocks::qlik_cloud::policy::{self, Partition, PolicyRequirements, qlik_statements};
 
 /// Qlik's proxy role, in Qlik's account.
 const ROLE: &str = "arn:aws:iam::338144066592:role/byok-encryption-proxy-role";

@@ -5,13 +5,13 @@
 
 use std::sync::atomic::Ordering;
 
+use crate::digest::sha256;
 use base64::Engine;
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 
 use super::TenantSeed;
 use super::state::{TenantState, Twin, lock};
-use crate::qlik_cloud::regions;
+use keyflow_blocks::qlik_cloud::regions;
 
 /// The longest hostname DNS allows.
 const MAX_HOSTNAME: usize = 253;
@@ -115,7 +115,7 @@ fn is_hostname(name: &str) -> bool {
 
 /// A tenant id for `hostname`, shaped like Qlik's: 32 characters of base64url, from its SHA-256.
 fn tenant_id(hostname: &str) -> String {
-    let digest = Sha256::digest(format!("qlik-tenant:{hostname}"));
+    let digest = sha256(&[format!("qlik-tenant:{hostname}").as_bytes()]);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..24])
 }
 
