@@ -57,7 +57,8 @@ pub enum SandboxCommand {
 #[derive(Debug, Args, Clone)]
 pub struct SandboxSettings {
     /// Keep the twins' state (keys, aliases, key providers, migrations) in FILE: read at start when it
-    /// exists, written back at the end. Sandbox-only throwaway material; never a real secret.
+    /// exists, recorded as the run goes; another keyflow given the same FILE waits until this one ends.
+    /// Sandbox-only throwaway material; never a real secret.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// The AWS region the seeded Qlik tenant's data lives in (its `datacenter`) [default: eu-west-1].

@@ -3,10 +3,13 @@
 //! The twins themselves, the seed and the state file are `keyflow-twins`' ([`keyflow_twins::sandbox`]).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use keyflow_twins::aws_kms::{KmsStats, Quotas};
-use keyflow_twins::sandbox::{self, Change, Created, KeyChange, Options, TenantChange, Twins};
+use keyflow_twins::sandbox::{
+    self, Change, Created, KeyChange, Options, StateFile, TenantChange, Twins,
+};
 
 use crate::cli::SandboxSettings;
 use crate::style;
@@ -14,11 +17,13 @@ use crate::style;
 /// How many lines of each list are shown; the rest are counted.
 const SHOWN: usize = 10;
 
-/// The options the command line gave, with the documented defaults.
+/// The options the command line gave, with the documented defaults; the state file is taken for this
+/// sandbox (waiting, and saying so, while another keyflow has it).
 pub fn options(
     settings: &SandboxSettings,
     kms_port: Option<u16>,
     qlik_port: Option<u16>,
+    color: bool,
 ) -> anyhow::Result<Options> {
     let defaults = Options::default();
     let migration = match settings.migration_seconds {
@@ -36,10 +41,26 @@ pub fn options(
             .unwrap_or(defaults.tenant_region),
         migration,
         quotas: quotas(settings)?,
-        state: settings.state.clone(),
+        state: match &settings.state {
+            Some(path) => Some(take(path, color)?),
+            None => None,
+        },
         kms_port,
         qlik_port,
     })
+}
+
+/// The state file at `path`, once no other keyflow has it.
+fn take(path: &Path, color: bool) -> anyhow::Result<StateFile> {
+    if let Some(file) = StateFile::try_take(path)? {
+        return Ok(file);
+    }
+    eprintln!(
+        "{} waiting for the state file {}: another keyflow (a run or `sandbox serve`) is using it",
+        style::yellow(color, "sandbox:"),
+        path.display()
+    );
+    Ok(StateFile::take(path)?)
 }
 
 /// The KMS twin's quotas from `--no-quotas` and `--quota OPERATION=RATE`.

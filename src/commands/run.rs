@@ -70,7 +70,7 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         .enable_all()
         .build()?;
     let twins = if args.sandbox {
-        let options = sandbox::options(&args.sandbox_settings, None, None)?;
+        let options = sandbox::options(&args.sandbox_settings, None, None, color)?;
         let twins = runtime.block_on(Twins::start(options))?;
         if !args.quiet {
             eprintln!(
@@ -110,8 +110,13 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         });
         anyhow::Ok(executor.run(plan, params, cancel).await)
     })?;
+    if let Some(twins) = &twins {
+        // The state before the report: a reader of stdout that goes away (`| head`) must not cost it.
+        // `finish` saves again, and says when saving fails.
+        let _ = twins.save();
+    }
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Json => print_json(&report)?,
         Output::Text => print_summary(&report, color),
     }
     if let Some(twins) = twins {
@@ -122,6 +127,16 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
     } else {
         EXIT_FAILED
     })
+}
+
+/// The report as JSON on stdout; a reader that went away (`| head -0`) is not an error.
+fn print_json(report: &RunReport) -> anyhow::Result<()> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(report)?;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 fn print_summary(report: &RunReport, color: bool) {

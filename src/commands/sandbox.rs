@@ -1,5 +1,5 @@
-//! `keyflow sandbox serve`: both twins on loopback until Ctrl-C, for the AWS CLI, the SDKs, qlik-cli or
-//! another keyflow.
+//! `keyflow sandbox serve`: both twins on loopback until Ctrl-C or SIGTERM, for the AWS CLI, the SDKs,
+//! qlik-cli or another keyflow.
 
 use keyflow_twins::sandbox::{TENANT_API_KEY_PREFIX, Twins};
 
@@ -14,13 +14,14 @@ pub fn run(command: &SandboxCommand, color: bool) -> anyhow::Result<u8> {
 }
 
 fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
-    let options = sandbox::options(&args.settings, args.kms_port, args.qlik_port)?;
+    let options = sandbox::options(&args.settings, args.kms_port, args.qlik_port, color)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         // Before the endpoints are printed: whoever reads them may press Ctrl-C at once.
         let mut interrupts = Interrupts::listen()?;
+        let mut terminated = Terminations::listen()?;
         let twins = Twins::start(options).await?;
         println!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url);
         println!(
@@ -37,7 +38,7 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
             println!("export {name}={value}");
         }
         eprintln!(
-            "{} serving until Ctrl-C{}",
+            "{} serving until Ctrl-C (or SIGTERM){}",
             style::yellow(color, "sandbox:"),
             if args.settings.state.is_some() {
                 "; the state is saved then"
@@ -45,8 +46,37 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
                 ""
             }
         );
-        interrupts.next().await;
+        // A service manager stops it with SIGTERM: the state is saved then too.
+        tokio::select! {
+            _ = interrupts.next() => {}
+            _ = terminated.next() => {}
+        }
         sandbox::finish(twins, color, false).await?;
         Ok(0)
     })
+}
+
+/// SIGTERM, listened for from the moment [`Terminations::listen`] is called (never on Windows, which has
+/// no such signal).
+struct Terminations {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Terminations {
+    /// Installs the handler now. Call it inside the runtime.
+    fn listen() -> std::io::Result<Terminations> {
+        Ok(Terminations {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for the next SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
 }

@@ -34,6 +34,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 use crate::server::{Server, any_port};
 
 pub use state::{
@@ -100,6 +102,8 @@ pub struct KmsTwinConfig {
     pub quotas: Quotas,
     /// A state to start from (a former [`Running::snapshot`]); empty without it.
     pub state: Option<KmsState>,
+    /// Notified after every request that changed the state (the sandbox records it as a run goes).
+    pub changes: Option<Arc<Notify>>,
 }
 
 impl Default for KmsTwinConfig {
@@ -113,6 +117,7 @@ impl Default for KmsTwinConfig {
             )],
             quotas: Quotas::Published,
             state: None,
+            changes: None,
         }
     }
 }
@@ -134,6 +139,12 @@ impl Running {
     /// Everything the twin holds, to save and start from again. Keys past their deletion date are gone.
     pub fn snapshot(&self) -> KmsState {
         self.twin.snapshot()
+    }
+
+    /// Takes the state whenever called, without holding on to the server (the sandbox's recorder).
+    pub(crate) fn snapshots(&self) -> impl Fn() -> KmsState + Send + Sync + 'static {
+        let twin = self.twin.clone();
+        move || twin.snapshot()
     }
 
     /// Stops the server and waits until it no longer accepts connections.

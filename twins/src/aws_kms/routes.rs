@@ -1,9 +1,15 @@
 //! The one route of the AWS JSON 1.1 protocol: `POST /` with `X-Amz-Target: TrentService.<Operation>`.
 //! Every request is authenticated, counted against its quotas, then served atomically under one lock;
 //! every answer carries an `x-amzn-RequestId`.
+//!
+//! Nothing is copied per request, so a request costs the same however many keys the twin holds: reads
+//! see the state as it is, and a write handler checks everything before it changes anything (so a
+//! refused request changes nothing), then changes only what it must.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
+
+use tokio::sync::Notify;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -22,43 +28,72 @@ use super::{
 };
 
 /// An operation's handler.
-type Operation = fn(&mut Call, &Value) -> Result<Value, KmsError>;
+type Handler = fn(&mut Call, &Value) -> Result<Value, KmsError>;
+
+/// Whether an operation changes the state.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    Reads,
+    Writes,
+}
+
+use Effect::{Reads, Writes};
 
 /// The operations the twin serves, by name.
-const OPERATIONS: &[(&str, Operation)] = &[
-    ("CreateKey", keys::create_key),
-    ("DescribeKey", keys::describe_key),
-    ("ListKeys", keys::list_keys),
-    ("EnableKey", lifecycle::enable_key),
-    ("DisableKey", lifecycle::disable_key),
-    ("ScheduleKeyDeletion", lifecycle::schedule_key_deletion),
-    ("CancelKeyDeletion", lifecycle::cancel_key_deletion),
-    ("PutKeyPolicy", settings::put_key_policy),
-    ("GetKeyPolicy", settings::get_key_policy),
-    ("UpdateKeyDescription", settings::update_key_description),
-    ("EnableKeyRotation", settings::enable_key_rotation),
-    ("DisableKeyRotation", settings::disable_key_rotation),
-    ("GetKeyRotationStatus", settings::get_key_rotation_status),
-    ("CreateAlias", aliases::create_alias),
-    ("UpdateAlias", aliases::update_alias),
-    ("DeleteAlias", aliases::delete_alias),
-    ("ListAliases", aliases::list_aliases),
-    ("TagResource", tags::tag_resource),
-    ("UntagResource", tags::untag_resource),
-    ("ListResourceTags", tags::list_resource_tags),
-    ("Encrypt", crypto::encrypt),
-    ("Decrypt", crypto::decrypt),
-    ("GenerateDataKey", crypto::generate_data_key),
-    ("ReplicateKey", replicas::replicate_key),
+const OPERATIONS: &[(&str, Effect, Handler)] = &[
+    ("CreateKey", Writes, keys::create_key),
+    ("DescribeKey", Reads, keys::describe_key),
+    ("ListKeys", Reads, keys::list_keys),
+    ("EnableKey", Writes, lifecycle::enable_key),
+    ("DisableKey", Writes, lifecycle::disable_key),
+    (
+        "ScheduleKeyDeletion",
+        Writes,
+        lifecycle::schedule_key_deletion,
+    ),
+    ("CancelKeyDeletion", Writes, lifecycle::cancel_key_deletion),
+    ("PutKeyPolicy", Writes, settings::put_key_policy),
+    ("GetKeyPolicy", Reads, settings::get_key_policy),
+    (
+        "UpdateKeyDescription",
+        Writes,
+        settings::update_key_description,
+    ),
+    ("EnableKeyRotation", Writes, settings::enable_key_rotation),
+    ("DisableKeyRotation", Writes, settings::disable_key_rotation),
+    (
+        "GetKeyRotationStatus",
+        Reads,
+        settings::get_key_rotation_status,
+    ),
+    ("CreateAlias", Writes, aliases::create_alias),
+    ("UpdateAlias", Writes, aliases::update_alias),
+    ("DeleteAlias", Writes, aliases::delete_alias),
+    ("ListAliases", Reads, aliases::list_aliases),
+    ("TagResource", Writes, tags::tag_resource),
+    ("UntagResource", Writes, tags::untag_resource),
+    ("ListResourceTags", Reads, tags::list_resource_tags),
+    ("Encrypt", Reads, crypto::encrypt),
+    ("Decrypt", Reads, crypto::decrypt),
+    ("GenerateDataKey", Reads, crypto::generate_data_key),
+    ("ReplicateKey", Writes, replicas::replicate_key),
 ];
+
+/// The state and when it next needs settling.
+struct Held {
+    state: KmsState,
+    /// Before this time (epoch seconds) settling changes nothing: no deletion date has passed.
+    settle_at: f64,
+}
 
 /// The whole twin, shared by the requests.
 pub struct Twin {
     account: String,
     principals: Vec<Principal>,
-    state: Mutex<KmsState>,
+    held: Mutex<Held>,
     buckets: Mutex<Buckets>,
     stats: Mutex<KmsStats>,
+    changes: Option<Arc<Notify>>,
 }
 
 /// Locks, going on after a panic elsewhere: a request changes the state only once it has succeeded.
@@ -73,8 +108,12 @@ impl Twin {
             buckets: Mutex::new(Buckets::new(&config.quotas)),
             account: config.account_id,
             principals: config.principals,
-            state: Mutex::new(config.state.unwrap_or_default()),
+            held: Mutex::new(Held {
+                state: config.state.unwrap_or_default(),
+                settle_at: f64::NEG_INFINITY,
+            }),
             stats: Mutex::new(KmsStats::default()),
+            changes: config.changes,
         }
     }
 
@@ -85,9 +124,9 @@ impl Twin {
 
     /// The state now.
     pub fn snapshot(&self) -> KmsState {
-        let mut state = lock(&self.state);
-        state.settle(rules::now());
-        state.clone()
+        let mut held = lock(&self.held);
+        held.settle(rules::now());
+        held.state.clone()
     }
 
     /// Serves one request.
@@ -104,11 +143,11 @@ impl Twin {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         let name = target.strip_prefix("TrentService.").unwrap_or_default();
-        let operation = OPERATIONS
+        let (effect, operation) = OPERATIONS
             .iter()
-            .find(|(op, _)| *op == name)
+            .find(|(op, _, _)| *op == name)
             .filter(|_| method == Method::POST)
-            .map(|(_, handler)| *handler)
+            .map(|(_, effect, handler)| (*effect, *handler))
             .ok_or_else(|| {
                 KmsError::new(
                     "UnknownOperationException",
@@ -152,20 +191,33 @@ impl Twin {
                 .throttled += 1;
             return Err(KmsError::new("ThrottlingException", "Rate exceeded"));
         }
-        let mut state = lock(&self.state);
+        let mut held = lock(&self.held);
         let now = rules::now();
-        state.settle(now);
-        // Operations work on a copy, so that a request that fails half-way changes nothing.
-        let mut draft = state.clone();
+        held.settle(now);
         let mut call = Call {
-            state: &mut draft,
+            state: &mut held.state,
             caller: &caller,
             account: &self.account,
             now,
         };
         let answer = operation(&mut call, &body)?;
-        *state = draft;
+        if effect == Writes {
+            // A deletion just scheduled may be due before the time settling was next needed.
+            held.settle_at = f64::NEG_INFINITY;
+            if let Some(changes) = &self.changes {
+                changes.notify_one();
+            }
+        }
         Ok(answer)
+    }
+}
+
+impl Held {
+    /// Settles the state at `now` when a deletion may have come due.
+    fn settle(&mut self, now: f64) {
+        if now >= self.settle_at {
+            self.settle_at = self.state.settle(now);
+        }
     }
 }
 

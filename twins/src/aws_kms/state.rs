@@ -199,7 +199,9 @@ impl KmsState {
 
     /// Applies the passage of time up to `now`: keys past their deletion date are removed with their
     /// aliases, and a primary waiting for its replicas starts its own waiting period once none is left.
-    pub fn settle(&mut self, now: f64) {
+    /// Returns the next deletion date: until then, settling again changes nothing (unless a request
+    /// schedules a deletion).
+    pub fn settle(&mut self, now: f64) -> f64 {
         let mut deleted = Vec::new();
         for (region, state) in &mut self.regions {
             let gone: Vec<String> = state
@@ -237,5 +239,11 @@ impl KmsState {
         }
         self.regions
             .retain(|_, s| !s.keys.is_empty() || !s.aliases.is_empty());
+        self.regions
+            .values()
+            .flat_map(|s| s.keys.values())
+            .filter(|k| k.key_state == KeyState::PendingDeletion)
+            .filter_map(|k| k.deletion_date)
+            .fold(f64::INFINITY, f64::min)
     }
 }

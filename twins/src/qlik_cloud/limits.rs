@@ -16,6 +16,14 @@ pub struct Tiers {
     pub write_per_minute: u32,
 }
 
+impl Tiers {
+    /// No limit in either tier (`--no-quotas`).
+    pub const LIFTED: Tiers = Tiers {
+        read_per_minute: 0,
+        write_per_minute: 0,
+    };
+}
+
 impl Default for Tiers {
     fn default() -> Tiers {
         Tiers {

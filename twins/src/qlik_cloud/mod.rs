@@ -152,6 +152,9 @@ pub struct EmulatorConfig {
     pub state: Option<SavedState>,
     /// Tenants hosted on first use of their API key; off (`None`) by default.
     pub provisioning: Option<Provisioning>,
+    /// Notified after every request, which may have changed the state (the sandbox records it as a run
+    /// goes).
+    pub changes: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Default for EmulatorConfig {
@@ -166,6 +169,7 @@ impl Default for EmulatorConfig {
             kms: None,
             state: None,
             provisioning: None,
+            changes: None,
         }
     }
 }
@@ -220,6 +224,13 @@ impl Running {
     /// Every tenant's key providers and last migration, to start a later twin from (`--state FILE`).
     pub fn snapshot(&self) -> SavedState {
         self.twin.snapshot()
+    }
+
+    /// Takes [`Running::snapshot`] whenever called, without holding on to the server (the sandbox's
+    /// recorder).
+    pub(crate) fn snapshots(&self) -> impl Fn() -> SavedState + Send + Sync + 'static {
+        let twin = self.twin.clone();
+        move || twin.snapshot()
     }
 
     /// Revokes every OAuth access token issued so far (a test of a client's renewal on 401).

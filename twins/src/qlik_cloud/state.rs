@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 use crate::digest::{hex, sha256};
 use base64::Engine;
@@ -57,6 +59,8 @@ pub struct Twin {
     tokens_issued: AtomicU64,
     /// Tenants provisioned so far.
     pub(super) tenants_provisioned: AtomicU64,
+    /// Notified after every request, any of which may have changed a tenant.
+    changes: Option<Arc<Notify>>,
 }
 
 /// Locks, going on after a panic elsewhere: every update leaves the state consistent.
@@ -86,6 +90,7 @@ impl Twin {
             rate_limited: AtomicU64::new(0),
             tokens_issued: AtomicU64::new(0),
             tenants_provisioned: AtomicU64::new(0),
+            changes: config.changes,
         };
         if let Some(saved) = saved {
             twin.restore(saved);
@@ -103,6 +108,9 @@ impl Twin {
 
     /// Counts one answered request by its status.
     pub fn count(&self, status: u16) {
+        if let Some(changes) = &self.changes {
+            changes.notify_one();
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
         match status {
             401 => self.unauthorized.fetch_add(1, Ordering::Relaxed),

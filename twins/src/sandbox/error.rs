@@ -63,6 +63,24 @@ pub enum SandboxError {
         /// The version this keyflow reads.
         reads: u32,
     },
+    /// The state file's folder does not exist.
+    #[error(
+        "the folder of the state file `{}` does not exist: create it, or give `--state` a file in a folder that does",
+        path.display()
+    )]
+    NoFolder {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The state file's lock (`FILE.lock` beside it) cannot be made or taken.
+    #[error("locking the state file `{}` (through `{}.lock` beside it)", path.display(), path.display())]
+    Lock {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The state file cannot be written.
     #[error("writing the state file `{}`", path.display())]
     Write {

@@ -1,16 +1,22 @@
 //! The sandbox: both twins (AWS KMS, Qlik Cloud) in-process on loopback, with the documented seed —
 //! account 111122223333, one tenant in `eu-west-1` on Qlik's own key, and a tenant of its own for every
 //! other tenant a flow connects to — so that any flow can be rehearsed without a cloud account, and
-//! `--state FILE` keeps what a run made for the next one.
+//! `--state FILE` keeps what a run made for the next one, recorded as the run goes.
 
 mod error;
 mod state;
 mod summary;
 
+#[cfg(test)]
+mod tests;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
 use keyflow_blocks::aws_kms::limits::PUBLISHED;
 use keyflow_blocks::aws_kms::sandbox::KmsTwin;
@@ -20,11 +26,11 @@ use keyflow_engine::exec::sandbox::Sandbox;
 
 use crate::aws_kms::{self as kms, KmsStats, KmsTwinConfig, Quotas};
 use crate::qlik_cloud::{
-    self as qlik, EmulatorConfig, KmsPeer, Provisioning, ProxyRole, TenantSeed,
+    self as qlik, EmulatorConfig, KmsPeer, Provisioning, ProxyRole, TenantSeed, Tiers,
 };
 
 pub use error::SandboxError;
-pub use state::SavedSandbox;
+pub use state::{SavedSandbox, StateFile};
 pub use summary::{Change, Created, KeyChange, TenantChange};
 
 /// The seeded tenant's id (32 characters, as Qlik's are).
@@ -48,16 +54,16 @@ pub const DEFAULT_TENANT_REGION: &str = "eu-west-1";
 pub const DEFAULT_MIGRATION: Duration = Duration::from_secs(5);
 
 /// How the sandbox is set up (`--tenant-region`, `--migration-seconds`, `--no-quotas`, `--state`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Options {
     /// The tenant's `datacenter`: where its keys must be.
     pub tenant_region: String,
     /// How long a migration takes.
     pub migration: Duration,
-    /// How the KMS twin throttles.
+    /// How the KMS twin throttles; [`Quotas::Off`] also lifts the Qlik twin's rate tiers.
     pub quotas: Quotas,
-    /// Where state is read from and written back to.
-    pub state: Option<PathBuf>,
+    /// Where state is read from and recorded to, taken for this sandbox.
+    pub state: Option<StateFile>,
     /// Fixed ports (`sandbox serve`); ephemeral when `None`.
     pub kms_port: Option<u16>,
     /// Fixed port of the Qlik twin.
@@ -87,7 +93,9 @@ pub struct Twins {
     pub qlik: qlik::Running,
     /// The seeded tenant.
     pub tenant: TenantSeed,
-    options: Options,
+    state: Option<Arc<StateFile>>,
+    /// Records the state after each change while the twins serve.
+    recorder: Option<JoinHandle<()>>,
     before: SavedSandbox,
 }
 
@@ -101,9 +109,10 @@ impl Twins {
             });
         };
         let saved = match &options.state {
-            Some(path) => SavedSandbox::read(path)?,
+            Some(file) => file.read()?,
             None => None,
         };
+        let changes = options.state.as_ref().map(|_| Arc::new(Notify::new()));
         if let Some(saved) = &saved
             && saved.tenant_region != options.tenant_region
         {
@@ -115,6 +124,7 @@ impl Twins {
         let mut kms_config = KmsTwinConfig {
             quotas: options.quotas.clone(),
             state: saved.as_ref().map(|s| s.kms.clone()),
+            changes: changes.clone(),
             ..KmsTwinConfig::default()
         };
         kms_config.principals.push(kms::Principal::new(
@@ -144,6 +154,11 @@ impl Twins {
                 datacenter: options.tenant_region.clone(),
             }),
             migration_duration: options.migration,
+            // `--no-quotas` lifts every limit the twins enforce, Qlik's rate tiers too.
+            rates: match options.quotas {
+                Quotas::Off => Tiers::LIFTED,
+                _ => Tiers::default(),
+            },
             // Qlik's checks use the key as the proxy role: the KMS twin's policy evaluation decides.
             kms: Some(KmsPeer {
                 endpoint_url: kms.url.clone(),
@@ -158,6 +173,7 @@ impl Twins {
                 )),
             }),
             state: saved.as_ref().map(|s| s.qlik.clone()),
+            changes: changes.clone(),
             ..EmulatorConfig::default()
         };
         let qlik = qlik::start_at(qlik_config, loopback(options.qlik_port))
@@ -170,10 +186,18 @@ impl Twins {
             kms,
             qlik,
             tenant,
-            options,
+            state: options.state.map(Arc::new),
+            recorder: None,
             before: SavedSandbox::default(),
         };
         twins.before = twins.saved();
+        if let (Some(file), Some(changes)) = (&twins.state, changes) {
+            twins.recorder = Some(tokio::spawn(record(
+                file.clone(),
+                twins.snapshots(),
+                changes,
+            )));
+        }
         Ok(twins)
     }
 
@@ -214,11 +238,18 @@ impl Twins {
 
     /// What the twins hold now.
     pub fn saved(&self) -> SavedSandbox {
-        SavedSandbox {
-            tenant_region: self.tenant.datacenter.clone(),
-            kms: self.kms.snapshot(),
-            qlik: self.qlik.snapshot(),
-        }
+        (self.snapshots())()
+    }
+
+    /// Takes what the twins hold, whenever called.
+    fn snapshots(&self) -> Snapshots {
+        let (kms, qlik) = (self.kms.snapshots(), self.qlik.snapshots());
+        let tenant_region = self.tenant.datacenter.clone();
+        Arc::new(move || SavedSandbox {
+            tenant_region: tenant_region.clone(),
+            kms: kms(),
+            qlik: qlik(),
+        })
     }
 
     /// What changed since the twins started (or since the state file was read).
@@ -233,17 +264,34 @@ impl Twins {
 
     /// Writes the state file, if one was given.
     pub fn save(&self) -> Result<Option<PathBuf>, SandboxError> {
-        let Some(path) = &self.options.state else {
+        let Some(file) = &self.state else {
             return Ok(None);
         };
-        self.saved().write(path)?;
-        Ok(Some(path.clone()))
+        file.write(|| self.saved())?;
+        Ok(Some(file.path().to_path_buf()))
     }
 
-    /// Stops both twins.
+    /// Stops both twins (and the recording; [`Twins::save`] writes the last state).
     pub async fn shutdown(self) {
+        if let Some(recorder) = &self.recorder {
+            recorder.abort();
+        }
         let _ = self.kms.shutdown().await;
         let _ = self.qlik.shutdown().await;
+    }
+}
+
+/// Takes what both twins hold.
+type Snapshots = Arc<dyn Fn() -> SavedSandbox + Send + Sync>;
+
+/// Writes the state to `file` after each change, so that a keyflow killed mid-run keeps what it made up
+/// to then. Changes that come while a write is under way are written together by the next one. A write
+/// that fails is not reported here: the last one, at the end, says so.
+async fn record(file: Arc<StateFile>, snapshots: Snapshots, changes: Arc<Notify>) {
+    loop {
+        changes.notified().await;
+        let (file, snapshots) = (file.clone(), snapshots.clone());
+        let _ = tokio::task::spawn_blocking(move || file.write(|| snapshots())).await;
     }
 }
 
