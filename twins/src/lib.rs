@@ -13,3 +13,4 @@ mod digest;
 pub mod qlik_cloud;
 pub mod sandbox;
 mod server;
+mod sync;

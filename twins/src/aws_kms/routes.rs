@@ -6,7 +6,7 @@
 //! see the state as it is, and a write handler checks everything before it changes anything (so a
 //! refused request changes nothing), then changes only what it must.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::Notify;
@@ -26,6 +26,7 @@ use super::{
     KmsTwinConfig, Principal, aliases, auth, crypto, keys, lifecycle, replicas, rules, settings,
     tags,
 };
+use crate::sync::lock;
 
 /// An operation's handler.
 type Handler = fn(&mut Call, &Value) -> Result<Value, KmsError>;
@@ -94,11 +95,6 @@ pub struct Twin {
     buckets: Mutex<Buckets>,
     stats: Mutex<KmsStats>,
     changes: Option<Arc<Notify>>,
-}
-
-/// Locks, going on after a panic elsewhere: a request changes the state only once it has succeeded.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Twin {

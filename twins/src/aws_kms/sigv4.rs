@@ -1,4 +1,4 @@
-//! SigV4 signature verification: the canonical request, the string to sign and the HMAC-SHA256 key chain
+//! SigV4: the `Authorization` header parsed into its credential scope, and signature verification — the canonical request, the string to sign and the HMAC-SHA256 key chain
 //! of AWS's Signature Version 4, recomputed with the caller's secret and compared in constant time.
 
 use std::fmt::Write;
@@ -7,9 +7,66 @@ use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::hmac;
 use axum::http::{HeaderMap, Method, Uri};
 
-use super::auth::Authorization;
 use super::wire::KmsError;
 use crate::digest::hex;
+
+/// The parts of a SigV4 `Authorization` header.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Authorization<'a> {
+    /// The access key id.
+    pub access_key_id: &'a str,
+    /// The scope's date (`20240101`).
+    pub date: &'a str,
+    /// The scope's region.
+    pub region: &'a str,
+    /// The scope's service (`kms`).
+    pub service: &'a str,
+    /// The signed header names, lowercase, `;`-separated.
+    pub signed_headers: &'a str,
+    /// The hex signature.
+    pub signature: &'a str,
+}
+
+pub fn incomplete(message: impl Into<String>) -> KmsError {
+    KmsError::new("IncompleteSignatureException", message)
+}
+
+/// Parses `AWS4-HMAC-SHA256 Credential=AKID/date/region/kms/aws4_request, SignedHeaders=…, Signature=…`.
+pub fn parse(header: &str) -> Result<Authorization<'_>, KmsError> {
+    let rest = header.strip_prefix("AWS4-HMAC-SHA256 ").ok_or_else(|| {
+        incomplete("Authorization header requires the AWS4-HMAC-SHA256 algorithm (sign with SigV4)")
+    })?;
+    let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+    for part in rest.split(',') {
+        match part.trim().split_once('=') {
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("SignedHeaders", v)) => signed_headers = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(credential), Some(signed_headers), Some(signature)) =
+        (credential, signed_headers, signature)
+    else {
+        return Err(incomplete(
+            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters",
+        ));
+    };
+    let scope: Vec<&str> = credential.split('/').collect();
+    let [access_key_id, date, region, service, "aws4_request"] = scope[..] else {
+        return Err(incomplete(format!(
+            "Credential '{credential}' is not of the form <access key>/<date>/<region>/kms/aws4_request"
+        )));
+    };
+    Ok(Authorization {
+        access_key_id,
+        date,
+        region,
+        service,
+        signed_headers,
+        signature,
+    })
+}
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {

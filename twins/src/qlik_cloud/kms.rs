@@ -18,64 +18,10 @@ use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 use serde_json::Value;
 
 use super::KmsPeer;
+use super::model::{ComplianceError, KeyFacts, REPLICA_CODE, Refusal, Replica};
 use super::probe::{Clients, Probe};
-use super::state::{ComplianceError, KeyFacts, Replica};
 use keyflow_blocks::qlik_cloud::policy::{self, Finding, Partition, PolicyRequirements};
 use keyflow_blocks::qlik_cloud::regions;
-
-/// `complianceError.code` of a policy that does not let Qlik in (seen in Qlik's examples).
-pub const POLICY_CODE: &str = "Encryption-88";
-/// `complianceError.code` of a key the twin could not read.
-pub const ACCESS_CODE: &str = "Encryption-86";
-/// `complianceError.code` of a key Qlik cannot use (type, usage, state, region).
-pub const KEY_CODE: &str = "Encryption-87";
-/// `complianceError.code` of a key without its replica in the DR region.
-pub const REPLICA_CODE: &str = "Encryption-89";
-
-/// Why a key cannot be used.
-#[derive(Debug)]
-pub enum Refusal {
-    /// The peer did not answer (408).
-    Unreachable(String),
-    /// The key is missing or its policy keeps Qlik out (403).
-    Forbidden(String),
-    /// The key is of the wrong kind, state or region (406).
-    Unusable(String),
-    /// The key policy keeps Qlik out in `region` (403 on create): it lacks what Qlik needs, or it
-    /// refused Qlik's proxy role a call.
-    Policy {
-        /// The region whose key policy was read or used.
-        region: String,
-        /// What it lacks or refused, in Qlik's words first.
-        message: String,
-    },
-}
-
-impl Refusal {
-    /// The refusal as a sentence, for `detail`.
-    pub fn detail(&self) -> String {
-        match self {
-            Refusal::Unreachable(why)
-            | Refusal::Forbidden(why)
-            | Refusal::Unusable(why)
-            | Refusal::Policy { message: why, .. } => why.clone(),
-        }
-    }
-
-    /// The refusal as a `complianceError` for `region`.
-    pub fn compliance(&self, region: &str) -> ComplianceError {
-        let (code, region) = match self {
-            Refusal::Unreachable(_) | Refusal::Forbidden(_) => (ACCESS_CODE, region),
-            Refusal::Unusable(_) => (KEY_CODE, region),
-            Refusal::Policy { region, .. } => (POLICY_CODE, region.as_str()),
-        };
-        ComplianceError {
-            code: code.into(),
-            region: region.into(),
-            message: self.detail(),
-        }
-    }
-}
 
 fn policy_message(region: &str, findings: &[Finding]) -> String {
     let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();

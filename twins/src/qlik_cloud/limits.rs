@@ -1,4 +1,4 @@
-//! Qlik's rate-limit tiers, per tenant: reads (GET) in tier 1, writes in tier 2, each counted over a
+//! Qlik's rate-limit tiers, per tenant, as the twin enforces them: reads (GET) in tier 1, writes in tier 2, each counted over a
 //! sliding one-minute window. A full tier blocks only its own kind of call.
 
 use std::collections::{HashMap, VecDeque};
@@ -7,31 +7,9 @@ use std::time::{Duration, Instant};
 /// The window requests are counted over.
 const WINDOW: Duration = Duration::from_secs(60);
 
-/// Requests per minute per tenant in each tier; `0` lifts a tier's limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tiers {
-    /// Tier 1: reads (GET). Qlik's is 1000.
-    pub read_per_minute: u32,
-    /// Tier 2: writes (POST, PATCH, DELETE). Qlik's is 100.
-    pub write_per_minute: u32,
-}
-
-impl Tiers {
-    /// No limit in either tier (`--no-quotas`).
-    pub const LIFTED: Tiers = Tiers {
-        read_per_minute: 0,
-        write_per_minute: 0,
-    };
-}
-
-impl Default for Tiers {
-    fn default() -> Tiers {
-        Tiers {
-            read_per_minute: 1000,
-            write_per_minute: 100,
-        }
-    }
-}
+/// Requests per minute per tenant in each tier (`0` lifts a tier's limit): the client's own type, so the
+/// twin and the connector count the same tiers.
+pub use keyflow_blocks::qlik_cloud::client::Tiers;
 
 /// The tier of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,8 +39,8 @@ impl Limiter {
     /// Admits a request of `tenant` in `tier` at `now`, or says how long until the tier has room.
     pub fn admit(&mut self, tenant: &str, tier: Tier, now: Instant) -> Result<(), Duration> {
         let limit = match tier {
-            Tier::Read => self.tiers.read_per_minute,
-            Tier::Write => self.tiers.write_per_minute,
+            Tier::Read => self.tiers.reads_per_minute,
+            Tier::Write => self.tiers.writes_per_minute,
         };
         if limit == 0 {
             return Ok(());
@@ -97,8 +75,8 @@ mod tests {
     #[test]
     fn a_full_tier_blocks_only_itself_and_frees_up_as_the_window_slides() {
         let mut limiter = Limiter::new(Tiers {
-            read_per_minute: 2,
-            write_per_minute: 1,
+            reads_per_minute: 2,
+            writes_per_minute: 1,
         });
         let t0 = Instant::now();
         assert_eq!(limiter.admit("a", Tier::Write, t0), Ok(()));
@@ -117,8 +95,8 @@ mod tests {
     #[test]
     fn zero_lifts_the_limit() {
         let mut limiter = Limiter::new(Tiers {
-            read_per_minute: 0,
-            write_per_minute: 0,
+            reads_per_minute: 0,
+            writes_per_minute: 0,
         });
         let now = Instant::now();
         for _ in 0..5000 {

@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::auth::{Caller, on_tenant};
-use super::routes::{check_fingerprint, no_such_provider};
-use super::state::{TenantState, Twin};
+use super::model::TenantState;
+use super::state::Twin;
 use super::wire::{self, ApiError};
+use super::wire::{check_fingerprint, no_such_provider};
 
 /// Whether the tenant can start migrating to `fp` now: 404, 428 (one running), 412 (already current).
 fn can_migrate(tenant: &TenantState, fp: &str, now: Instant) -> Result<(), ApiError> {

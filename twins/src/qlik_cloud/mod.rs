@@ -15,6 +15,7 @@ mod auth;
 mod kms;
 mod limits;
 mod migrations;
+mod model;
 mod probe;
 mod providers;
 mod provision;
@@ -22,6 +23,7 @@ mod routes;
 mod saved;
 mod state;
 mod tenants;
+mod tokens;
 mod wire;
 
 #[cfg(test)]

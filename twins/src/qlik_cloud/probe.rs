@@ -20,8 +20,8 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 
 use super::ProxyRole;
-use super::kms::Refusal;
-use super::state::lock;
+use super::model::Refusal;
+use crate::sync::lock;
 use keyflow_blocks::qlik_cloud::policy::TENANT_CONTEXT_KEY;
 
 /// SDK clients of one KMS endpoint signing with one set of credentials, one per region, counting the

@@ -12,10 +12,11 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::auth::{Caller, on_tenant};
-use super::kms::Refusal;
-use super::routes::{check_fingerprint, no_such_provider};
-use super::state::{KeyFacts, Provider, Twin, fingerprint};
+use super::model::Refusal;
+use super::model::{KeyFacts, Provider, fingerprint};
+use super::state::Twin;
 use super::wire::ApiError;
+use super::wire::{check_fingerprint, no_such_provider};
 use super::{arn, wire};
 
 /// The title of every 408: the KMS peer did not answer.

@@ -3,14 +3,10 @@
 //! so that a flow onboarding hundreds of tenants is rehearsed against one twin without listing them first.
 //! Its id is derived from its hostname, so the same key finds the same tenant in every run.
 
-use std::sync::atomic::Ordering;
-
 use crate::digest::sha256;
 use base64::Engine;
-use chrono::Utc;
 
 use super::TenantSeed;
-use super::state::{TenantState, Twin, lock};
 use keyflow_blocks::qlik_cloud::regions;
 
 /// The longest hostname DNS allows.
@@ -76,30 +72,6 @@ impl Provisioning {
     }
 }
 
-impl Twin {
-    /// The tenant of `token` when it is the API key of a tenant provisioned on first use, hosting the
-    /// tenant if it is new; `None` when the twin does not provision or the token names no tenant. A
-    /// hostname the twin already hosts (the seeded tenant's, a restored one) is that tenant. The tenants
-    /// stay locked from lookup to insert, so concurrent first calls for one tenant host it once.
-    pub fn provision(&self, token: &str) -> Option<String> {
-        let seed = self.provisioning.as_ref()?.seed(token)?;
-        let id = {
-            let mut tenants = lock(&self.tenants);
-            match tenants.values().find(|t| t.seed.hostname == seed.hostname) {
-                Some(hosted) => hosted.seed.id.clone(),
-                None => {
-                    let id = seed.id.clone();
-                    tenants.insert(id.clone(), TenantState::provisioned(seed, Utc::now()));
-                    self.tenants_provisioned.fetch_add(1, Ordering::Relaxed);
-                    id
-                }
-            }
-        };
-        lock(&self.tokens).add_api_key(token, &id);
-        Some(id)
-    }
-}
-
 /// Whether `name` is a lowercase DNS hostname: labels of 1–63 letters, digits and inner hyphens.
 fn is_hostname(name: &str) -> bool {
     name.len() <= MAX_HOSTNAME
@@ -121,6 +93,7 @@ fn tenant_id(hostname: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::state::Twin;
     use super::*;
 
     fn provisioning() -> Provisioning {

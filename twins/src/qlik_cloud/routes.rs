@@ -15,9 +15,6 @@ use super::state::Twin;
 use super::wire::ApiError;
 use super::{auth, migrations, providers, tenants};
 
-/// The longest fingerprint the twin looks up; longer ones get 414.
-const MAX_FINGERPRINT: usize = 64;
-
 /// Every route of the twin over `twin`.
 pub fn router(twin: Arc<Twin>) -> Router {
     const PROVIDERS: &str = "/api/v1/encryption/keyproviders";
@@ -69,28 +66,4 @@ async fn not_found() -> Response {
     ApiError::new(StatusCode::NOT_FOUND, "Not Found")
         .code("HTTP-404")
         .into_response()
-}
-
-/// Refuses a fingerprint too long to be one (414).
-pub fn check_fingerprint(fingerprint: &str) -> Result<(), ApiError> {
-    if fingerprint.len() > MAX_FINGERPRINT {
-        return Err(ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            "Requested fingerprint length is too large",
-        )
-        .detail(format!(
-            "a fingerprint is at most {MAX_FINGERPRINT} characters; this one has {}",
-            fingerprint.len()
-        )));
-    }
-    Ok(())
-}
-
-/// The 404 of a fingerprint the tenant does not have.
-pub fn no_such_provider(fingerprint: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "No entry match for the fingerprint was found",
-    )
-    .detail(format!("no key provider has fingerprint `{fingerprint}`"))
 }

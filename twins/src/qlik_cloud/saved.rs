@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::TenantSeed;
-use super::state::{Migration, Provider, TenantState, Twin, lock};
+use super::model::{Migration, Provider, TenantState};
+use super::state::Twin;
+use crate::sync::lock;
 
 impl Twin {
     /// Every tenant's providers and last migration, settled, to be restored by a later twin.

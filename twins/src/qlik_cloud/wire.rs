@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
-use super::state::{Migration, Phase, Provider, TenantState};
+use super::model::{Migration, Phase, Provider, TenantState};
 
 /// What Qlik writes for "never".
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -219,4 +219,31 @@ pub fn tenant(tenant: &TenantState, base: &str) -> Value {
         "autoAssignDataServicesContributorRoleToProfessionals": true,
         "autoAssignPrivateAnalyticsContentCreatorRoleToProfessionals": true
     })
+}
+
+/// The longest fingerprint the twin looks up; longer ones get 414.
+const MAX_FINGERPRINT: usize = 64;
+
+/// Refuses a fingerprint too long to be one (414).
+pub fn check_fingerprint(fingerprint: &str) -> Result<(), ApiError> {
+    if fingerprint.len() > MAX_FINGERPRINT {
+        return Err(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "Requested fingerprint length is too large",
+        )
+        .detail(format!(
+            "a fingerprint is at most {MAX_FINGERPRINT} characters; this one has {}",
+            fingerprint.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The 404 of a fingerprint the tenant does not have.
+pub fn no_such_provider(fingerprint: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "No entry match for the fingerprint was found",
+    )
+    .detail(format!("no key provider has fingerprint `{fingerprint}`"))
 }

@@ -156,7 +156,10 @@ impl Twins {
             migration_duration: options.migration,
             // `--no-quotas` lifts every limit the twins enforce, Qlik's rate tiers too.
             rates: match options.quotas {
-                Quotas::Off => Tiers::LIFTED,
+                Quotas::Off => Tiers {
+                    reads_per_minute: 0,
+                    writes_per_minute: 0,
+                },
                 _ => Tiers::default(),
             },
             // Qlik's checks use the key as the proxy role: the KMS twin's policy evaluation decides.

@@ -36,7 +36,7 @@ async fn refused_reads(quotas: Quotas, calls: usize) -> usize {
 #[tokio::test]
 async fn no_quotas_lifts_the_qlik_rate_tiers_too() {
     // Qlik's tier 1 allows 1,000 reads a minute per tenant.
-    let calls = qlik::Tiers::default().read_per_minute as usize + 20;
+    let calls = qlik::Tiers::default().reads_per_minute as usize + 20;
     assert_eq!(refused_reads(Quotas::Published, calls).await, 20);
     assert_eq!(refused_reads(Quotas::Off, calls).await, 0);
 }

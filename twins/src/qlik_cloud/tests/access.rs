@@ -209,8 +209,8 @@ async fn oauth_refuses_a_wrong_secret_and_other_grants() {
 async fn a_full_tier_is_429_with_retry_after_and_spares_the_other_tier() {
     let api = Api::start(EmulatorConfig {
         rates: Tiers {
-            read_per_minute: 3,
-            write_per_minute: 1,
+            reads_per_minute: 3,
+            writes_per_minute: 1,
         },
         ..config()
     })

@@ -42,7 +42,7 @@ async fn create_answers_201_with_the_tutorial_shape_and_a_stable_fingerprint() {
         fp.bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     );
-    assert_eq!(fp, super::super::state::fingerprint(TENANT, ARN));
+    assert_eq!(fp, super::super::model::fingerprint(TENANT, ARN));
     assert_eq!(body["keyprovider"], "AWS-KMS");
     assert_eq!(body["tenantId"], TENANT);
     assert_eq!(body["description"], "first");
@@ -287,6 +287,6 @@ async fn a_second_key_gets_another_fingerprint_and_tenants_do_not_share_them() {
     assert_ne!(first, second);
     assert_ne!(
         first,
-        super::super::state::fingerprint("another-tenant", ARN)
+        super::super::model::fingerprint("another-tenant", ARN)
     );
 }

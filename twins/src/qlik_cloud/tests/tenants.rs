@@ -129,8 +129,8 @@ async fn provisioned_tenants_have_their_own_ids_datacenters_and_providers() {
 async fn each_provisioned_tenant_has_its_own_rate_limits() {
     let api = Api::start(EmulatorConfig {
         rates: Tiers {
-            read_per_minute: 0,
-            write_per_minute: 1,
+            reads_per_minute: 0,
+            writes_per_minute: 1,
         },
         ..provisioning()
     })
