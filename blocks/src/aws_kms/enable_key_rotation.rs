@@ -50,7 +50,8 @@ impl Block for EnableKeyRotation {
         input: EnableKeyRotationInput,
     ) -> Result<Empty, BlockError> {
         if let Some(days) = input.rotation_period_in_days {
-            checks::within("rotation_period_in_days", days, 90, 2560)?;
+            let (min, _, max) = super::facts::ROTATION_PERIOD_DAYS;
+            checks::within("rotation_period_in_days", days, min, max)?;
         }
         let kms = client(ctx)?;
         kms.limit(ctx, "EnableKeyRotation").await;

@@ -7,6 +7,7 @@
 
 pub mod checks;
 mod errors;
+pub mod facts;
 mod flow_check;
 pub mod limits;
 mod pages;

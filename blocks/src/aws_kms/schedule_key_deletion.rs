@@ -80,11 +80,12 @@ impl Block for ScheduleKeyDeletion {
         ctx: &BlockContext,
         input: ScheduleKeyDeletionInput,
     ) -> Result<ScheduleKeyDeletionOutput, BlockError> {
+        let (min, max) = super::facts::DELETION_WINDOW_DAYS;
         checks::within(
             "pending_window_in_days",
             input.pending_window_in_days,
-            7,
-            30,
+            min,
+            max,
         )?;
         let kms = client(ctx)?;
         kms.limit(ctx, "ScheduleKeyDeletion").await;

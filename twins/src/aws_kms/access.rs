@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use keyflow_blocks::aws_kms::facts::Arn;
 use serde_json::Value;
 
 use super::rules::Caller;
@@ -39,18 +40,8 @@ pub enum Decision {
 
 /// The account of an IAM or STS principal ARN (`arn:aws:iam::111122223333:user/x`).
 pub fn account_of(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("iam" | "sts"), Some(_), Some(account), Some(_)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    super::rules::is_account_id(account).then_some(account)
+    let arn = Arn::parse(arn).filter(|arn| matches!(arn.service, "iam" | "sts"))?;
+    super::rules::is_account_id(arn.account).then_some(arn.account)
 }
 
 /// Authorizes `request` by the key policy `policy`, or says why not in AWS's words.

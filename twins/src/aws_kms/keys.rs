@@ -6,6 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use keyflow_blocks::aws_kms::facts::Arn;
+
 use super::call::Call;
 use super::crypto;
 use super::policy;
@@ -13,8 +15,7 @@ use super::rules::{self, Aliases, Tag};
 use super::state::{KeyRecord, KeyState, KmsState, MultiRegionKeyType};
 use super::wire::{KmsError, parse};
 
-/// The longest description.
-pub const MAX_DESCRIPTION: usize = 8192;
+pub use keyflow_blocks::aws_kms::facts::MAX_DESCRIPTION;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -177,7 +178,7 @@ pub fn list_keys(call: &mut Call, body: &Value) -> Result<Value, KmsError> {
 /// The KeyMetadata of `key`, of `region`, as AWS returns it.
 pub fn metadata(state: &KmsState, region: &str, key: &KeyRecord) -> Value {
     let (algorithm_field, algorithms) = rules::algorithms(&key.key_spec, &key.key_usage);
-    let account = key.arn.split(':').nth(4).unwrap_or_default();
+    let account = Arn::parse(&key.arn).map_or("", |arn| arn.account);
     let mut metadata = json!({
         "AWSAccountId": account,
         "KeyId": key.key_id,

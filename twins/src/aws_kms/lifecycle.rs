@@ -10,8 +10,7 @@ use super::rules::Aliases;
 use super::state::{KeyState, MultiRegionKeyType};
 use super::wire::{KmsError, parse};
 
-/// The shortest and longest waiting periods of ScheduleKeyDeletion, in days.
-const WINDOW: (i32, i32) = (7, 30);
+use keyflow_blocks::aws_kms::facts::DELETION_WINDOW_DAYS as WINDOW;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -12,7 +12,7 @@ use super::state::KeyRecord;
 use super::wire::KmsError;
 
 /// The largest key policy, in bytes.
-const MAX_POLICY: usize = 32_768;
+use keyflow_blocks::aws_kms::facts::MAX_POLICY_BYTES as MAX_POLICY;
 
 /// The only policy name KMS has.
 pub const POLICY_NAME: &str = "default";

@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use keyflow_blocks::aws_kms::facts::{
+    self, ALIAS_PREFIX, Arn, MAX_ALIAS_NAME as MAX_ALIAS, MAX_TAG_KEY, MAX_TAG_VALUE,
+    RESERVED_ALIAS_PREFIX,
+};
+
 use super::state::{KeyRecord, KmsState};
 use super::wire::KmsError;
 
-/// The longest alias name.
-const MAX_ALIAS: usize = 256;
-/// The most tags a key holds.
-pub const MAX_TAGS: usize = 50;
+pub use keyflow_blocks::aws_kms::facts::{MAX_TAGS, is_account_id, is_region, usages_of};
 
 /// Who calls and where: the region of the request's credential scope and the signing principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,23 +22,6 @@ pub struct Caller {
     pub arn: String,
     /// The principal's account.
     pub account: String,
-}
-
-/// Whether `text` is a 12-digit account id.
-pub fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Whether `text` looks like a region name (`eu-west-1`, `us-gov-west-1`).
-pub fn is_region(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    parts.len() >= 3
-        && parts
-            .last()
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 /// The ARN of key `key_id`.
@@ -82,21 +67,20 @@ pub fn resolve(
 ) -> Result<String, KmsError> {
     let not_found = || KmsError::not_found(format!("Invalid keyId '{reference}'"));
     let region = state.regions.get(&caller.region);
-    let local = if let Some(rest) = reference.strip_prefix("arn:") {
-        let parts: Vec<&str> = rest.splitn(5, ':').collect();
-        let [partition, service, arn_region, arn_account, resource] = parts[..] else {
+    let local = if reference.starts_with("arn:") {
+        let Some(arn) = Arn::parse(reference) else {
             return Err(not_found());
         };
-        if partition != "aws" || service != "kms" {
+        if arn.partition != "aws" || arn.service != "kms" {
             return Err(not_found());
         }
-        if arn_region != caller.region || arn_account != account {
+        if arn.region != caller.region || arn.account != account {
             return Err(KmsError::not_found(format!(
                 "Key '{reference}' does not exist in region {} of account {account}",
                 caller.region
             )));
         }
-        resource.to_string()
+        arn.resource.to_string()
     } else {
         reference.to_string()
     };
@@ -126,20 +110,6 @@ pub fn resolve(
 fn found(key: Option<&KeyRecord>, reference: &str) -> Result<String, KmsError> {
     key.map(|k| k.key_id.clone())
         .ok_or_else(|| KmsError::not_found(format!("Key '{reference}' does not exist")))
-}
-
-/// The usages a key spec allows; `None` for a spec AWS does not have.
-pub fn usages_of(spec: &str) -> Option<&'static [&'static str]> {
-    Some(match spec {
-        "SYMMETRIC_DEFAULT" => &["ENCRYPT_DECRYPT"],
-        "HMAC_224" | "HMAC_256" | "HMAC_384" | "HMAC_512" => &["GENERATE_VERIFY_MAC"],
-        "RSA_2048" | "RSA_3072" | "RSA_4096" => &["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
-        "ECC_NIST_P256" | "ECC_NIST_P384" | "ECC_NIST_P521" => &["SIGN_VERIFY", "KEY_AGREEMENT"],
-        "ECC_SECG_P256K1" | "ECC_NIST_EDWARDS25519" | "ML_DSA_44" | "ML_DSA_65" | "ML_DSA_87" => {
-            &["SIGN_VERIFY"]
-        }
-        _ => return None,
-    })
 }
 
 /// The algorithm lists of a key's metadata: encryption, signing and MAC algorithms.
@@ -178,20 +148,19 @@ pub fn algorithms(spec: &str, usage: &str) -> (&'static str, &'static [&'static 
 
 /// Checks an alias name: `alias/` then letters, digits, `:/_-`, at most 256 characters in all.
 pub fn check_alias_name(name: &str) -> Result<(), KmsError> {
-    let body = name.strip_prefix("alias/").ok_or_else(|| {
+    let body = name.strip_prefix(ALIAS_PREFIX).ok_or_else(|| {
         KmsError::validation(format!(
             "Alias must start with the prefix \"alias/\"; `{name}` does not"
         ))
     })?;
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-');
-    if body.is_empty() || name.len() > MAX_ALIAS || !body.chars().all(allowed) {
+    if body.is_empty() || name.len() > MAX_ALIAS || !body.chars().all(facts::is_alias_char) {
         return Err(KmsError::validation(format!(
             "1 validation error detected: Value '{name}' at 'aliasName' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$ and have length \
              between 1 and {MAX_ALIAS}"
         )));
     }
-    if name.starts_with("alias/aws/") {
+    if name.starts_with(RESERVED_ALIAS_PREFIX) {
         return Err(KmsError::new(
             "NotAuthorizedException",
             format!(
@@ -208,10 +177,10 @@ pub fn tags_of(tags: &[Tag]) -> Result<BTreeMap<String, String>, KmsError> {
     let mut map = BTreeMap::new();
     for (i, tag) in tags.iter().enumerate() {
         check_tag_key(&tag.tag_key, i + 1)?;
-        if tag.tag_value.chars().count() > 256 {
+        if tag.tag_value.chars().count() > MAX_TAG_VALUE {
             return Err(KmsError::validation(format!(
                 "1 validation error detected: Value at 'tags.{}.member.tagValue' failed to satisfy \
-                 constraint: Member must have length less than or equal to 256",
+                 constraint: Member must have length less than or equal to {MAX_TAG_VALUE}",
                 i + 1
             )));
         }
@@ -223,13 +192,13 @@ pub fn tags_of(tags: &[Tag]) -> Result<BTreeMap<String, String>, KmsError> {
 /// Checks one tag key: 1–128 characters, not starting with `aws:`.
 pub fn check_tag_key(key: &str, position: usize) -> Result<(), KmsError> {
     let length = key.chars().count();
-    if length == 0 || length > 128 {
+    if length == 0 || length > MAX_TAG_KEY {
         return Err(KmsError::validation(format!(
             "1 validation error detected: Value '{key}' at 'tags.{position}.member.tagKey' failed to \
-             satisfy constraint: Member must have length between 1 and 128"
+             satisfy constraint: Member must have length between 1 and {MAX_TAG_KEY}"
         )));
     }
-    if key.to_ascii_lowercase().starts_with("aws:") {
+    if facts::is_reserved_tag_key(key) {
         return Err(KmsError::new(
             "TagException",
             format!("Tag key `{key}` starts with the reserved prefix aws:; choose another key"),

@@ -12,7 +12,7 @@ use super::state::{KeyRecord, MultiRegionKeyType, Rotation};
 use super::wire::{KmsError, missing, parse};
 
 /// The shortest, default and longest rotation periods, in days.
-const ROTATION: (i32, i32, i32) = (90, 365, 2560);
+use keyflow_blocks::aws_kms::facts::ROTATION_PERIOD_DAYS as ROTATION;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

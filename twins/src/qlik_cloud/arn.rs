@@ -1,6 +1,7 @@
 //! The ARN structure Qlik validates on create (417 otherwise):
 //! `arn:aws|aws-us-gov:kms:<region>:<12-digit account>:key/<id>` or `…:alias/<name>`.
 
+use keyflow_blocks::aws_kms::facts::{self, Arn};
 use keyflow_blocks::qlik_cloud::policy::Partition;
 
 /// A well-formed KMS key or alias ARN.
@@ -16,15 +17,21 @@ pub struct KeyArn<'a> {
 pub fn parse(arn: &str) -> Result<KeyArn<'_>, String> {
     let expected =
         "expected `arn:aws:kms:<region>:<account id>:key/<key id>` or `…:alias/<alias name>`";
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, region, account, resource] = parts[..] else {
+    let Some(Arn {
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    }) = Arn::parse(arn)
+    else {
         return Err(format!(
             "`{arn}` does not have the six parts of an ARN: {expected}"
         ));
     };
-    let partition = match (prefix, partition) {
-        ("arn", "aws") => Partition::Aws,
-        ("arn", "aws-us-gov") => Partition::AwsUsGov,
+    let partition = match partition {
+        "aws" => Partition::Aws,
+        "aws-us-gov" => Partition::AwsUsGov,
         _ => {
             return Err(format!(
                 "`{arn}` is not in partition `aws` or `aws-us-gov`: {expected}"
@@ -34,7 +41,7 @@ pub fn parse(arn: &str) -> Result<KeyArn<'_>, String> {
     if service != "kms" {
         return Err(format!("`{arn}` is not a KMS ARN: {expected}"));
     }
-    if !is_region(region) {
+    if !facts::is_region(region) {
         return Err(format!("`{region}` is not an AWS region: {expected}"));
     }
     if region.starts_with("us-gov-") != (partition == Partition::AwsUsGov) {
@@ -42,7 +49,7 @@ pub fn parse(arn: &str) -> Result<KeyArn<'_>, String> {
             "region `{region}` is not in partition `{partition}`: GovCloud regions are `arn:aws-us-gov:`"
         ));
     }
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+    if !facts::is_account_id(account) {
         return Err(format!(
             "`{account}` is not a 12-digit AWS account id: {expected}"
         ));
@@ -51,12 +58,7 @@ pub fn parse(arn: &str) -> Result<KeyArn<'_>, String> {
         Some(("key", id)) => {
             !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         }
-        Some(("alias", name)) => {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-'))
-        }
+        Some(("alias", name)) => !name.is_empty() && name.chars().all(facts::is_alias_char),
         _ => false,
     };
     if !resource_ok {
@@ -65,21 +67,6 @@ pub fn parse(arn: &str) -> Result<KeyArn<'_>, String> {
         ));
     }
     Ok(KeyArn { partition, region })
-}
-
-/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-4`: letters, then words, then a number.
-fn is_region(region: &str) -> bool {
-    let words: Vec<&str> = region.split('-').collect();
-    let Some((number, rest)) = words.split_last() else {
-        return false;
-    };
-    rest.len() >= 2
-        && rest[0].len() == 2
-        && rest
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

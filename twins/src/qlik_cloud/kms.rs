@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::KmsPeer;
 use super::model::{ComplianceError, KeyFacts, REPLICA_CODE, Refusal, Replica};
 use super::probe::{Clients, Probe};
+use keyflow_blocks::aws_kms::facts::Arn;
 use keyflow_blocks::qlik_cloud::policy::{self, Finding, Partition, PolicyRequirements};
 use keyflow_blocks::qlik_cloud::regions;
 
@@ -66,7 +67,7 @@ impl Checker {
         tenant_id: &str,
         datacenter: &str,
     ) -> Result<KeyFacts, Refusal> {
-        let region = arn.split(':').nth(3).unwrap_or_default();
+        let region = Arn::parse(arn).map_or("", |arn| arn.region);
         let described = self
             .client(region)
             .describe_key()
