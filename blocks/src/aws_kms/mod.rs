@@ -10,6 +10,7 @@ mod errors;
 pub mod facts;
 mod flow_check;
 pub mod limits;
+pub mod operation;
 mod pages;
 pub mod sandbox;
 pub mod shapes;
@@ -76,6 +77,7 @@ use serde::Deserialize;
 pub use errors::sdk_error;
 pub use flow_check::AliasCreatedFirst;
 use limits::Limits;
+pub use operation::{Operation, Quota};
 
 /// The connector id flows write: `connector: aws-kms`.
 pub const CONNECTOR: &str = "aws-kms";
@@ -151,15 +153,13 @@ impl KmsClient {
 
     /// Waits for room in the quota of `operation` (in the connection's region), outside the call's slot of
     /// the run's parallelism, so that calls of other operations run meanwhile.
-    pub async fn limit(&self, ctx: &BlockContext, operation: &str) {
-        ctx.outside_slot(self.limits.acquire(operation, &self.region))
-            .await;
+    pub async fn limit(&self, ctx: &BlockContext, operation: Operation) {
+        self.limit_in(ctx, operation.quota(), &self.region).await;
     }
 
-    /// Waits for room in the quota of `operation` in another region, as [`KmsClient::limit`] does.
-    pub async fn limit_in(&self, ctx: &BlockContext, operation: &str, region: &str) {
-        ctx.outside_slot(self.limits.acquire(operation, region))
-            .await;
+    /// Waits for room in `quota` in `region`, as [`KmsClient::limit`] does.
+    pub async fn limit_in(&self, ctx: &BlockContext, quota: Quota, region: &str) {
+        ctx.outside_slot(self.limits.acquire(quota, region)).await;
     }
 }
 

@@ -4,7 +4,7 @@
 //! One URL serves every region: the region and the caller come from the SigV4 credential scope of the
 //! `Authorization` header, as the SDKs sign it, and the signature is checked with the caller's secret. Keys,
 //! aliases and quotas are per region. Keys enforce AWS's key states, key policies (with the lockout safety
-//! check), the published quotas of [`super::limits::PUBLISHED`], and real authenticated encryption
+//! check), the published quotas of [`keyflow_blocks::aws_kms::limits::PUBLISHED`], and real authenticated encryption
 //! (AES-256-GCM with the encryption context bound), so that a flow rehearsed here fails where it would fail
 //! in AWS. The whole state can be taken ([`Running::snapshot`]) and started from again
 //! ([`KmsTwinConfig::state`]).
@@ -34,6 +34,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use keyflow_blocks::aws_kms::operation::Quota;
 use tokio::sync::Notify;
 
 use crate::server::{Server, any_port};
@@ -58,14 +59,14 @@ pub const DEFAULT_PRINCIPAL_ARN: &str = "arn:aws:iam::111122223333:user/keyflow-
 /// How the twin throttles.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Quotas {
-    /// The published AWS quotas ([`super::limits::PUBLISHED`]), per account and region.
+    /// The published AWS quotas ([`keyflow_blocks::aws_kms::limits::PUBLISHED`]), per account and region.
     #[default]
     Published,
     /// No throttling at all.
     Off,
-    /// The published quotas with some replaced (requests per second by quota name, as in
-    /// [`super::limits::PUBLISHED`]; `0` lifts one).
-    Overrides(HashMap<String, f64>),
+    /// The published quotas with some replaced (requests per second by quota, as in
+    /// [`keyflow_blocks::aws_kms::limits::PUBLISHED`]; `0` lifts one).
+    Overrides(HashMap<Quota, f64>),
 }
 
 /// A principal the twin knows: its credentials and who it is.

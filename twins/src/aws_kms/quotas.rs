@@ -1,20 +1,14 @@
 //! The request quotas, per (quota, region): token buckets refilled at the quota's rate and holding one
-//! second of requests, at the rates of [`keyflow_blocks::aws_kms::limits::PUBLISHED`] (the same table the client
-//! limits itself with) unless the config says otherwise.
+//! second of requests, at the rates of [`keyflow_blocks::aws_kms::limits::PUBLISHED`] (the same table the
+//! client limits itself with) unless the config says otherwise.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::Quotas;
-use keyflow_blocks::aws_kms::limits::PUBLISHED;
+use keyflow_blocks::aws_kms::limits;
+use keyflow_blocks::aws_kms::operation::Quota;
 
-/// The quota an operation counts against (`Cryptographic` for Encrypt, Decrypt and GenerateDataKey).
-pub fn quota_of(operation: &str) -> &str {
-    match operation {
-        "Encrypt" | "Decrypt" | "GenerateDataKey" => "Cryptographic",
-        other => other,
-    }
-}
+use super::Quotas;
 
 #[derive(Debug)]
 struct Bucket {
@@ -25,26 +19,20 @@ struct Bucket {
 /// Every bucket of one twin.
 #[derive(Debug)]
 pub struct Buckets {
-    /// Requests per second by quota name; a quota not listed is not limited.
-    rates: HashMap<String, f64>,
-    buckets: HashMap<(String, String), Bucket>,
+    /// Requests per second by quota; a quota not listed is not limited.
+    rates: HashMap<Quota, f64>,
+    buckets: HashMap<(Quota, String), Bucket>,
 }
 
 impl Buckets {
     /// The buckets of `quotas`, all full.
     pub fn new(quotas: &Quotas) -> Buckets {
-        let published = || {
-            PUBLISHED
-                .iter()
-                .map(|(name, rate)| (name.to_string(), *rate))
-                .collect::<HashMap<_, _>>()
-        };
         let rates = match quotas {
-            Quotas::Published => published(),
+            Quotas::Published => limits::rates([]),
             Quotas::Off => HashMap::new(),
             Quotas::Overrides(overrides) => {
-                let mut rates = published();
-                rates.extend(overrides.iter().map(|(k, v)| (k.clone(), *v)));
+                let mut rates = limits::rates([]);
+                rates.extend(overrides);
                 rates
             }
         };
@@ -59,16 +47,16 @@ impl Buckets {
 
     /// Admits one request against each `(quota, region)` of `wanted`, all or none: when any of them is
     /// exhausted nothing is taken and the answer is `false`.
-    pub fn admit(&mut self, wanted: &[(&str, &str)], now: Instant) -> bool {
+    pub fn admit(&mut self, wanted: &[(Quota, &str)], now: Instant) -> bool {
         let mut admitted = true;
         for (quota, region) in wanted {
-            let Some(rate) = self.rates.get(*quota).copied() else {
+            let Some(rate) = self.rates.get(quota).copied() else {
                 continue;
             };
             let capacity = rate.max(1.0);
             let bucket = self
                 .buckets
-                .entry((quota.to_string(), region.to_string()))
+                .entry((*quota, region.to_string()))
                 .or_insert(Bucket {
                     tokens: capacity,
                     at: now,
@@ -80,10 +68,7 @@ impl Buckets {
         }
         if admitted {
             for (quota, region) in wanted {
-                if let Some(bucket) = self
-                    .buckets
-                    .get_mut(&(quota.to_string(), region.to_string()))
-                {
+                if let Some(bucket) = self.buckets.get_mut(&(*quota, region.to_string())) {
                     bucket.tokens -= 1.0;
                 }
             }
@@ -99,17 +84,15 @@ mod tests {
 
     #[test]
     fn a_bucket_holds_one_second_and_refills_at_its_rate() {
-        let mut buckets = Buckets::new(&Quotas::Overrides(HashMap::from([(
-            "CreateKey".to_string(),
-            2.0,
-        )])));
+        let mut buckets =
+            Buckets::new(&Quotas::Overrides(HashMap::from([(Quota::CreateKey, 2.0)])));
         let t0 = Instant::now();
-        assert!(buckets.admit(&[("CreateKey", "eu-west-1")], t0));
-        assert!(buckets.admit(&[("CreateKey", "eu-west-1")], t0));
-        assert!(!buckets.admit(&[("CreateKey", "eu-west-1")], t0));
-        assert!(buckets.admit(&[("CreateKey", "eu-west-3")], t0));
+        assert!(buckets.admit(&[(Quota::CreateKey, "eu-west-1")], t0));
+        assert!(buckets.admit(&[(Quota::CreateKey, "eu-west-1")], t0));
+        assert!(!buckets.admit(&[(Quota::CreateKey, "eu-west-1")], t0));
+        assert!(buckets.admit(&[(Quota::CreateKey, "eu-west-3")], t0));
         assert!(buckets.admit(
-            &[("CreateKey", "eu-west-1")],
+            &[(Quota::CreateKey, "eu-west-1")],
             t0 + Duration::from_millis(500)
         ));
     }
@@ -117,33 +100,30 @@ mod tests {
     #[test]
     fn an_exhausted_quota_takes_nothing_from_the_others() {
         let mut buckets = Buckets::new(&Quotas::Overrides(HashMap::from([
-            ("ReplicateKey".to_string(), 5.0),
-            ("ReplicaCreateKey".to_string(), 1.0),
+            (Quota::ReplicateKey, 5.0),
+            (Quota::ReplicaCreateKey, 1.0),
         ])));
         let t0 = Instant::now();
         let both = [
-            ("ReplicateKey", "eu-west-1"),
-            ("ReplicaCreateKey", "eu-west-3"),
+            (Quota::ReplicateKey, "eu-west-1"),
+            (Quota::ReplicaCreateKey, "eu-west-3"),
         ];
         assert!(buckets.admit(&both, t0));
         assert!(!buckets.admit(&both, t0));
         for _ in 0..4 {
-            assert!(buckets.admit(&[("ReplicateKey", "eu-west-1")], t0));
+            assert!(buckets.admit(&[(Quota::ReplicateKey, "eu-west-1")], t0));
         }
-        assert!(!buckets.admit(&[("ReplicateKey", "eu-west-1")], t0));
+        assert!(!buckets.admit(&[(Quota::ReplicateKey, "eu-west-1")], t0));
     }
 
     #[test]
     fn off_and_zero_lift_limits() {
         let t0 = Instant::now();
         let mut off = Buckets::new(&Quotas::Off);
-        let mut zero = Buckets::new(&Quotas::Overrides(HashMap::from([(
-            "CreateKey".to_string(),
-            0.0,
-        )])));
+        let mut zero = Buckets::new(&Quotas::Overrides(HashMap::from([(Quota::CreateKey, 0.0)])));
         for _ in 0..100 {
-            assert!(off.admit(&[("CreateKey", "eu-west-1")], t0));
-            assert!(zero.admit(&[("CreateKey", "eu-west-1")], t0));
+            assert!(off.admit(&[(Quota::CreateKey, "eu-west-1")], t0));
+            assert!(zero.admit(&[(Quota::CreateKey, "eu-west-1")], t0));
         }
     }
 }

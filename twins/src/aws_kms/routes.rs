@@ -19,7 +19,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::call::Call;
-use super::quotas::{Buckets, quota_of};
+use keyflow_blocks::aws_kms::operation::{Operation, Quota};
+
+use super::quotas::Buckets;
 use super::state::KmsState;
 use super::wire::{KmsError, KmsStats};
 use super::{
@@ -41,43 +43,55 @@ enum Effect {
 use Effect::{Reads, Writes};
 
 /// The operations the twin serves, by name.
-const OPERATIONS: &[(&str, Effect, Handler)] = &[
-    ("CreateKey", Writes, keys::create_key),
-    ("DescribeKey", Reads, keys::describe_key),
-    ("ListKeys", Reads, keys::list_keys),
-    ("EnableKey", Writes, lifecycle::enable_key),
-    ("DisableKey", Writes, lifecycle::disable_key),
+const OPERATIONS: &[(Operation, Effect, Handler)] = &[
+    (Operation::CreateKey, Writes, keys::create_key),
+    (Operation::DescribeKey, Reads, keys::describe_key),
+    (Operation::ListKeys, Reads, keys::list_keys),
+    (Operation::EnableKey, Writes, lifecycle::enable_key),
+    (Operation::DisableKey, Writes, lifecycle::disable_key),
     (
-        "ScheduleKeyDeletion",
+        Operation::ScheduleKeyDeletion,
         Writes,
         lifecycle::schedule_key_deletion,
     ),
-    ("CancelKeyDeletion", Writes, lifecycle::cancel_key_deletion),
-    ("PutKeyPolicy", Writes, settings::put_key_policy),
-    ("GetKeyPolicy", Reads, settings::get_key_policy),
     (
-        "UpdateKeyDescription",
+        Operation::CancelKeyDeletion,
+        Writes,
+        lifecycle::cancel_key_deletion,
+    ),
+    (Operation::PutKeyPolicy, Writes, settings::put_key_policy),
+    (Operation::GetKeyPolicy, Reads, settings::get_key_policy),
+    (
+        Operation::UpdateKeyDescription,
         Writes,
         settings::update_key_description,
     ),
-    ("EnableKeyRotation", Writes, settings::enable_key_rotation),
-    ("DisableKeyRotation", Writes, settings::disable_key_rotation),
     (
-        "GetKeyRotationStatus",
+        Operation::EnableKeyRotation,
+        Writes,
+        settings::enable_key_rotation,
+    ),
+    (
+        Operation::DisableKeyRotation,
+        Writes,
+        settings::disable_key_rotation,
+    ),
+    (
+        Operation::GetKeyRotationStatus,
         Reads,
         settings::get_key_rotation_status,
     ),
-    ("CreateAlias", Writes, aliases::create_alias),
-    ("UpdateAlias", Writes, aliases::update_alias),
-    ("DeleteAlias", Writes, aliases::delete_alias),
-    ("ListAliases", Reads, aliases::list_aliases),
-    ("TagResource", Writes, tags::tag_resource),
-    ("UntagResource", Writes, tags::untag_resource),
-    ("ListResourceTags", Reads, tags::list_resource_tags),
-    ("Encrypt", Reads, crypto::encrypt),
-    ("Decrypt", Reads, crypto::decrypt),
-    ("GenerateDataKey", Reads, crypto::generate_data_key),
-    ("ReplicateKey", Writes, replicas::replicate_key),
+    (Operation::CreateAlias, Writes, aliases::create_alias),
+    (Operation::UpdateAlias, Writes, aliases::update_alias),
+    (Operation::DeleteAlias, Writes, aliases::delete_alias),
+    (Operation::ListAliases, Reads, aliases::list_aliases),
+    (Operation::TagResource, Writes, tags::tag_resource),
+    (Operation::UntagResource, Writes, tags::untag_resource),
+    (Operation::ListResourceTags, Reads, tags::list_resource_tags),
+    (Operation::Encrypt, Reads, crypto::encrypt),
+    (Operation::Decrypt, Reads, crypto::decrypt),
+    (Operation::GenerateDataKey, Reads, crypto::generate_data_key),
+    (Operation::ReplicateKey, Writes, replicas::replicate_key),
 ];
 
 /// The state and when it next needs settling.
@@ -139,11 +153,11 @@ impl Twin {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         let name = target.strip_prefix("TrentService.").unwrap_or_default();
-        let (effect, operation) = OPERATIONS
+        let (op, effect, operation) = OPERATIONS
             .iter()
-            .find(|(op, _, _)| *op == name)
+            .find(|(op, _, _)| op.name() == name)
             .filter(|_| method == Method::POST)
-            .map(|(_, effect, handler)| (*effect, *handler))
+            .map(|(op, effect, handler)| (*op, *effect, *handler))
             .ok_or_else(|| {
                 KmsError::new(
                     "UnknownOperationException",
@@ -169,14 +183,14 @@ impl Twin {
                 )
             })?
         };
-        let mut wanted = vec![(quota_of(name).to_string(), caller.region.clone())];
-        if name == "ReplicateKey" {
-            wanted.push(("ReplicaCreateKey".into(), replicas::replica_region(&body)?));
+        let replica_region = match op {
+            Operation::ReplicateKey => Some(replicas::replica_region(&body)?),
+            _ => None,
+        };
+        let mut wanted = vec![(op.quota(), caller.region.as_str())];
+        if let Some(region) = &replica_region {
+            wanted.push((Quota::ReplicaCreateKey, region.as_str()));
         }
-        let wanted: Vec<(&str, &str)> = wanted
-            .iter()
-            .map(|(q, r)| (q.as_str(), r.as_str()))
-            .collect();
         if !lock(&self.buckets).admit(&wanted, Instant::now()) {
             let mut stats = lock(&self.stats);
             stats.throttled += 1;

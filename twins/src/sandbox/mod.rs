@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use keyflow_blocks::aws_kms::limits::PUBLISHED;
+use keyflow_blocks::aws_kms::operation::Quota;
 use keyflow_blocks::aws_kms::sandbox::KmsTwin;
 use keyflow_blocks::qlik_cloud::regions;
 use keyflow_blocks::qlik_cloud::sandbox::QlikTwin;
@@ -300,7 +301,7 @@ async fn record(file: Arc<StateFile>, snapshots: Snapshots, changes: Arc<Notify>
 
 /// A quota override `OPERATION=RATE` (`CreateKey=2`), as `--quota` gives it: a quota the twin enforces
 /// and a rate of 0 or more requests per second (0 lifts it).
-pub fn parse_quota(given: &str) -> Result<(String, f64), SandboxError> {
+pub fn parse_quota(given: &str) -> Result<(Quota, f64), SandboxError> {
     let parsed = given
         .split_once('=')
         .and_then(|(name, rate)| Some((name.trim(), rate.trim().parse::<f64>().ok()?)))
@@ -310,18 +311,18 @@ pub fn parse_quota(given: &str) -> Result<(String, f64), SandboxError> {
             given: given.into(),
         });
     };
-    if !PUBLISHED.iter().any(|(quota, _)| *quota == name) {
+    let Some(quota) = Quota::from_name(name) else {
         return Err(SandboxError::NoSuchQuota {
             given: given.into(),
             name: name.into(),
             quotas: PUBLISHED
                 .iter()
-                .map(|(quota, _)| *quota)
+                .map(|(quota, _)| quota.name())
                 .collect::<Vec<_>>()
                 .join(", "),
         });
-    }
-    Ok((name.to_string(), rate))
+    };
+    Ok((quota, rate))
 }
 
 fn loopback(port: Option<u16>) -> SocketAddr {

@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
+use keyflow_blocks::aws_kms::operation::Quota;
+
 use super::*;
 
 #[tokio::test]
 async fn a_call_beyond_the_quota_is_throttled_and_changes_nothing() {
     let twin = start(KmsTwinConfig {
-        quotas: Quotas::Overrides(HashMap::from([("CreateKey".to_string(), 2.0)])),
+        quotas: Quotas::Overrides(HashMap::from([(Quota::CreateKey, 2.0)])),
         ..config()
     })
     .await
@@ -39,7 +41,7 @@ async fn a_call_beyond_the_quota_is_throttled_and_changes_nothing() {
 #[tokio::test]
 async fn replicate_key_also_needs_room_in_the_replica_regions_create_key_quota() {
     let twin = start(KmsTwinConfig {
-        quotas: Quotas::Overrides(HashMap::from([("ReplicaCreateKey".to_string(), 1.0)])),
+        quotas: Quotas::Overrides(HashMap::from([(Quota::ReplicaCreateKey, 1.0)])),
         ..config()
     })
     .await
