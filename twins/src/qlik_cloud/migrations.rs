@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::auth::{Caller, on_tenant};
 use super::model::TenantState;
+use super::providers::check_provider_key;
 use super::state::Twin;
 use super::wire::{self, ApiError};
 use super::wire::{check_fingerprint, no_such_provider};
@@ -51,28 +52,15 @@ pub async fn migrate(
     Path(fp): Path<String>,
 ) -> Result<Response, ApiError> {
     check_fingerprint(&fp)?;
-    let (key_arn, datacenter, is_qlik) = on_tenant(&twin, &caller, |tenant| {
-        can_migrate(tenant, &fp, Instant::now())?;
-        let provider = tenant.provider(&fp).ok_or_else(|| no_such_provider(&fp))?;
-        Ok((
-            provider.arn.clone(),
-            tenant.seed.datacenter.clone(),
-            provider.is_qlik(),
-        ))
-    })?;
+    let (_, checked) = check_provider_key(&twin, &caller, &fp, |tenant| {
+        can_migrate(tenant, &fp, Instant::now())
+    })
+    .await?;
     // Qlik validates the key before any migration; a key it cannot use stops the migration here.
-    let facts = match (&twin.kms, is_qlik) {
-        (Some(checker), false) => Some(
-            checker
-                .inspect(&key_arn, &caller.tenant_id, &datacenter)
-                .await
-                .map_err(|refusal| {
-                    ApiError::new(StatusCode::FAILED_DEPENDENCY, "Failed to prepare migration")
-                        .detail(refusal.detail())
-                })?,
-        ),
-        _ => None,
-    };
+    let facts = checked.transpose().map_err(|refusal| {
+        ApiError::new(StatusCode::FAILED_DEPENDENCY, "Failed to prepare migration")
+            .detail(refusal.detail())
+    })?;
     let duration = twin.migration_duration;
     on_tenant(&twin, &caller, |tenant| {
         let now = Instant::now();

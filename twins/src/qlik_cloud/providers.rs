@@ -12,8 +12,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::auth::{Caller, on_tenant};
-use super::model::Refusal;
-use super::model::{KeyFacts, Provider, fingerprint};
+use super::model::{KeyFacts, Provider, Refusal, TenantState, fingerprint};
 use super::state::Twin;
 use super::wire::ApiError;
 use super::wire::{check_fingerprint, no_such_provider};
@@ -131,15 +130,11 @@ pub async fn create(
         }
         Ok(tenant.seed.datacenter.clone())
     })?;
-    let key = match &twin.kms {
-        Some(checker) => Some(
-            checker
-                .inspect(&request.arn, &caller.tenant_id, &datacenter)
-                .await
-                .map_err(|refusal| refused(&refusal))?,
-        ),
-        None => None,
-    };
+    let key = twin
+        .check_key(&request.arn, &caller.tenant_id, &datacenter)
+        .await
+        .transpose()
+        .map_err(|refusal| refused(&refusal))?;
     on_tenant(&twin, &caller, |tenant| {
         // Checked again: another create of the same key may have finished while KMS was asked.
         if tenant.providers.iter().any(|p| p.arn == request.arn) {
@@ -288,6 +283,33 @@ pub async fn delete(
     })
 }
 
+/// Finds provider `fp` of the caller's tenant (once `allowed` lets it) and checks its key in KMS as
+/// Qlik does: its ARN, and the check's outcome (`None` for Qlik's own key, or without a KMS peer).
+pub async fn check_provider_key(
+    twin: &Twin,
+    caller: &Caller,
+    fp: &str,
+    allowed: impl FnOnce(&TenantState) -> Result<(), ApiError>,
+) -> Result<(String, Option<Result<KeyFacts, Refusal>>), ApiError> {
+    let (key_arn, datacenter, is_qlik) = on_tenant(twin, caller, |tenant| {
+        allowed(tenant)?;
+        let provider = tenant.provider(fp).ok_or_else(|| no_such_provider(fp))?;
+        Ok((
+            provider.arn.clone(),
+            tenant.seed.datacenter.clone(),
+            provider.is_qlik(),
+        ))
+    })?;
+    let checked = match is_qlik {
+        true => None,
+        false => {
+            twin.check_key(&key_arn, &caller.tenant_id, &datacenter)
+                .await
+        }
+    };
+    Ok((key_arn, checked))
+}
+
 /// `POST /keyproviders/{fingerprint}/actions/test`: reruns the KMS checks and answers 201 with the
 /// provider, its `drCompliant` and `complianceError` refreshed; 408 when KMS does not answer.
 pub async fn test(
@@ -296,22 +318,7 @@ pub async fn test(
     Path(fp): Path<String>,
 ) -> Result<Response, ApiError> {
     check_fingerprint(&fp)?;
-    let (key_arn, datacenter, is_qlik) = on_tenant(&twin, &caller, |tenant| {
-        let provider = tenant.provider(&fp).ok_or_else(|| no_such_provider(&fp))?;
-        Ok((
-            provider.arn.clone(),
-            tenant.seed.datacenter.clone(),
-            provider.is_qlik(),
-        ))
-    })?;
-    let checked = match (&twin.kms, is_qlik) {
-        (Some(checker), false) => Some(
-            checker
-                .inspect(&key_arn, &caller.tenant_id, &datacenter)
-                .await,
-        ),
-        _ => None,
-    };
+    let (key_arn, checked) = check_provider_key(&twin, &caller, &fp, |_| Ok(())).await?;
     if let Some(Err(Refusal::Unreachable(why))) = &checked {
         return Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, TIMEOUT_TITLE).detail(why.clone()));
     }

@@ -14,7 +14,7 @@ use chrono::Utc;
 use super::EmulatorConfig;
 use super::kms::Checker;
 use super::limits::Limiter;
-use super::model::TenantState;
+use super::model::{KeyFacts, Refusal, TenantState};
 use super::provision::Provisioning;
 use super::tokens::Tokens;
 pub use crate::sync::lock;
@@ -61,6 +61,17 @@ pub struct Twin {
 }
 
 impl Twin {
+    /// Checks key `arn` in KMS for tenant `tenant_id` whose data lives in `datacenter`, as Qlik does;
+    /// `None` without a KMS peer (every well-formed ARN is then accepted).
+    pub async fn check_key(
+        &self,
+        arn: &str,
+        tenant_id: &str,
+        datacenter: &str,
+    ) -> Option<Result<KeyFacts, Refusal>> {
+        Some(self.kms.as_ref()?.inspect(arn, tenant_id, datacenter).await)
+    }
+
     /// A twin in its initial state: every tenant on the Qlik provider, no migration.
     pub fn new(config: EmulatorConfig) -> Twin {
         let now = Utc::now();
