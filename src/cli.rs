@@ -67,7 +67,7 @@ pub struct SandboxSettings {
     /// How long a key migration takes in the Qlik twin, in seconds [default: 5].
     #[arg(long, value_name = "N")]
     pub migration_seconds: Option<f64>,
-    /// Do not enforce AWS KMS's published request quotas in the KMS twin.
+    /// Do not enforce any request quota of the twins: AWS KMS's published quotas and Qlik's rate tiers.
     #[arg(long, conflicts_with = "quota")]
     pub no_quotas: bool,
     /// A request quota of the KMS twin other than AWS's published one, `OPERATION=RATE` per second
