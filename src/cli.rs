@@ -57,7 +57,8 @@ pub enum SandboxCommand {
 #[derive(Debug, Args, Clone)]
 pub struct SandboxSettings {
     /// Keep the twins' state (keys, aliases, key providers, migrations) in FILE: read at start when it
-    /// exists, written back at the end. Sandbox-only throwaway material; never a real secret.
+    /// exists, recorded as the run goes; another keyflow given the same FILE waits until this one ends.
+    /// Sandbox-only throwaway material; never a real secret.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// The AWS region the seeded Qlik tenant's data lives in (its `datacenter`) [default: eu-west-1].
@@ -66,7 +67,7 @@ pub struct SandboxSettings {
     /// How long a key migration takes in the Qlik twin, in seconds [default: 5].
     #[arg(long, value_name = "N")]
     pub migration_seconds: Option<f64>,
-    /// Do not enforce AWS KMS's published request quotas in the KMS twin.
+    /// Do not enforce any request quota of the twins: AWS KMS's published quotas and Qlik's rate tiers.
     #[arg(long, conflicts_with = "quota")]
     pub no_quotas: bool,
     /// A request quota of the KMS twin other than AWS's published one, `OPERATION=RATE` per second

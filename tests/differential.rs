@@ -27,10 +27,10 @@ mod comparison;
 mod divergences;
 mod flows;
 
-use keyflow_blocks::aws_kms::emulator::{
+use keyflow_twins::aws_kms::{
     self as kms, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, KmsTwinConfig, Quotas,
 };
-use keyflow_blocks::qlik_cloud::emulator::KmsPeer;
+use keyflow_twins::qlik_cloud::KmsPeer;
 use serde_json::Value;
 
 use crate::aws_kms::{Moto, moto, point_at_moto};

@@ -3,7 +3,7 @@
 //! `flows/byok-tenant-encryption.yaml` first, as an operator would, then runs the flow under test and
 //! checks what it did in KMS and in the tenant with separate read-only runs.
 
-use keyflow_blocks::qlik_cloud::emulator::KmsPeer;
+use keyflow_twins::qlik_cloud::KmsPeer;
 use serde_json::Value;
 
 use crate::aws_kms::{Moto, moto, point_at_moto};

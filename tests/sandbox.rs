@@ -1,6 +1,7 @@
 //! `--sandbox` and `keyflow sandbox serve`: the flows run against the built-in twins with no cloud account
 //! and nothing of the machine's AWS or Qlik set-up.
 
+mod state;
 mod tenants;
 
 use std::io::{BufRead, BufReader};
@@ -203,6 +204,9 @@ struct Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
         let _ = std::process::Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status();

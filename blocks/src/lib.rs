@@ -4,7 +4,6 @@
 pub mod aws_kms;
 pub mod core;
 pub mod qlik_cloud;
-mod twin_server;
 
 use keyflow_engine::block::Registry;
 

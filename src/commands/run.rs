@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use keyflow_engine::exec::report::{RunReport, Status};
 use keyflow_engine::exec::{ExecOptions, Executor};
+use keyflow_twins::sandbox::Twins;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Output, RunArgs};
@@ -69,13 +70,14 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         .enable_all()
         .build()?;
     let twins = if args.sandbox {
-        let options = sandbox::Options::from_settings(&args.sandbox_settings, None, None)?;
-        let twins = runtime.block_on(sandbox::Twins::start(options))?;
+        let options = sandbox::options(&args.sandbox_settings, None, None, color)?;
+        let twins = runtime.block_on(Twins::start(options))?;
         if !args.quiet {
             eprintln!(
-                "{} AWS KMS twin at {} (account 111122223333), Qlik Cloud twin at {} (tenant {} in {})",
+                "{} AWS KMS twin at {} (account {}), Qlik Cloud twin at {} (tenant {} in {})",
                 style::yellow(color, "sandbox:"),
                 twins.kms.url,
+                keyflow_twins::aws_kms::DEFAULT_ACCOUNT_ID,
                 twins.qlik.url,
                 twins.tenant.id,
                 twins.tenant.datacenter
@@ -88,7 +90,7 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
     let options = ExecOptions {
         parallelism: usize::from(args.parallelism),
         allow_destructive: args.allow_destructive,
-        sandbox: twins.as_ref().map(sandbox::Twins::sandbox),
+        sandbox: twins.as_ref().map(Twins::sandbox),
         ..ExecOptions::default()
     };
     let executor = Executor::new(options).with_observer(progress.clone());
@@ -108,27 +110,17 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         });
         anyhow::Ok(executor.run(plan, params, cancel).await)
     })?;
+    if let Some(twins) = &twins {
+        // The state before the report: a reader of stdout that goes away (`| head`) must not cost it.
+        // `finish` saves again, and says when saving fails.
+        let _ = twins.save();
+    }
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Json => print_json(&report)?,
         Output::Text => print_summary(&report, color),
     }
     if let Some(twins) = twins {
-        if !args.quiet {
-            print_created(&twins.created(), color);
-        }
-        // Always said, even with -q: how many calls the twin throttled is what a rehearsal is for.
-        eprintln!("{} {}", style::dim(color, "sandbox:"), twins.traffic());
-        let saved = twins.save();
-        runtime.block_on(twins.shutdown());
-        if let Some(path) = saved?
-            && !args.quiet
-        {
-            eprintln!(
-                "{} state saved to {}",
-                style::dim(color, "sandbox:"),
-                path.display()
-            );
-        }
+        runtime.block_on(sandbox::finish(twins, color, args.quiet))?;
     }
     Ok(if report.status == Status::Succeeded {
         0
@@ -137,18 +129,13 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
     })
 }
 
-/// What a sandbox run made, on stderr (stdout may be the JSON report).
-fn print_created(created: &sandbox::Created, color: bool) {
-    if created.is_empty() {
-        eprintln!(
-            "{} the run changed nothing in the twins",
-            style::dim(color, "sandbox:")
-        );
-        return;
-    }
-    eprintln!("{}", style::bold(color, "in the sandbox:"));
-    for line in created.lines() {
-        eprintln!("  {line}");
+/// The report as JSON on stdout; a reader that went away (`| head -0`) is not an error.
+fn print_json(report: &RunReport) -> anyhow::Result<()> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(report)?;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 

@@ -1,5 +1,7 @@
-//! `keyflow sandbox serve`: both twins on loopback until Ctrl-C, for the AWS CLI, the SDKs, qlik-cli or
-//! another keyflow.
+//! `keyflow sandbox serve`: both twins on loopback until Ctrl-C or SIGTERM, for the AWS CLI, the SDKs,
+//! qlik-cli or another keyflow.
+
+use keyflow_twins::sandbox::{TENANT_API_KEY_PREFIX, Twins};
 
 use crate::cli::{SandboxCommand, ServeArgs};
 use crate::interrupt::Interrupts;
@@ -12,14 +14,15 @@ pub fn run(command: &SandboxCommand, color: bool) -> anyhow::Result<u8> {
 }
 
 fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
-    let options = sandbox::Options::from_settings(&args.settings, args.kms_port, args.qlik_port)?;
+    let options = sandbox::options(&args.settings, args.kms_port, args.qlik_port, color)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         // Before the endpoints are printed: whoever reads them may press Ctrl-C at once.
         let mut interrupts = Interrupts::listen()?;
-        let twins = sandbox::Twins::start(options).await?;
+        let mut terminated = Terminations::listen()?;
+        let twins = Twins::start(options).await?;
         println!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url);
         println!(
             "# Qlik Cloud twin at {}: tenant {} ({}) in {}",
@@ -28,14 +31,14 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
         println!(
             "# Any other tenant gets a tenant of its own on first use of QLIK_API_KEY={}<its hostname>, \
              as a --sandbox run does for every other `tenant_url` or `context`",
-            sandbox::TENANT_API_KEY_PREFIX
+            TENANT_API_KEY_PREFIX
         );
         println!("# Point other tools at them from another shell:");
         for (name, value) in twins.exports() {
             println!("export {name}={value}");
         }
         eprintln!(
-            "{} serving until Ctrl-C{}",
+            "{} serving until Ctrl-C (or SIGTERM){}",
             style::yellow(color, "sandbox:"),
             if args.settings.state.is_some() {
                 "; the state is saved then"
@@ -43,19 +46,37 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
                 ""
             }
         );
-        interrupts.next().await;
-        let created = twins.created();
-        for line in created.lines() {
-            eprintln!("  {line}");
+        // A service manager stops it with SIGTERM: the state is saved then too.
+        tokio::select! {
+            _ = interrupts.next() => {}
+            _ = terminated.next() => {}
         }
-        if let Some(path) = twins.save()? {
-            eprintln!(
-                "{} state saved to {}",
-                style::dim(color, "sandbox:"),
-                path.display()
-            );
-        }
-        twins.shutdown().await;
+        sandbox::finish(twins, color, false).await?;
         Ok(0)
     })
+}
+
+/// SIGTERM, listened for from the moment [`Terminations::listen`] is called (never on Windows, which has
+/// no such signal).
+struct Terminations {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Terminations {
+    /// Installs the handler now. Call it inside the runtime.
+    fn listen() -> std::io::Result<Terminations> {
+        Ok(Terminations {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for the next SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use keyflow_blocks::aws_kms::emulator::DEFAULT_ACCOUNT_ID;
+use keyflow_twins::aws_kms::DEFAULT_ACCOUNT_ID;
 use serde_json::Value;
 
 use super::allowed::{ALLOWED_ASYMMETRIES, MOTO_UNFAITHFUL, Rule};

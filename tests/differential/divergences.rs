@@ -7,7 +7,7 @@
 use aws_sdk_kms::Client;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
-use keyflow_blocks::aws_kms::emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+use keyflow_twins::aws_kms::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
 use serde_json::Value;
 
 use super::{Peers, Side, peers};

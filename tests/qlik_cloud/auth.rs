@@ -1,7 +1,7 @@
 //! How a connection authenticates: an API key, OAuth client credentials, a qlik-cli context, the
 //! `QLIK_SERVER` / `QLIK_API_KEY` defaults; and what it says when none is there.
 
-use keyflow_blocks::qlik_cloud::emulator::OAuthClient;
+use keyflow_twins::qlik_cloud::OAuthClient;
 
 use super::{API_KEY, TENANT, config, twin};
 use crate::harness::step;

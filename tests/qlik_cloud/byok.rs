@@ -1,7 +1,7 @@
 //! `flows/byok-tenant-encryption.yaml`, the seed's automation, end to end: keys in moto's KMS, the tenant
 //! in the Qlik twin, which checks the key in moto for real (type, region, replica, policy) as Qlik does.
 
-use keyflow_blocks::qlik_cloud::emulator::KmsPeer;
+use keyflow_twins::qlik_cloud::KmsPeer;
 
 use super::{TENANT, config, twin};
 use crate::aws_kms::{moto, point_at_moto};

@@ -152,7 +152,7 @@ fn a_wrong_api_key_says_so_without_printing_it() {
 #[test]
 fn the_twins_rate_tier_answers_429_and_the_error_is_retryable() {
     let mut config = config();
-    config.rates.read_per_minute = 2;
+    config.rates.reads_per_minute = 2;
     let twin = twin(config);
     // The connection's own pacing lifted, so the twin's tier is what answers.
     let (code, report, _) = twin.run(

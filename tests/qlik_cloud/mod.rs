@@ -11,7 +11,7 @@ mod errors;
 
 use std::time::Duration;
 
-use keyflow_blocks::qlik_cloud::emulator::{self, EmulatorConfig, Running, TenantSeed};
+use keyflow_twins::qlik_cloud::{self as emulator, EmulatorConfig, Running, TenantSeed};
 
 use crate::harness::{Ran, keyflow, run_flow};
 

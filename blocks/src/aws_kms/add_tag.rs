@@ -5,6 +5,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::Operation;
 use super::shapes::{Empty, tags_in};
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -52,14 +53,14 @@ impl Block for AddTag {
         }
         checks::tags(&input.tags)?;
         let kms = client(ctx)?;
-        kms.limit(ctx, "TagResource").await;
+        kms.limit(ctx, Operation::TagResource).await;
         kms.sdk()
             .tag_resource()
             .key_id(input.key_id)
             .set_tags(Some(tags_in(&input.tags)?))
             .send()
             .await
-            .map_err(|e| sdk_error("TagResource", e))?;
+            .map_err(|e| sdk_error(Operation::TagResource, e))?;
         Ok(Empty {})
     }
 }

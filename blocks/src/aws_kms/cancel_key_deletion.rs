@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::Operation;
 use super::shapes::{KeyIdInput, required};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -49,14 +50,14 @@ impl Block for CancelKeyDeletion {
         input: KeyIdInput,
     ) -> Result<CancelKeyDeletionOutput, BlockError> {
         let kms = client(ctx)?;
-        kms.limit(ctx, "CancelKeyDeletion").await;
+        kms.limit(ctx, Operation::CancelKeyDeletion).await;
         let response = kms
             .sdk()
             .cancel_key_deletion()
             .key_id(input.key_id)
             .send()
             .await
-            .map_err(|e| sdk_error("CancelKeyDeletion", e))?;
+            .map_err(|e| sdk_error(Operation::CancelKeyDeletion, e))?;
         let key_id = required("CancelKeyDeletion", "KeyId", response.key_id())?;
         Ok(CancelKeyDeletionOutput {
             key_id: key_id.to_string(),

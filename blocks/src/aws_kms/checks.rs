@@ -1,37 +1,37 @@
-//! Checks of inputs before any call, with errors that say what AWS would refuse and what to write.
+//! Checks of inputs before any call, with errors that say what AWS would refuse and what to write. The
+//! rules themselves are AWS's, stated once in [`super::facts`].
 
 use indexmap::IndexMap;
 use keyflow_engine::block::BlockError;
 use serde_json::Value;
 
+use super::facts::{self, ALIAS_PREFIX, MAX_ALIAS_NAME, MAX_TAG_KEY, MAX_TAG_VALUE};
 use super::shapes::PolicyInput;
 
-/// The largest key policy AWS accepts, in bytes.
-pub const MAX_POLICY_BYTES: usize = 32 * 1024;
+pub use super::facts::MAX_POLICY_BYTES;
 
-/// An alias name: `alias/` then letters, digits, `/`, `_` or `-`; not `alias/aws/` (reserved for AWS).
+/// An alias name: `alias/` then letters, digits, `:`, `/`, `_` or `-`; not `alias/aws/` (reserved for
+/// AWS).
 pub fn alias_name(input: &str, name: &str) -> Result<(), BlockError> {
-    let Some(rest) = name.strip_prefix("alias/") else {
+    let Some(rest) = name.strip_prefix(ALIAS_PREFIX) else {
         return Err(BlockError::invalid_input(format!(
             "`{input}` must start with `alias/`, as in `alias/{name}`; got `{name}`"
         )));
     };
-    if rest.starts_with("aws/") {
+    if name.starts_with(facts::RESERVED_ALIAS_PREFIX) {
         return Err(BlockError::invalid_input(format!(
             "`{input}`: `{name}` is reserved for AWS managed keys (`alias/aws/…`); choose another name"
         )));
     }
-    if rest.is_empty() || name.len() > 256 {
+    if rest.is_empty() || name.len() > MAX_ALIAS_NAME {
         return Err(BlockError::invalid_input(format!(
-            "`{input}`: an alias name is 1 to 250 characters after `alias/`"
+            "`{input}`: an alias name is 1 to {} characters after `alias/`",
+            MAX_ALIAS_NAME - ALIAS_PREFIX.len()
         )));
     }
-    if let Some(bad) = rest
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')))
-    {
+    if let Some(bad) = rest.chars().find(|c| !facts::is_alias_char(*c)) {
         return Err(BlockError::invalid_input(format!(
-            "`{input}`: `{bad}` is not allowed in an alias name (letters, digits, `/`, `_`, `-`)"
+            "`{input}`: `{bad}` is not allowed in an alias name (letters, digits, `:`, `/`, `_`, `-`)"
         )));
     }
     Ok(())
@@ -41,9 +41,9 @@ pub fn alias_name(input: &str, name: &str) -> Result<(), BlockError> {
 pub fn tags(tags: &IndexMap<String, String>) -> Result<(), BlockError> {
     for (key, value) in tags {
         tag_key(key)?;
-        if value.chars().count() > 256 {
+        if value.chars().count() > MAX_TAG_VALUE {
             return Err(BlockError::invalid_input(format!(
-                "tag `{key}`: a value is at most 256 characters"
+                "tag `{key}`: a value is at most {MAX_TAG_VALUE} characters"
             )));
         }
     }
@@ -52,12 +52,12 @@ pub fn tags(tags: &IndexMap<String, String>) -> Result<(), BlockError> {
 
 /// One tag key.
 pub fn tag_key(key: &str) -> Result<(), BlockError> {
-    if key.is_empty() || key.chars().count() > 128 {
+    if key.is_empty() || key.chars().count() > MAX_TAG_KEY {
         return Err(BlockError::invalid_input(format!(
-            "tag key `{key}`: a key is 1 to 128 characters"
+            "tag key `{key}`: a key is 1 to {MAX_TAG_KEY} characters"
         )));
     }
-    if key.to_ascii_lowercase().starts_with("aws:") {
+    if facts::is_reserved_tag_key(key) {
         return Err(BlockError::invalid_input(format!(
             "tag key `{key}`: keys starting with `aws:` are reserved for AWS"
         )));
@@ -112,17 +112,7 @@ pub fn within(input: &str, value: i32, min: i32, max: i32) -> Result<(), BlockEr
 
 /// A region name as AWS writes them: `eu-west-1`, `us-gov-west-1`, `cn-north-1`.
 pub fn region(input: &str, region: &str) -> Result<(), BlockError> {
-    let parts: Vec<&str> = region.split('-').collect();
-    let well_formed = parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
-    if well_formed {
+    if facts::is_region(region) {
         Ok(())
     } else {
         Err(BlockError::invalid_input(format!(
@@ -131,23 +121,9 @@ pub fn region(input: &str, region: &str) -> Result<(), BlockError> {
     }
 }
 
-/// The key usages a key spec allows.
-pub fn usages_of(spec: &str) -> &'static [&'static str] {
-    match spec {
-        "SYMMETRIC_DEFAULT" => &["ENCRYPT_DECRYPT"],
-        s if s.starts_with("RSA_") => &["ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"],
-        s if s.starts_with("ECC_NIST_") => &["SIGN_VERIFY", "KEY_AGREEMENT"],
-        "ECC_SECG_P256K1" => &["SIGN_VERIFY"],
-        s if s.starts_with("HMAC_") => &["GENERATE_VERIFY_MAC"],
-        "SM2" => &["ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"],
-        s if s.starts_with("ML_DSA_") => &["SIGN_VERIFY"],
-        _ => &[],
-    }
-}
-
 /// Whether a key spec and usage go together.
 pub fn spec_and_usage(spec: &str, usage: &str) -> Result<(), BlockError> {
-    let allowed = usages_of(spec);
+    let allowed = facts::usages_of(spec).unwrap_or_default();
     if allowed.contains(&usage) {
         return Ok(());
     }
@@ -243,5 +219,17 @@ mod tests {
         assert!(region("replica_region", "us-gov-west-1").is_ok());
         assert!(region("replica_region", "Frankfurt").is_err());
         assert!(region("replica_region", "eu-central").is_err());
+    }
+
+    #[test]
+    fn the_facts_the_twin_and_the_checks_once_disagreed_on_follow_aws() {
+        // `:` is allowed in alias names (AWS's pattern `^[a-zA-Z0-9:/_-]+$`).
+        assert!(alias_name("alias_name", "alias/app:prod").is_ok());
+        // RSA keys encrypt or sign but do not agree keys; Ed25519 keys sign.
+        assert!(spec_and_usage("RSA_2048", "KEY_AGREEMENT").is_err());
+        assert!(spec_and_usage("ECC_NIST_EDWARDS25519", "SIGN_VERIFY").is_ok());
+        assert!(spec_and_usage("SM2", "KEY_AGREEMENT").is_ok());
+        // A region's middle words are letters (`^([a-z]+-){2,3}\d+$`).
+        assert!(region("replica_region", "eu-west2-1").is_err());
     }
 }

@@ -6,6 +6,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::shapes::{KeyMetadata, PolicyInput, example_key_metadata, key_metadata, tags_in};
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -145,7 +146,7 @@ impl Block for CreateKey {
             .map(|p| checks::policy("policy", p))
             .transpose()?;
         let kms = client(ctx)?;
-        kms.limit(ctx, "CreateKey").await;
+        kms.limit(ctx, Operation::CreateKey).await;
         let response = kms
             .sdk()
             .create_key()
@@ -161,7 +162,7 @@ impl Block for CreateKey {
             })
             .send()
             .await
-            .map_err(|e| sdk_error("CreateKey", e))?;
+            .map_err(|e| sdk_error(Operation::CreateKey, e))?;
         let metadata = response.key_metadata().ok_or_else(|| {
             BlockError::fatal("InvalidResponse", "CreateKey returned no KeyMetadata")
         })?;

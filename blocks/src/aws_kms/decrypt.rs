@@ -5,6 +5,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::shapes::{EncryptionAlgorithm, base64, blob, encryption_context, required};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -80,7 +81,7 @@ impl Block for Decrypt {
     ) -> Result<DecryptOutput, BlockError> {
         let ciphertext = blob("ciphertext_blob", &input.ciphertext_blob)?;
         let kms = client(ctx)?;
-        kms.limit(ctx, "Cryptographic").await;
+        kms.limit(ctx, Operation::Decrypt).await;
         let response = kms
             .sdk()
             .decrypt()
@@ -90,7 +91,7 @@ impl Block for Decrypt {
             .set_encryption_algorithm(input.encryption_algorithm.map(EncryptionAlgorithm::sdk))
             .send()
             .await
-            .map_err(|e| sdk_error("Decrypt", e))?;
+            .map_err(|e| sdk_error(Operation::Decrypt, e))?;
         Ok(DecryptOutput {
             key_id: response.key_id().unwrap_or_default().to_string(),
             plaintext: base64(required("Decrypt", "Plaintext", response.plaintext())?),

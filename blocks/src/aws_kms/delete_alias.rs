@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::Operation;
 use super::shapes::Empty;
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -44,13 +45,13 @@ impl Block for DeleteAlias {
     async fn run(&self, ctx: &BlockContext, input: DeleteAliasInput) -> Result<Empty, BlockError> {
         checks::alias_name("alias_name", &input.alias_name)?;
         let kms = client(ctx)?;
-        kms.limit(ctx, "DeleteAlias").await;
+        kms.limit(ctx, Operation::DeleteAlias).await;
         kms.sdk()
             .delete_alias()
             .alias_name(input.alias_name)
             .send()
             .await
-            .map_err(|e| sdk_error("DeleteAlias", e))?;
+            .map_err(|e| sdk_error(Operation::DeleteAlias, e))?;
         Ok(Empty {})
     }
 }

@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::Operation;
 use super::shapes::Empty;
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -53,14 +54,14 @@ impl Block for DeleteTag {
             checks::tag_key(key)?;
         }
         let kms = client(ctx)?;
-        kms.limit(ctx, "UntagResource").await;
+        kms.limit(ctx, Operation::UntagResource).await;
         kms.sdk()
             .untag_resource()
             .key_id(input.key_id)
             .set_tag_keys(Some(input.tag_keys))
             .send()
             .await
-            .map_err(|e| sdk_error("UntagResource", e))?;
+            .map_err(|e| sdk_error(Operation::UntagResource, e))?;
         Ok(Empty {})
     }
 }

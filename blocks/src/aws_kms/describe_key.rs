@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::shapes::{KeyMetadata, example_key_metadata, key_metadata};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -55,14 +56,14 @@ impl Block for DescribeKey {
         input: DescribeKeyInput,
     ) -> Result<DescribeKeyOutput, BlockError> {
         let kms = client(ctx)?;
-        kms.limit(ctx, "DescribeKey").await;
+        kms.limit(ctx, Operation::DescribeKey).await;
         let response = kms
             .sdk()
             .describe_key()
             .key_id(input.key_id)
             .send()
             .await
-            .map_err(|e| sdk_error("DescribeKey", e))?;
+            .map_err(|e| sdk_error(Operation::DescribeKey, e))?;
         let metadata = response.key_metadata().ok_or_else(|| {
             BlockError::fatal("InvalidResponse", "DescribeKey returned no KeyMetadata")
         })?;

@@ -2,6 +2,7 @@
 
 use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 
+use super::Operation;
 use super::shapes::{Empty, KeyIdInput};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -32,13 +33,13 @@ impl Block for DisableKey {
 
     async fn run(&self, ctx: &BlockContext, input: KeyIdInput) -> Result<Empty, BlockError> {
         let kms = client(ctx)?;
-        kms.limit(ctx, "DisableKey").await;
+        kms.limit(ctx, Operation::DisableKey).await;
         kms.sdk()
             .disable_key()
             .key_id(input.key_id)
             .send()
             .await
-            .map_err(|e| sdk_error("DisableKey", e))?;
+            .map_err(|e| sdk_error(Operation::DisableKey, e))?;
         Ok(Empty {})
     }
 }

@@ -2,6 +2,7 @@
 
 use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 
+use super::Operation;
 use super::shapes::{Empty, KeyIdInput};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -31,13 +32,13 @@ impl Block for DisableKeyRotation {
 
     async fn run(&self, ctx: &BlockContext, input: KeyIdInput) -> Result<Empty, BlockError> {
         let kms = client(ctx)?;
-        kms.limit(ctx, "DisableKeyRotation").await;
+        kms.limit(ctx, Operation::DisableKeyRotation).await;
         kms.sdk()
             .disable_key_rotation()
             .key_id(input.key_id)
             .send()
             .await
-            .map_err(|e| sdk_error("DisableKeyRotation", e))?;
+            .map_err(|e| sdk_error(Operation::DisableKeyRotation, e))?;
         Ok(Empty {})
     }
 }

@@ -2,6 +2,7 @@
 
 use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 
+use super::Operation;
 use super::shapes::{Empty, KeyIdInput};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -31,13 +32,13 @@ impl Block for EnableKey {
 
     async fn run(&self, ctx: &BlockContext, input: KeyIdInput) -> Result<Empty, BlockError> {
         let kms = client(ctx)?;
-        kms.limit(ctx, "EnableKey").await;
+        kms.limit(ctx, Operation::EnableKey).await;
         kms.sdk()
             .enable_key()
             .key_id(input.key_id)
             .send()
             .await
-            .map_err(|e| sdk_error("EnableKey", e))?;
+            .map_err(|e| sdk_error(Operation::EnableKey, e))?;
         Ok(Empty {})
     }
 }

@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::Operation;
 use super::shapes::Empty;
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -50,17 +51,18 @@ impl Block for EnableKeyRotation {
         input: EnableKeyRotationInput,
     ) -> Result<Empty, BlockError> {
         if let Some(days) = input.rotation_period_in_days {
-            checks::within("rotation_period_in_days", days, 90, 2560)?;
+            let (min, _, max) = super::facts::ROTATION_PERIOD_DAYS;
+            checks::within("rotation_period_in_days", days, min, max)?;
         }
         let kms = client(ctx)?;
-        kms.limit(ctx, "EnableKeyRotation").await;
+        kms.limit(ctx, Operation::EnableKeyRotation).await;
         kms.sdk()
             .enable_key_rotation()
             .key_id(input.key_id)
             .set_rotation_period_in_days(input.rotation_period_in_days)
             .send()
             .await
-            .map_err(|e| sdk_error("EnableKeyRotation", e))?;
+            .map_err(|e| sdk_error(Operation::EnableKeyRotation, e))?;
         Ok(Empty {})
     }
 }

@@ -5,6 +5,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::shapes::{EncryptionAlgorithm, base64, blob, encryption_context, required};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -83,7 +84,7 @@ impl Block for Encrypt {
             )));
         }
         let kms = client(ctx)?;
-        kms.limit(ctx, "Cryptographic").await;
+        kms.limit(ctx, Operation::Encrypt).await;
         let response = kms
             .sdk()
             .encrypt()
@@ -93,7 +94,7 @@ impl Block for Encrypt {
             .set_encryption_algorithm(input.encryption_algorithm.map(EncryptionAlgorithm::sdk))
             .send()
             .await
-            .map_err(|e| sdk_error("Encrypt", e))?;
+            .map_err(|e| sdk_error(Operation::Encrypt, e))?;
         Ok(EncryptOutput {
             ciphertext_blob: base64(required(
                 "Encrypt",

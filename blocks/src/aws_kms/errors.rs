@@ -4,6 +4,8 @@ use aws_sdk_kms::config::http::HttpResponse;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use keyflow_engine::block::BlockError;
 
+use super::Operation;
+
 /// KMS error codes worth a retry: throttling and transient service trouble.
 const RETRYABLE: &[&str] = &[
     "ThrottlingException",
@@ -17,7 +19,7 @@ const RETRYABLE: &[&str] = &[
 ];
 
 /// Maps an SDK error of operation `operation` to a block error.
-pub fn sdk_error<E>(operation: &str, error: SdkError<E, HttpResponse>) -> BlockError
+pub fn sdk_error<E>(operation: Operation, error: SdkError<E, HttpResponse>) -> BlockError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

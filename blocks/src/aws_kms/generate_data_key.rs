@@ -5,6 +5,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::shapes::{base64, encryption_context, required};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -104,7 +105,7 @@ impl Block for GenerateDataKey {
             }),
         };
         let kms = client(ctx)?;
-        kms.limit(ctx, "Cryptographic").await;
+        kms.limit(ctx, Operation::GenerateDataKey).await;
         let response = kms
             .sdk()
             .generate_data_key()
@@ -114,7 +115,7 @@ impl Block for GenerateDataKey {
             .set_encryption_context(encryption_context(&input.encryption_context))
             .send()
             .await
-            .map_err(|e| sdk_error("GenerateDataKey", e))?;
+            .map_err(|e| sdk_error(Operation::GenerateDataKey, e))?;
         Ok(GenerateDataKeyOutput {
             ciphertext_blob: base64(required(
                 "GenerateDataKey",

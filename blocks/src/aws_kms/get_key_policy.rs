@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::put_key_policy::DEFAULT_POLICY;
 use super::{CONNECTOR, client, sdk_error};
 
@@ -65,7 +66,7 @@ impl Block for GetKeyPolicy {
         input: GetKeyPolicyInput,
     ) -> Result<GetKeyPolicyOutput, BlockError> {
         let kms = client(ctx)?;
-        kms.limit(ctx, "GetKeyPolicy").await;
+        kms.limit(ctx, Operation::GetKeyPolicy).await;
         let response = kms
             .sdk()
             .get_key_policy()
@@ -73,7 +74,7 @@ impl Block for GetKeyPolicy {
             .policy_name(&input.policy_name)
             .send()
             .await
-            .map_err(|e| sdk_error("GetKeyPolicy", e))?;
+            .map_err(|e| sdk_error(Operation::GetKeyPolicy, e))?;
         Ok(GetKeyPolicyOutput {
             policy: response.policy().unwrap_or_default().to_string(),
             policy_name: response

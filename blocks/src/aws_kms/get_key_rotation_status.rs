@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::Operation;
 use super::shapes::{KeyIdInput, time};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -64,14 +65,14 @@ impl Block for GetKeyRotationStatus {
         input: KeyIdInput,
     ) -> Result<GetKeyRotationStatusOutput, BlockError> {
         let kms = client(ctx)?;
-        kms.limit(ctx, "GetKeyRotationStatus").await;
+        kms.limit(ctx, Operation::GetKeyRotationStatus).await;
         let response = kms
             .sdk()
             .get_key_rotation_status()
             .key_id(input.key_id)
             .send()
             .await
-            .map_err(|e| sdk_error("GetKeyRotationStatus", e))?;
+            .map_err(|e| sdk_error(Operation::GetKeyRotationStatus, e))?;
         Ok(GetKeyRotationStatusOutput {
             key_rotation_enabled: response.key_rotation_enabled(),
             key_id: response.key_id().map(str::to_string),

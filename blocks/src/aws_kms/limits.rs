@@ -6,37 +6,50 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, RateLimiter};
 use indexmap::IndexMap;
 
-/// Requests per second per account and region, as AWS publishes them. Operations sharing one quota use
-/// the same name (`Cryptographic` for Encrypt, Decrypt and GenerateDataKey).
-pub const PUBLISHED: &[(&str, f64)] = &[
-    ("CreateKey", 5.0),
-    ("CreateAlias", 5.0),
-    ("UpdateAlias", 5.0),
-    ("UntagResource", 5.0),
-    ("EnableKey", 5.0),
-    ("DisableKey", 5.0),
-    ("CancelKeyDeletion", 5.0),
-    ("UpdateKeyDescription", 5.0),
-    ("TagResource", 10.0),
-    ("PutKeyPolicy", 15.0),
-    ("ScheduleKeyDeletion", 15.0),
-    ("DeleteAlias", 15.0),
-    ("EnableKeyRotation", 15.0),
-    ("DisableKeyRotation", 15.0),
-    ("ListKeys", 500.0),
-    ("ListAliases", 500.0),
-    ("GetKeyPolicy", 1000.0),
-    ("GetKeyRotationStatus", 1000.0),
-    ("DescribeKey", 2000.0),
-    ("ListResourceTags", 2000.0),
-    ("Cryptographic", 10_000.0),
-    ("ReplicateKey", 5.0),
+use super::operation::Quota;
+
+/// Requests per second per account and region, as AWS publishes them.
+pub const PUBLISHED: &[(Quota, f64)] = &[
+    (Quota::CreateKey, 5.0),
+    (Quota::CreateAlias, 5.0),
+    (Quota::UpdateAlias, 5.0),
+    (Quota::UntagResource, 5.0),
+    (Quota::EnableKey, 5.0),
+    (Quota::DisableKey, 5.0),
+    (Quota::CancelKeyDeletion, 5.0),
+    (Quota::UpdateKeyDescription, 5.0),
+    (Quota::TagResource, 10.0),
+    (Quota::PutKeyPolicy, 15.0),
+    (Quota::ScheduleKeyDeletion, 15.0),
+    (Quota::DeleteAlias, 15.0),
+    (Quota::EnableKeyRotation, 15.0),
+    (Quota::DisableKeyRotation, 15.0),
+    (Quota::ListKeys, 500.0),
+    (Quota::ListAliases, 500.0),
+    (Quota::GetKeyPolicy, 1000.0),
+    (Quota::GetKeyRotationStatus, 1000.0),
+    (Quota::DescribeKey, 2000.0),
+    (Quota::ListResourceTags, 2000.0),
+    (Quota::Cryptographic, 10_000.0),
+    (Quota::ReplicateKey, 5.0),
     // Each replica also counts against CreateKey in the replica's region.
-    ("ReplicaCreateKey", 2.0),
+    (Quota::ReplicaCreateKey, 2.0),
 ];
+
+/// The published quotas with `overrides` by quota name (`CreateKey`); names that are not quotas are left
+/// out (a flow's are refused when it is checked, by [`overrides_schema`]).
+pub fn rates<'a>(overrides: impl IntoIterator<Item = (&'a str, f64)>) -> HashMap<Quota, f64> {
+    let mut rates: HashMap<Quota, f64> = PUBLISHED.iter().copied().collect();
+    rates.extend(
+        overrides
+            .into_iter()
+            .filter_map(|(name, rate)| Some((Quota::from_name(name)?, rate))),
+    );
+    rates
+}
 
 /// The schema of a connection's `quotas:`: the names of [`PUBLISHED`], each a rate of at least 0, so a
 /// misspelt operation is caught when the flow is checked.
@@ -46,7 +59,7 @@ pub fn overrides_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         .map(|(name, rate)| {
             let description = format!("Requests per second (published quota: {rate}).");
             (
-                name.to_string(),
+                name.name().to_string(),
                 serde_json::json!({"type": "number", "minimum": 0, "description": description}),
             )
         })
@@ -60,50 +73,48 @@ pub fn overrides_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 
 /// The rate limiters of one connection, created on first use of each (operation, region).
 pub struct Limits {
-    rates: HashMap<String, f64>,
-    limiters: Mutex<HashMap<(String, String), Arc<DefaultDirectRateLimiter>>>,
+    rates: HashMap<Quota, f64>,
+    limiters: Mutex<HashMap<(Quota, String), Arc<DefaultDirectRateLimiter>>>,
 }
 
 impl Limits {
     /// The published quotas with the connection's overrides (`quotas: { CreateKey: 10 }`; 0 lifts a limit).
     pub fn new(overrides: &IndexMap<String, f64>) -> Limits {
-        let mut rates: HashMap<String, f64> = PUBLISHED
-            .iter()
-            .map(|(op, rate)| (op.to_string(), *rate))
-            .collect();
-        rates.extend(overrides.iter().map(|(op, rate)| (op.clone(), *rate)));
         Limits {
-            rates,
+            rates: rates(overrides.iter().map(|(name, rate)| (name.as_str(), *rate))),
             limiters: Mutex::default(),
         }
     }
 
     /// Waits until a call of `quota` in `region` fits in its quota.
-    pub async fn acquire(&self, quota: &str, region: &str) {
+    pub async fn acquire(&self, quota: Quota, region: &str) {
         let Some(limiter) = self.limiter(quota, region) else {
             return;
         };
         limiter.until_ready().await;
     }
 
-    fn limiter(&self, quota: &str, region: &str) -> Option<Arc<DefaultDirectRateLimiter>> {
-        let rate = *self.rates.get(quota)?;
+    fn limiter(&self, quota: Quota, region: &str) -> Option<Arc<DefaultDirectRateLimiter>> {
+        let rate = *self.rates.get(&quota)?;
         if rate <= 0.0 || !rate.is_finite() {
             return None;
         }
         let mut limiters = self.limiters.lock().ok()?;
         let limiter = limiters
-            .entry((quota.to_string(), region.to_string()))
-            .or_insert_with(|| Arc::new(RateLimiter::direct(quota_of(rate))));
+            .entry((quota, region.to_string()))
+            .or_insert_with(|| Arc::new(RateLimiter::direct(bucket(rate))));
         Some(limiter.clone())
     }
 }
 
 /// A token bucket refilled at `rate` per second holding at most one second of calls.
-fn quota_of(rate: f64) -> Quota {
+fn bucket(rate: f64) -> governor::Quota {
     let period = Duration::from_secs_f64(1.0 / rate);
     let burst = NonZeroU32::new(rate.floor().max(1.0) as u32).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(period).map_or_else(|| Quota::per_second(burst), |q| q.allow_burst(burst))
+    governor::Quota::with_period(period).map_or_else(
+        || governor::Quota::per_second(burst),
+        |q| q.allow_burst(burst),
+    )
 }
 
 #[cfg(test)]
@@ -120,7 +131,7 @@ mod tests {
         let started = Instant::now();
         // 20/s with a burst of 20: the first 20 pass at once, 10 more need about half a second.
         for _ in 0..30 {
-            limits.acquire("CreateKey", "eu-west-1").await;
+            limits.acquire(Quota::CreateKey, "eu-west-1").await;
         }
         let waited = started.elapsed();
         assert!(
@@ -136,12 +147,12 @@ mod tests {
             ("CreateKey".to_string(), 0.2),
             ("ListKeys".to_string(), 0.0),
         ]));
-        let ireland = limits.limiter("CreateKey", "eu-west-1").unwrap();
+        let ireland = limits.limiter(Quota::CreateKey, "eu-west-1").unwrap();
         assert!(ireland.check().is_ok());
         assert!(ireland.check().is_err(), "a second call within 5 s passed");
-        let paris = limits.limiter("CreateKey", "eu-west-3").unwrap();
+        let paris = limits.limiter(Quota::CreateKey, "eu-west-3").unwrap();
         assert!(paris.check().is_ok(), "another region shared the bucket");
-        assert!(limits.limiter("ListKeys", "eu-west-1").is_none());
-        assert!(limits.limiter("DescribeKey", "eu-west-1").is_some());
+        assert!(limits.limiter(Quota::ListKeys, "eu-west-1").is_none());
+        assert!(limits.limiter(Quota::DescribeKey, "eu-west-1").is_some());
     }
 }

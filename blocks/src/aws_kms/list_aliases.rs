@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::pages::{self, Page};
 use super::shapes::time;
 use super::{CONNECTOR, client, sdk_error};
@@ -91,7 +92,7 @@ impl Block for ListAliases {
         let aliases = pages::all(input.limit, pages::ALIASES, |marker, size| {
             let key_id = input.key_id.clone();
             async move {
-                kms.limit(ctx, "ListAliases").await;
+                kms.limit(ctx, Operation::ListAliases).await;
                 let response = kms
                     .sdk()
                     .list_aliases()
@@ -100,7 +101,7 @@ impl Block for ListAliases {
                     .set_marker(marker)
                     .send()
                     .await
-                    .map_err(|e| sdk_error("ListAliases", e))?;
+                    .map_err(|e| sdk_error(Operation::ListAliases, e))?;
                 let entries = response
                     .aliases()
                     .iter()

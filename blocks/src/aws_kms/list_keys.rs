@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::pages::{self, Page};
 use super::{CONNECTOR, client, sdk_error};
 
@@ -74,7 +75,7 @@ impl Block for ListKeys {
     ) -> Result<ListKeysOutput, BlockError> {
         let kms = client(ctx)?;
         let keys = pages::all(input.limit, pages::KEYS, |marker, size| async move {
-            kms.limit(ctx, "ListKeys").await;
+            kms.limit(ctx, Operation::ListKeys).await;
             let response = kms
                 .sdk()
                 .list_keys()
@@ -82,7 +83,7 @@ impl Block for ListKeys {
                 .set_marker(marker)
                 .send()
                 .await
-                .map_err(|e| sdk_error("ListKeys", e))?;
+                .map_err(|e| sdk_error(Operation::ListKeys, e))?;
             let entries = response
                 .keys()
                 .iter()

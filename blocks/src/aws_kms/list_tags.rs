@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::pages::{self, Page};
 use super::shapes::{Tag, tags_out};
 use super::{CONNECTOR, client, sdk_error};
@@ -66,7 +67,7 @@ impl Block for ListTags {
         let tags = pages::all(input.limit, pages::TAGS, |marker, size| {
             let key_id = input.key_id.clone();
             async move {
-                kms.limit(ctx, "ListResourceTags").await;
+                kms.limit(ctx, Operation::ListResourceTags).await;
                 let response = kms
                     .sdk()
                     .list_resource_tags()
@@ -75,7 +76,7 @@ impl Block for ListTags {
                     .set_marker(marker)
                     .send()
                     .await
-                    .map_err(|e| sdk_error("ListResourceTags", e))?;
+                    .map_err(|e| sdk_error(Operation::ListResourceTags, e))?;
                 let next = pages::next(response.truncated(), response.next_marker());
                 Ok(Page {
                     entries: tags_out(response.tags()),

@@ -6,11 +6,13 @@
 //! limits at the published quotas ([`limits`]).
 
 pub mod checks;
-pub mod emulator;
 mod errors;
+pub mod facts;
 mod flow_check;
 pub mod limits;
+pub mod operation;
 mod pages;
+pub mod sandbox;
 pub mod shapes;
 
 mod add_tag;
@@ -69,13 +71,13 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_kms::config::{Credentials, Region, SharedCredentialsProvider};
 use indexmap::IndexMap;
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
-use keyflow_engine::exec::sandbox::twin_field;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use errors::sdk_error;
 pub use flow_check::AliasCreatedFirst;
 use limits::Limits;
+pub use operation::{Operation, Quota};
 
 /// The connector id flows write: `connector: aws-kms`.
 pub const CONNECTOR: &str = "aws-kms";
@@ -151,15 +153,13 @@ impl KmsClient {
 
     /// Waits for room in the quota of `operation` (in the connection's region), outside the call's slot of
     /// the run's parallelism, so that calls of other operations run meanwhile.
-    pub async fn limit(&self, ctx: &BlockContext, operation: &str) {
-        ctx.outside_slot(self.limits.acquire(operation, &self.region))
-            .await;
+    pub async fn limit(&self, ctx: &BlockContext, operation: Operation) {
+        self.limit_in(ctx, operation.quota(), &self.region).await;
     }
 
-    /// Waits for room in the quota of `operation` in another region, as [`KmsClient::limit`] does.
-    pub async fn limit_in(&self, ctx: &BlockContext, operation: &str, region: &str) {
-        ctx.outside_slot(self.limits.acquire(operation, region))
-            .await;
+    /// Waits for room in `quota` in `region`, as [`KmsClient::limit`] does.
+    pub async fn limit_in(&self, ctx: &BlockContext, quota: Quota, region: &str) {
+        ctx.outside_slot(self.limits.acquire(quota, region)).await;
     }
 }
 
@@ -235,24 +235,14 @@ impl Connector for AwsKms {
         ))
     }
 
-    /// The twin's endpoint and throwaway credentials (`{ endpoint_url, access_key_id,
-    /// secret_access_key, region }`) replace the flow's; profiles and roles are not used. The flow's region
-    /// stays (the twin serves every region), else the twin's default; client-side quotas stay.
+    /// The twin's endpoint and throwaway credentials ([`sandbox::KmsTwin`]) replace the flow's; profiles
+    /// and roles are not used. The flow's region stays (the twin serves every region), else the twin's
+    /// default; client-side quotas stay.
     fn sandbox(
         &self,
         settings: AwsKmsSettings,
         twin: &serde_json::Value,
     ) -> Result<AwsKmsSettings, BlockError> {
-        let field = |name: &str| twin_field(twin, name, "the AWS KMS twin");
-        Ok(AwsKmsSettings {
-            region: settings.region.or(Some(field("region")?)),
-            profile: None,
-            role_arn: None,
-            external_id: None,
-            session_name: None,
-            endpoint_url: Some(field("endpoint_url")?),
-            quotas: settings.quotas,
-            sandbox_credentials: Some((field("access_key_id")?, field("secret_access_key")?)),
-        })
+        sandbox::settings(settings, twin)
     }
 }

@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::Operation;
 use super::shapes::{Empty, PolicyInput};
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -52,7 +53,7 @@ impl Block for PutKeyPolicy {
     async fn run(&self, ctx: &BlockContext, input: PutKeyPolicyInput) -> Result<Empty, BlockError> {
         let policy = checks::policy("policy", &input.policy)?;
         let kms = client(ctx)?;
-        kms.limit(ctx, "PutKeyPolicy").await;
+        kms.limit(ctx, Operation::PutKeyPolicy).await;
         kms.sdk()
             .put_key_policy()
             .key_id(input.key_id)
@@ -61,7 +62,7 @@ impl Block for PutKeyPolicy {
             .bypass_policy_lockout_safety_check(input.bypass_policy_lockout_safety_check)
             .send()
             .await
-            .map_err(|e| sdk_error("PutKeyPolicy", e))?;
+            .map_err(|e| sdk_error(Operation::PutKeyPolicy, e))?;
         Ok(Empty {})
     }
 }

@@ -9,6 +9,7 @@ use super::shapes::{
     KeyMetadata, PolicyInput, Tag, example_key_metadata, key_metadata, required, tags_in, tags_out,
 };
 use super::{CONNECTOR, checks, client, sdk_error};
+use super::{Operation, Quota};
 
 /// Copies a multi-Region primary key into another region.
 pub struct ReplicateKey;
@@ -100,8 +101,8 @@ impl Block for ReplicateKey {
                 input.replica_region
             )));
         }
-        kms.limit(ctx, "ReplicateKey").await;
-        kms.limit_in(ctx, "ReplicaCreateKey", &input.replica_region)
+        kms.limit(ctx, Operation::ReplicateKey).await;
+        kms.limit_in(ctx, Quota::ReplicaCreateKey, &input.replica_region)
             .await;
         let response = kms
             .sdk()
@@ -117,7 +118,7 @@ impl Block for ReplicateKey {
             })
             .send()
             .await
-            .map_err(|e| sdk_error("ReplicateKey", e))?;
+            .map_err(|e| sdk_error(Operation::ReplicateKey, e))?;
         let metadata = required(
             "ReplicateKey",
             "ReplicaKeyMetadata",

@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Operation;
 use super::shapes::time;
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -80,14 +81,15 @@ impl Block for ScheduleKeyDeletion {
         ctx: &BlockContext,
         input: ScheduleKeyDeletionInput,
     ) -> Result<ScheduleKeyDeletionOutput, BlockError> {
+        let (min, max) = super::facts::DELETION_WINDOW_DAYS;
         checks::within(
             "pending_window_in_days",
             input.pending_window_in_days,
-            7,
-            30,
+            min,
+            max,
         )?;
         let kms = client(ctx)?;
-        kms.limit(ctx, "ScheduleKeyDeletion").await;
+        kms.limit(ctx, Operation::ScheduleKeyDeletion).await;
         let response = kms
             .sdk()
             .schedule_key_deletion()
@@ -95,7 +97,7 @@ impl Block for ScheduleKeyDeletion {
             .pending_window_in_days(input.pending_window_in_days)
             .send()
             .await
-            .map_err(|e| sdk_error("ScheduleKeyDeletion", e))?;
+            .map_err(|e| sdk_error(Operation::ScheduleKeyDeletion, e))?;
         Ok(ScheduleKeyDeletionOutput {
             key_id: response.key_id().map(str::to_string),
             deletion_date: time(response.deletion_date()),

@@ -319,7 +319,7 @@ pub fn required<T>(operation: &str, field: &str, value: Option<T>) -> Result<T, 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AliasInput {
-    /// The alias: `alias/` then letters, digits, `/`, `_` or `-`; not `alias/aws/…`.
+    /// The alias: `alias/` then letters, digits, `:`, `/`, `_` or `-`; not `alias/aws/…`.
     #[schemars(pattern(r"^alias/[A-Za-z0-9/_-]+$"))]
     pub alias_name: String,
     /// The key it names: its id or ARN.

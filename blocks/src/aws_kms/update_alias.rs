@@ -2,6 +2,7 @@
 
 use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 
+use super::Operation;
 use super::shapes::{AliasInput, Empty};
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -33,14 +34,14 @@ impl Block for UpdateAlias {
     async fn run(&self, ctx: &BlockContext, input: AliasInput) -> Result<Empty, BlockError> {
         checks::alias_name("alias_name", &input.alias_name)?;
         let kms = client(ctx)?;
-        kms.limit(ctx, "UpdateAlias").await;
+        kms.limit(ctx, Operation::UpdateAlias).await;
         kms.sdk()
             .update_alias()
             .alias_name(input.alias_name)
             .target_key_id(input.target_key_id)
             .send()
             .await
-            .map_err(|e| sdk_error("UpdateAlias", e))?;
+            .map_err(|e| sdk_error(Operation::UpdateAlias, e))?;
         Ok(Empty {})
     }
 }

@@ -4,6 +4,7 @@ use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::Operation;
 use super::shapes::Empty;
 use super::{CONNECTOR, client, sdk_error};
 
@@ -52,14 +53,14 @@ impl Block for UpdateKeyDescription {
             ));
         }
         let kms = client(ctx)?;
-        kms.limit(ctx, "UpdateKeyDescription").await;
+        kms.limit(ctx, Operation::UpdateKeyDescription).await;
         kms.sdk()
             .update_key_description()
             .key_id(input.key_id)
             .description(input.description)
             .send()
             .await
-            .map_err(|e| sdk_error("UpdateKeyDescription", e))?;
+            .map_err(|e| sdk_error(Operation::UpdateKeyDescription, e))?;
         Ok(Empty {})
     }
 }

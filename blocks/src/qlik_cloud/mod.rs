@@ -7,12 +7,11 @@
 mod auth;
 pub mod client;
 mod context;
-pub mod emulator;
 mod errors;
 mod flow_check;
 pub mod policy;
 pub mod regions;
-mod sandbox;
+pub mod sandbox;
 pub mod shapes;
 
 mod check_key_policy;
@@ -118,8 +117,8 @@ impl Connector for QlikCloud {
         )
     }
 
-    /// The twin's URL and the API key of the tenant the connection names (`{ tenant_url, api_key,
-    /// tenant_api_key_prefix? }`, see [`sandbox::settings`]) replace the tenant and credentials.
+    /// The twin's URL and the API key of the tenant the connection names ([`sandbox::QlikTwin`], see
+    /// [`sandbox::settings`]) replace the tenant and credentials.
     fn sandbox(
         &self,
         settings: QlikCloudSettings,

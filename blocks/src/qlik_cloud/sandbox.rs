@@ -5,28 +5,42 @@
 //! never reads) stays on the seed.
 
 use keyflow_engine::block::BlockError;
-use keyflow_engine::exec::sandbox::twin_field;
+use keyflow_engine::exec::sandbox::TwinDescription;
+use serde::{Deserialize, Serialize};
 
-use super::QlikCloudSettings;
+use super::{CONNECTOR, QlikCloudSettings};
 
-/// What the errors call the twin.
-const TWIN: &str = "the Qlik Cloud twin";
+/// What the Qlik Cloud twin tells a `qlik-cloud` connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QlikTwin {
+    /// The twin's URL, which serves every tenant.
+    pub tenant_url: String,
+    /// The seeded tenant's API key.
+    pub api_key: String,
+    /// When the twin hosts a tenant on first use: what the API key of any other tenant starts with,
+    /// followed by the tenant's name.
+    #[serde(default)]
+    pub tenant_api_key_prefix: Option<String>,
+}
 
-/// `settings` pointed at the twin described by `twin` (`{ tenant_url, api_key, tenant_api_key_prefix? }`).
-/// Contexts and OAuth clients are not used; rate limits stay as the flow sets them.
+impl TwinDescription for QlikTwin {
+    const CONNECTOR: &'static str = CONNECTOR;
+    const TWIN: &'static str = "the Qlik Cloud twin";
+}
+
+/// `settings` pointed at the twin described by `twin` ([`QlikTwin`]). Contexts and OAuth clients are not
+/// used; rate limits stay as the flow sets them.
 pub fn settings(
     settings: QlikCloudSettings,
     twin: &serde_json::Value,
 ) -> Result<QlikCloudSettings, BlockError> {
-    let tenant_url = twin_field(twin, "tenant_url", TWIN)?;
-    let seeded_key = twin_field(twin, "api_key", TWIN)?;
-    let prefix = twin_field(twin, "tenant_api_key_prefix", TWIN).ok();
-    let api_key = match (prefix, tenant_name(&settings)?) {
+    let twin = QlikTwin::read(twin)?;
+    let api_key = match (twin.tenant_api_key_prefix, tenant_name(&settings)?) {
         (Some(prefix), Some(name)) => format!("{prefix}{name}"),
-        _ => seeded_key,
+        _ => twin.api_key,
     };
     Ok(QlikCloudSettings {
-        tenant_url: Some(tenant_url),
+        tenant_url: Some(twin.tenant_url),
         api_key: Some(api_key),
         client_id: None,
         client_secret: None,
@@ -148,7 +162,9 @@ mod tests {
         );
         let error = settings(QlikCloudSettings::default(), &json!({})).unwrap_err();
         assert!(
-            error.message.contains("gives no `tenant_url`"),
+            error
+                .message
+                .contains("the Qlik Cloud twin is not described"),
             "{}",
             error.message
         );

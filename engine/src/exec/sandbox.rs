@@ -2,14 +2,32 @@
 //!
 //! The sandbox knows, per connector id, what its twin needs to say to a connection (endpoint, throwaway
 //! credentials, a default region); the connector turns that into settings ([`crate::block::Connector::sandbox`]).
-//! Secret settings are not read at all in the sandbox: a flow whose secrets only exist in production
-//! rehearses without them.
+//! What a twin says is a typed description ([`TwinDescription`]) that the connector defines next to the code
+//! that reads it and the sandbox fills in, so the two cannot drift apart. Secret settings are not read at
+//! all in the sandbox: a flow whose secrets only exist in production rehearses without them.
 
 use std::collections::HashMap;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::block::BlockError;
+
+/// What a connector's twin tells a connection under `--sandbox`, defined by the connector.
+pub trait TwinDescription: Serialize + DeserializeOwned {
+    /// The connector whose twin this describes (`aws-kms`).
+    const CONNECTOR: &'static str;
+    /// What errors call the twin ("the AWS KMS twin").
+    const TWIN: &'static str;
+
+    /// The description `twin` holds, as the connector's `sandbox` reads it.
+    fn read(twin: &Value) -> Result<Self, BlockError> {
+        Self::deserialize(twin).map_err(|e| {
+            BlockError::fatal("NoSandbox", format!("{} is not described: {e}", Self::TWIN))
+        })
+    }
+}
 
 /// The twins a run is pointed at, by connector id.
 #[derive(Debug, Clone, Default)]
@@ -23,9 +41,11 @@ impl Sandbox {
         Sandbox::default()
     }
 
-    /// Adds the twin of `connector`, described as its connector's `sandbox` reads it.
-    pub fn with_twin(mut self, connector: &str, twin: Value) -> Sandbox {
-        self.twins.insert(connector.to_string(), twin);
+    /// Adds the twin `twin` describes, for its connector.
+    pub fn with<T: TwinDescription>(mut self, twin: &T) -> Sandbox {
+        // A description of plain fields always serializes; were one not to, its connector says so.
+        let value = serde_json::to_value(twin).unwrap_or_default();
+        self.twins.insert(T::CONNECTOR.to_string(), value);
         self
     }
 
@@ -33,13 +53,4 @@ impl Sandbox {
     pub fn twin(&self, connector: &str) -> Option<&Value> {
         self.twins.get(connector)
     }
-}
-
-/// The string `name` of what a twin says (`endpoint_url`), for a connector's `sandbox`; `what` names the
-/// twin in the error ("the AWS KMS twin").
-pub fn twin_field(twin: &Value, name: &str, what: &str) -> Result<String, BlockError> {
-    twin.get(name)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| BlockError::fatal("NoSandbox", format!("{what} gives no `{name}`")))
 }

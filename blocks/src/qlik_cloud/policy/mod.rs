@@ -15,6 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::aws_kms::facts::Arn;
+
 pub use statement::TENANT_CONTEXT_KEY;
 
 /// Finding code: a Qlik proxy role of the key's partition is not named by any Allow statement.
@@ -70,9 +72,9 @@ pub enum Partition {
 impl Partition {
     /// The partition an ARN is in (`arn:aws:…` or `arn:aws-us-gov:…`); `None` for anything else.
     pub fn of_arn(arn: &str) -> Option<Partition> {
-        match arn.split(':').nth(1) {
-            Some("aws") if arn.starts_with("arn:") => Some(Partition::Aws),
-            Some("aws-us-gov") if arn.starts_with("arn:") => Some(Partition::AwsUsGov),
+        match Arn::parse(arn)?.partition {
+            "aws" => Some(Partition::Aws),
+            "aws-us-gov" => Some(Partition::AwsUsGov),
             _ => None,
         }
     }
