@@ -66,6 +66,7 @@ pub use update_key_description::UpdateKeyDescription;
 use aws_config::BehaviorVersion;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::sts::AssumeRoleProvider;
+use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{Credentials, Region, SharedCredentialsProvider};
 use indexmap::IndexMap;
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
@@ -228,8 +229,14 @@ impl Connector for AwsKms {
                 .credentials_provider(SharedCredentialsProvider::new(provider))
                 .build();
         }
+        // A step's `retry:` is the only retry layer: the SDK's own (standard or adaptive, throttling
+        // included) would send requests the report's `attempts` never counts, and retry steps the flow
+        // says must not be. Only the KMS client's: credential providers keep theirs.
+        let kms = aws_sdk_kms::config::Builder::from(&config)
+            .retry_config(RetryConfig::disabled())
+            .build();
         Ok(KmsClient::new(
-            aws_sdk_kms::Client::new(&config),
+            aws_sdk_kms::Client::from_conf(kms),
             &region,
             &settings.quotas,
         ))

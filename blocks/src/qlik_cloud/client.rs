@@ -2,7 +2,7 @@
 //! tiers (reads 1000/min, writes 100/min) applied before every call so a fan-out is paced, not refused.
 
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use keyflow_engine::block::BlockError;
@@ -96,12 +96,26 @@ pub(super) fn normalize(url: &str) -> Result<String, BlockError> {
     }
 }
 
+/// The wait a `Retry-After` value asks for, in either of its forms (RFC 9110 §10.2.3): delay-seconds
+/// (`120`) or an HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`), which is a wait until then from `now` (none
+/// when it has passed). Anything else asks for nothing.
+pub(super) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 impl QlikClient {
     /// A client of the tenant at `tenant_url`.
     pub fn new(tenant_url: &str, auth: Auth, tiers: Tiers) -> Result<QlikClient, BlockError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("keyflow/", env!("CARGO_PKG_VERSION")))
             .timeout(Duration::from_secs(60))
+            // A step's `retry:` is the only retry layer, so that `attempts` counts every request.
+            .retry(reqwest::retry::never())
             .build()
             .map_err(|e| {
                 BlockError::fatal("HttpClient", format!("cannot build the HTTP client: {e}"))
@@ -160,8 +174,7 @@ impl QlikClient {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(|v| retry_after(v, SystemTime::now()));
             let text = response
                 .text()
                 .await
@@ -203,6 +216,23 @@ mod tests {
             Some("InvalidTenantUrl".to_string())
         );
         assert!(normalize("https://").is_err());
+    }
+
+    #[test]
+    fn retry_after_is_read_in_both_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // 2015-10-21 07:28:00 UTC
+        assert_eq!(retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        let in_a_minute = Some(Duration::from_secs(60));
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now), in_a_minute);
+        // RFC 850 and asctime, the obsolete forms a recipient must still read.
+        assert_eq!(retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now), in_a_minute);
+        assert_eq!(retry_after("Wed Oct 21 07:29:00 2015", now), in_a_minute);
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", now), None);
     }
 
     #[test]

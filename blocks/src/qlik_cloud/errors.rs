@@ -1,5 +1,5 @@
 //! Qlik answers as block errors: the code and title of the `{"errors":[{code,title,detail}]}` envelope
-//! kept, and whether a retry may help (429 after `Retry-After`, 408, 5xx).
+//! kept, and whether a retry may help (429 and 5xx after any `Retry-After`, 408).
 
 use std::time::Duration;
 
@@ -54,8 +54,9 @@ pub fn from_response(
         retryable: status == 429 || status == 408 || status >= 500,
         retry_after: None,
     };
+    // 429 and 503 are the answers RFC 9110 gives a `Retry-After`; honour it on any retryable one.
     match retry_after {
-        Some(delay) if status == 429 => error.with_retry_after(delay),
+        Some(delay) if error.retryable => error.with_retry_after(delay),
         _ => error,
     }
 }
@@ -134,5 +135,9 @@ mod tests {
         assert!(error.retryable);
         assert_eq!(error.code, "HTTP-502");
         assert!(!from_response("Get", 404, None, "").retryable);
+        let unavailable = from_response("Get", 503, Some(Duration::from_secs(5)), "");
+        assert_eq!(unavailable.retry_after, Some(Duration::from_secs(5)));
+        let refused = from_response("Get", 400, Some(Duration::from_secs(5)), "");
+        assert_eq!(refused.retry_after, None);
     }
 }

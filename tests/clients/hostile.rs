@@ -1,0 +1,1 @@
+//! Hostile servers: absurd token lifetimes, huge error bodies.

@@ -1,0 +1,1 @@
+//! Secrets a connection reads, from whatever source, never printed.
