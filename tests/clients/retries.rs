@@ -12,7 +12,10 @@ fn kms_traffic(ran: &Ran) -> (u64, u64) {
     let line = ran
         .stderr
         .lines()
-        .find_map(|l| l.split_once("the AWS KMS twin answered ").map(|(_, rest)| rest))
+        .find_map(|l| {
+            l.split_once("the AWS KMS twin answered ")
+                .map(|(_, rest)| rest)
+        })
         .unwrap_or_else(|| panic!("no traffic line in: {}", ran.stderr));
     let numbers: Vec<u64> = line
         .split(|c: char| !c.is_ascii_digit())
@@ -29,7 +32,13 @@ fn kms_attempts_are_the_requests_the_twin_answered_under_a_quota() {
         "name: fan-out\nconnections:\n  aws: { connector: aws-kms, region: eu-west-1 }\nsteps:\n  - id: keys\n    block: aws-kms.create-key\n    for_each: [1, 2, 3, 4, 5, 6]\n    concurrency: 6\n    retry: { attempts: 40, backoff: 100ms, max_delay: 500ms }\n    with: { description: \"key {{item}}\" }\n",
     );
     let ran: Ran = bare()
-        .args(["run", path_str(&path), "--sandbox", "--quota", "CreateKey=1"])
+        .args([
+            "run",
+            path_str(&path),
+            "--sandbox",
+            "--quota",
+            "CreateKey=1",
+        ])
         .args(["--output", "json", "-q"])
         .output()
         .expect("run keyflow")
@@ -53,7 +62,13 @@ fn kms_throttling_without_retry_fails_the_step_at_the_first_refusal() {
         "name: no-retry\nconnections:\n  aws: { connector: aws-kms, region: eu-west-1 }\nsteps:\n  - id: keys\n    block: aws-kms.create-key\n    for_each: [1, 2, 3, 4]\n    concurrency: 4\n    on_error: continue\n    with: { description: \"key {{item}}\" }\n",
     );
     let ran: Ran = bare()
-        .args(["run", path_str(&path), "--sandbox", "--quota", "CreateKey=1"])
+        .args([
+            "run",
+            path_str(&path),
+            "--sandbox",
+            "--quota",
+            "CreateKey=1",
+        ])
         .args(["--output", "json", "-q"])
         .output()
         .expect("run keyflow")

@@ -11,6 +11,9 @@ use super::errors;
 
 /// A token is renewed this long before it expires, so no call goes out with one about to lapse.
 const MARGIN: Duration = Duration::from_secs(30);
+/// The longest a token is kept, whatever lifetime the server claims: an absurd `expires_in` (near
+/// `u64::MAX` seconds) must not overflow the clock, and a day-old token is worth renewing anyway.
+const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A connection's credentials.
 pub enum Auth {
@@ -79,10 +82,17 @@ impl Auth {
             return Ok(value.clone());
         }
         let (value, lifetime) = fetch(http, base, client_id, client_secret).await?;
-        let renew_at = Instant::now() + lifetime.saturating_sub(MARGIN).max(lifetime / 2);
-        *token = Some((value.clone(), renew_at));
+        *token = Some((value.clone(), renew_at(Instant::now(), lifetime)));
         Ok(value)
     }
+}
+
+/// When a token fetched at `now` that lives `lifetime` is renewed: `MARGIN` before it expires (halfway
+/// through a short one), and within [`LONGEST`] whatever the server claimed.
+fn renew_at(now: Instant, lifetime: Duration) -> Instant {
+    let lifetime = lifetime.min(LONGEST);
+    let after = lifetime.saturating_sub(MARGIN).max(lifetime / 2);
+    now.checked_add(after).unwrap_or(now)
 }
 
 /// `POST /oauth/token` with the client credentials: the token and how long it lives.
@@ -104,9 +114,9 @@ async fn fetch(
         .await
         .map_err(|e| errors::transport("OAuth token", base, &e))?;
     let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
     if !(200..300).contains(&status) {
-        let error = errors::from_response("OAuth token", status, None, &text);
+        let body = errors::read_body(response).await;
+        let error = errors::from_body("OAuth token", status, None, &body);
         return Err(BlockError {
             code: if status == 401 || status == 403 {
                 "InvalidClientCredentials".into()
@@ -117,10 +127,17 @@ async fn fetch(
             ..error
         });
     }
+    let text = response.text().await.unwrap_or_default();
+    // serde's message may quote a value of the answer, and the answer holds a token: say only where.
     let token: TokenResponse = serde_json::from_str(&text).map_err(|e| {
         BlockError::fatal(
             "InvalidResponse",
-            format!("OAuth token: the answer is not a token ({e})"),
+            format!(
+                "OAuth token: the answer is not a token (`access_token` and `expires_in` expected; \
+                 wrong at line {}, column {})",
+                e.line(),
+                e.column()
+            ),
         )
     })?;
     let lifetime = match (token.expires_in, token.expires_at.as_deref()) {
@@ -136,4 +153,28 @@ async fn fetch(
         (None, None) => Duration::from_secs(300),
     };
     Ok((token.access_token, lifetime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_claimed_lifetime_gives_a_renewal_time_within_a_day() {
+        let now = Instant::now();
+        assert_eq!(
+            renew_at(now, Duration::from_secs(3600)),
+            now + Duration::from_secs(3570)
+        );
+        assert_eq!(
+            renew_at(now, Duration::from_secs(40)),
+            now + Duration::from_secs(20)
+        );
+        assert_eq!(renew_at(now, Duration::ZERO), now);
+        assert_eq!(
+            renew_at(now, Duration::from_secs(u64::MAX)),
+            now + LONGEST - MARGIN
+        );
+        assert_eq!(renew_at(now, Duration::MAX), now + LONGEST - MARGIN);
+    }
 }

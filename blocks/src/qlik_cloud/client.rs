@@ -175,13 +175,14 @@ impl QlikClient {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| retry_after(v, SystemTime::now()));
+            if !(200..300).contains(&status) {
+                let body = errors::read_body(response).await;
+                return Err(errors::from_body(operation, status, retry_after, &body));
+            }
             let text = response
                 .text()
                 .await
                 .map_err(|e| errors::transport(operation, &self.base, &e))?;
-            if !(200..300).contains(&status) {
-                return Err(errors::from_response(operation, status, retry_after, &text));
-            }
             let body = if text.trim().is_empty() {
                 None
             } else {
@@ -223,9 +224,15 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // 2015-10-21 07:28:00 UTC
         assert_eq!(retry_after(" 120 ", now), Some(Duration::from_secs(120)));
         let in_a_minute = Some(Duration::from_secs(60));
-        assert_eq!(retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now), in_a_minute);
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now),
+            in_a_minute
+        );
         // RFC 850 and asctime, the obsolete forms a recipient must still read.
-        assert_eq!(retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now), in_a_minute);
+        assert_eq!(
+            retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now),
+            in_a_minute
+        );
         assert_eq!(retry_after("Wed Oct 21 07:29:00 2015", now), in_a_minute);
         assert_eq!(
             retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
