@@ -72,6 +72,7 @@ use indexmap::IndexMap;
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
 use keyflow_engine::exec::sandbox::twin_field;
 use schemars::JsonSchema;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub use errors::sdk_error;
@@ -113,10 +114,11 @@ pub struct AwsKmsSettings {
     #[serde(default)]
     #[schemars(schema_with = "limits::overrides_schema")]
     pub quotas: IndexMap<String, f64>,
-    /// Static credentials, set only by the sandbox for its twin (never from a flow).
+    /// Static credentials (access key id, secret access key), set only by the sandbox for its twin (never
+    /// from a flow); the secret is held where `Debug` cannot print it.
     #[serde(skip)]
     #[schemars(skip)]
-    sandbox_credentials: Option<(String, String)>,
+    sandbox_credentials: Option<(String, SecretString)>,
 }
 
 /// The client of an `aws-kms` connection.
@@ -198,7 +200,7 @@ impl Connector for AwsKms {
         if let Some((key_id, secret)) = &settings.sandbox_credentials {
             loader = loader.credentials_provider(Credentials::new(
                 key_id.as_str(),
-                secret.as_str(),
+                secret.expose_secret(),
                 None,
                 None,
                 "keyflow-sandbox",
@@ -259,7 +261,31 @@ impl Connector for AwsKms {
             session_name: None,
             endpoint_url: Some(field("endpoint_url")?),
             quotas: settings.quotas,
-            sandbox_credentials: Some((field("access_key_id")?, field("secret_access_key")?)),
+            sandbox_credentials: Some((
+                field("access_key_id")?,
+                field("secret_access_key")?.into(),
+            )),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_credentials_do_not_print_their_secret() {
+        let twin = serde_json::json!({
+            "endpoint_url": "http://127.0.0.1:9",
+            "access_key_id": "AKIATWIN",
+            "secret_access_key": "debug-canary-secret-access-key",
+            "region": "eu-west-1",
+        });
+        let settings = AwsKms
+            .sandbox(AwsKmsSettings::default(), &twin)
+            .expect("sandbox settings");
+        let printed = format!("{settings:?}");
+        assert!(printed.contains("AKIATWIN"), "{printed}");
+        assert!(!printed.contains("canary"), "{printed}");
     }
 }

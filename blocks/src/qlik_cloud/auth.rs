@@ -4,9 +4,12 @@
 use std::time::{Duration, Instant};
 
 use keyflow_engine::block::BlockError;
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+use super::context::ApiKey;
 use super::errors;
 
 /// A token is renewed this long before it expires, so no call goes out with one about to lapse.
@@ -15,24 +18,24 @@ const MARGIN: Duration = Duration::from_secs(30);
 /// `u64::MAX` seconds) must not overflow the clock, and a day-old token is worth renewing anyway.
 const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A connection's credentials.
+/// A connection's credentials, held where `Debug` and logs cannot print them.
 pub enum Auth {
     /// An API key, sent as the bearer token.
-    ApiKey(String),
+    ApiKey(SecretString),
     /// OAuth client credentials and the token they got.
     OAuth {
         /// The client id.
         client_id: String,
         /// The client secret.
-        client_secret: String,
+        client_secret: SecretString,
         /// The current access token and when to renew it.
-        token: Mutex<Option<(String, Instant)>>,
+        token: Mutex<Option<(SecretString, Instant)>>,
     },
 }
 
 #[derive(Deserialize)]
 struct TokenResponse {
-    access_token: String,
+    access_token: SecretString,
     #[serde(default)]
     expires_in: Option<u64>,
     #[serde(default)]
@@ -40,13 +43,24 @@ struct TokenResponse {
 }
 
 impl Auth {
-    /// An API key.
-    pub fn api_key(key: String) -> Auth {
-        Auth::ApiKey(key)
+    /// An API key; refused when it cannot be sent in a header (a line break from a key file's second
+    /// line, another control character), saying where it came from and never what it is.
+    pub fn api_key(key: ApiKey) -> Result<Auth, BlockError> {
+        header(&key.key).map_err(|_| {
+            BlockError::fatal(
+                "InvalidApiKey",
+                format!(
+                    "the API key from {} is not a valid HTTP header value: it holds a line break or another \
+                     control character (a key file of more than one line?)",
+                    key.from
+                ),
+            )
+        })?;
+        Ok(Auth::ApiKey(key.key))
     }
 
     /// OAuth client credentials.
-    pub fn oauth(client_id: String, client_secret: String) -> Auth {
+    pub fn oauth(client_id: String, client_secret: SecretString) -> Auth {
         Auth::OAuth {
             client_id,
             client_secret,
@@ -59,15 +73,32 @@ impl Auth {
         matches!(self, Auth::OAuth { .. })
     }
 
-    /// The bearer token to send: the API key, or a valid access token (a new one when `renew`).
+    /// The secrets the credentials hold, for the run to mask (the access tokens they get later are not
+    /// known yet).
+    pub fn secrets(&self) -> Vec<String> {
+        let secret = match self {
+            Auth::ApiKey(key) => key,
+            Auth::OAuth { client_secret, .. } => client_secret,
+        };
+        vec![secret.expose_secret().to_string()]
+    }
+
+    /// The `Authorization` header to send: the API key, or a valid access token (a new one when `renew`).
     pub async fn bearer(
         &self,
         http: &reqwest::Client,
         base: &str,
         renew: bool,
-    ) -> Result<String, BlockError> {
+    ) -> Result<HeaderValue, BlockError> {
         let (client_id, client_secret, token) = match self {
-            Auth::ApiKey(key) => return Ok(key.clone()),
+            Auth::ApiKey(key) => {
+                return header(key).map_err(|_| {
+                    BlockError::fatal(
+                        "InvalidApiKey",
+                        "the API key is not a valid HTTP header value",
+                    )
+                });
+            }
             Auth::OAuth {
                 client_id,
                 client_secret,
@@ -79,12 +110,30 @@ impl Auth {
             && !renew
             && Instant::now() < *renew_at
         {
-            return Ok(value.clone());
+            return access(value);
         }
         let (value, lifetime) = fetch(http, base, client_id, client_secret).await?;
-        *token = Some((value.clone(), renew_at(Instant::now(), lifetime)));
-        Ok(value)
+        let bearer = access(&value)?;
+        *token = Some((value, renew_at(Instant::now(), lifetime)));
+        Ok(bearer)
     }
+}
+
+/// `Bearer <secret>`, marked sensitive so that HTTP logging leaves it out.
+fn header(secret: &SecretString) -> Result<HeaderValue, reqwest::header::InvalidHeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", secret.expose_secret()))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The header of an access token the tenant sent.
+fn access(token: &SecretString) -> Result<HeaderValue, BlockError> {
+    header(token).map_err(|_| {
+        BlockError::fatal(
+            "InvalidResponse",
+            "OAuth token: the access token the tenant sent is not a valid HTTP header value",
+        )
+    })
 }
 
 /// When a token fetched at `now` that lives `lifetime` is renewed: `MARGIN` before it expires (halfway
@@ -100,11 +149,11 @@ async fn fetch(
     http: &reqwest::Client,
     base: &str,
     client_id: &str,
-    client_secret: &str,
-) -> Result<(String, Duration), BlockError> {
+    client_secret: &SecretString,
+) -> Result<(SecretString, Duration), BlockError> {
     let body = serde_json::json!({
         "client_id": client_id,
-        "client_secret": client_secret,
+        "client_secret": client_secret.expose_secret(),
         "grant_type": "client_credentials",
     });
     let response = http

@@ -134,6 +134,16 @@ impl QlikClient {
         &self.base
     }
 
+    /// The secrets the client holds: its credentials, and any inside the tenant's URL (`user:password@`).
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.auth.secrets();
+        if let Ok(url) = reqwest::Url::parse(&self.base) {
+            secrets.extend(url.password().map(str::to_string));
+            secrets.extend(Some(url.username().to_string()).filter(|u| !u.is_empty()));
+        }
+        secrets
+    }
+
     /// Calls `method path` (under the tenant URL) with an optional JSON body; a non-2xx answer is an
     /// error named after `operation`. A 401 with OAuth credentials fetches a new token and tries once more.
     pub async fn call(
@@ -153,11 +163,11 @@ impl QlikClient {
         }
         let mut renew = false;
         loop {
-            let token = self.auth.bearer(&self.http, &self.base, renew).await?;
+            let bearer = self.auth.bearer(&self.http, &self.base, renew).await?;
             let mut request = self
                 .http
                 .request(method.clone(), format!("{}{path}", self.base))
-                .bearer_auth(token);
+                .header(reqwest::header::AUTHORIZATION, bearer);
             if let Some(body) = body {
                 request = request.json(body);
             }
