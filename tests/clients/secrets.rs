@@ -171,3 +171,39 @@ fn a_tenant_url_from_the_environment_is_named_but_the_credentials_inside_it_are_
     assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
     assert!(!printed(&ran).contains(canary), "{}", printed(&ran));
 }
+
+#[test]
+fn an_oauth_access_token_is_masked_when_the_server_echoes_it() {
+    // The token is fetched after the connection is made; the tenant then refuses it, quoting it.
+    let canary = "tok-canary-access-token";
+    let server = Server::start(move |request, _| {
+        if request.path == "/oauth/token" {
+            return Reply::json(
+                200,
+                &format!(r#"{{"access_token":"{canary}","expires_in":3600}}"#),
+            );
+        }
+        let echoed = request
+            .header("authorization")
+            .unwrap_or_default()
+            .to_string();
+        Reply::json(
+            403,
+            &format!(r#"{{"errors":[{{"code":"HTTP-403","title":"forbidden: {echoed}"}}]}}"#),
+        )
+    });
+    let (code, report, ran) = run_qlik(
+        &format!(
+            "name: oauth\nconnections:\n  qlik: {{ connector: qlik-cloud, tenant_url: \"{}\", client_id: m2m, client_secret: {{ env: QLIK_CLIENT_SECRET }} }}\n{TENANT_INFO}",
+            server.url
+        ),
+        &[("QLIK_CLIENT_SECRET", "m2m-client-secret")],
+    );
+    assert_eq!(code, 1, "{}", printed(&ran));
+    assert_eq!(server.count("/api/v1/tenants/me"), 1);
+    assert!(!printed(&ran).contains(canary), "{}", printed(&ran));
+    assert!(
+        error_message(&report).contains("forbidden: Bearer <redacted>"),
+        "{report:#}"
+    );
+}

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use keyflow_engine::block::BlockError;
+use keyflow_engine::exec::report::REDACTED;
 use reqwest::Method;
+use reqwest::header::HeaderValue;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -108,6 +110,17 @@ pub(super) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// The error with the bearer token the call sent masked: an OAuth access token is fetched after the
+/// connection is made, so the run does not know it as a secret, and a server may echo it.
+fn without_token(mut error: BlockError, bearer: &HeaderValue) -> BlockError {
+    let token = bearer.to_str().ok().and_then(|v| v.strip_prefix("Bearer "));
+    if let Some(token) = token.filter(|t| t.len() >= 4) {
+        error.message = error.message.replace(token, REDACTED);
+        error.code = error.code.replace(token, REDACTED);
+    }
+    error
+}
+
 impl QlikClient {
     /// A client of the tenant at `tenant_url`.
     pub fn new(tenant_url: &str, auth: Auth, tiers: Tiers) -> Result<QlikClient, BlockError> {
@@ -167,7 +180,7 @@ impl QlikClient {
             let mut request = self
                 .http
                 .request(method.clone(), format!("{}{path}", self.base))
-                .header(reqwest::header::AUTHORIZATION, bearer);
+                .header(reqwest::header::AUTHORIZATION, bearer.clone());
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -187,7 +200,8 @@ impl QlikClient {
                 .and_then(|v| retry_after(v, SystemTime::now()));
             if !(200..300).contains(&status) {
                 let body = errors::read_body(response).await;
-                return Err(errors::from_body(operation, status, retry_after, &body));
+                let error = errors::from_body(operation, status, retry_after, &body);
+                return Err(without_token(error, &bearer));
             }
             let text = response
                 .text()
