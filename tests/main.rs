@@ -6,6 +6,7 @@ mod qlik_policy;
 
 mod aws_kms;
 mod cli;
+mod clients;
 mod diagnostics;
 mod differential;
 mod flows;

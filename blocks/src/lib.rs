@@ -3,6 +3,7 @@
 
 pub mod aws_kms;
 pub mod core;
+mod cut;
 pub mod qlik_cloud;
 
 use keyflow_engine::block::Registry;

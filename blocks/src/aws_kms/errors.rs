@@ -1,10 +1,12 @@
-//! AWS SDK errors as block errors: the KMS error code and message kept, and whether a retry may help.
+//! AWS SDK errors as block errors: the KMS error code and message kept (cut to [`crate::cut`]'s sizes),
+//! and whether a retry may help.
 
 use aws_sdk_kms::config::http::HttpResponse;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use keyflow_engine::block::BlockError;
 
 use super::Operation;
+use crate::cut;
 
 /// KMS error codes worth a retry: throttling and transient service trouble.
 const RETRYABLE: &[&str] = &[
@@ -26,10 +28,12 @@ where
     match &error {
         SdkError::ServiceError(service) => {
             let err = service.err();
-            let code = err.code().unwrap_or("UnknownError").to_string();
+            let code =
+                cut::text(err.code().unwrap_or("UnknownError"), cut::CODE_CHARS).into_owned();
             let message = err
                 .message()
                 .map_or_else(|| DisplayErrorContext(err).to_string(), str::to_string);
+            let message = cut::text(&message, cut::TEXT_CHARS);
             let retryable =
                 RETRYABLE.contains(&code.as_str()) || status_of(&error).is_some_and(|s| s >= 500);
             BlockError {
@@ -44,7 +48,7 @@ where
             format!("{operation}: the call to AWS KMS timed out"),
         ),
         SdkError::DispatchFailure(failure) => {
-            let detail = DisplayErrorContext(&error).to_string();
+            let detail = context(&error);
             if failure.is_user()
                 || detail.contains("no credentials")
                 || detail.contains("credentials provider")
@@ -67,17 +71,16 @@ where
             let retryable = status_of(&error).is_none_or(|s| s >= 500);
             BlockError {
                 retryable,
-                ..BlockError::fatal(
-                    "ResponseError",
-                    format!("{operation}: {}", DisplayErrorContext(&error)),
-                )
+                ..BlockError::fatal("ResponseError", format!("{operation}: {}", context(&error)))
             }
         }
-        _ => BlockError::fatal(
-            "RequestError",
-            format!("{operation}: {}", DisplayErrorContext(&error)),
-        ),
+        _ => BlockError::fatal("RequestError", format!("{operation}: {}", context(&error))),
     }
+}
+
+/// The SDK's account of an error with its causes, cut: a raw response it could not parse may be huge.
+fn context(error: &(dyn std::error::Error + 'static)) -> String {
+    cut::text(&DisplayErrorContext(error).to_string(), cut::TEXT_CHARS).into_owned()
 }
 
 fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {

@@ -68,10 +68,12 @@ pub use update_key_description::UpdateKeyDescription;
 use aws_config::BehaviorVersion;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::sts::AssumeRoleProvider;
+use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{Credentials, Region, SharedCredentialsProvider};
 use indexmap::IndexMap;
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
 use schemars::JsonSchema;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub use errors::sdk_error;
@@ -114,10 +116,11 @@ pub struct AwsKmsSettings {
     #[serde(default)]
     #[schemars(schema_with = "limits::overrides_schema")]
     pub quotas: IndexMap<String, f64>,
-    /// Static credentials, set only by the sandbox for its twin (never from a flow).
+    /// Static credentials (access key id, secret access key), set only by the sandbox for its twin (never
+    /// from a flow); the secret is held where `Debug` cannot print it.
     #[serde(skip)]
     #[schemars(skip)]
-    sandbox_credentials: Option<(String, String)>,
+    sandbox_credentials: Option<(String, SecretString)>,
 }
 
 /// The client of an `aws-kms` connection.
@@ -197,7 +200,7 @@ impl Connector for AwsKms {
         if let Some((key_id, secret)) = &settings.sandbox_credentials {
             loader = loader.credentials_provider(Credentials::new(
                 key_id.as_str(),
-                secret.as_str(),
+                secret.expose_secret(),
                 None,
                 None,
                 "keyflow-sandbox",
@@ -228,8 +231,14 @@ impl Connector for AwsKms {
                 .credentials_provider(SharedCredentialsProvider::new(provider))
                 .build();
         }
+        // A step's `retry:` is the only retry layer: the SDK's own (standard or adaptive, throttling
+        // included) would send requests the report's `attempts` never counts, and retry steps the flow
+        // says must not be. Only the KMS client's: credential providers keep theirs.
+        let kms = aws_sdk_kms::config::Builder::from(&config)
+            .retry_config(RetryConfig::disabled())
+            .build();
         Ok(KmsClient::new(
-            aws_sdk_kms::Client::new(&config),
+            aws_sdk_kms::Client::from_conf(kms),
             &region,
             &settings.quotas,
         ))
@@ -244,5 +253,26 @@ impl Connector for AwsKms {
         twin: &serde_json::Value,
     ) -> Result<AwsKmsSettings, BlockError> {
         sandbox::settings(settings, twin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sandbox_credentials_do_not_print_their_secret() {
+        let twin = serde_json::json!({
+            "endpoint_url": "http://127.0.0.1:9",
+            "access_key_id": "AKIATWIN",
+            "secret_access_key": "debug-canary-secret-access-key",
+            "region": "eu-west-1",
+        });
+        let settings = AwsKms
+            .sandbox(AwsKmsSettings::default(), &twin)
+            .expect("sandbox settings");
+        let printed = format!("{settings:?}");
+        assert!(printed.contains("AKIATWIN"), "{printed}");
+        assert!(!printed.contains("canary"), "{printed}");
     }
 }

@@ -41,12 +41,13 @@ pub fn settings(
         session_name: None,
         endpoint_url: Some(twin.endpoint_url),
         quotas: settings.quotas,
-        sandbox_credentials: Some((twin.access_key_id, twin.secret_access_key)),
+        sandbox_credentials: Some((twin.access_key_id, twin.secret_access_key.into())),
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
     use serde_json::json;
 
     use super::*;
@@ -76,10 +77,8 @@ mod tests {
             Some("http://127.0.0.1:9")
         );
         assert_eq!((sandboxed.role_arn, sandboxed.profile), (None, None));
-        assert_eq!(
-            sandboxed.sandbox_credentials,
-            Some(("AKIA".into(), "s".into()))
-        );
+        let (id, secret) = sandboxed.sandbox_credentials.expect("credentials");
+        assert_eq!((id.as_str(), secret.expose_secret()), ("AKIA", "s"));
         let default = settings(AwsKmsSettings::default(), &value).unwrap();
         assert_eq!(default.region.as_deref(), Some("eu-west-1"));
     }

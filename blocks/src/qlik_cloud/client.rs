@@ -2,11 +2,13 @@
 //! tiers (reads 1000/min, writes 100/min) applied before every call so a fan-out is paced, not refused.
 
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use keyflow_engine::block::BlockError;
+use keyflow_engine::exec::report::REDACTED;
 use reqwest::Method;
+use reqwest::header::HeaderValue;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -96,12 +98,37 @@ pub(super) fn normalize(url: &str) -> Result<String, BlockError> {
     }
 }
 
+/// The wait a `Retry-After` value asks for, in either of its forms (RFC 9110 §10.2.3): delay-seconds
+/// (`120`) or an HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`), which is a wait until then from `now` (none
+/// when it has passed). Anything else asks for nothing.
+pub(super) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The error with the bearer token the call sent masked: an OAuth access token is fetched after the
+/// connection is made, so the run does not know it as a secret, and a server may echo it.
+fn without_token(mut error: BlockError, bearer: &HeaderValue) -> BlockError {
+    let token = bearer.to_str().ok().and_then(|v| v.strip_prefix("Bearer "));
+    if let Some(token) = token.filter(|t| t.len() >= 4) {
+        error.message = error.message.replace(token, REDACTED);
+        error.code = error.code.replace(token, REDACTED);
+    }
+    error
+}
+
 impl QlikClient {
     /// A client of the tenant at `tenant_url`.
     pub fn new(tenant_url: &str, auth: Auth, tiers: Tiers) -> Result<QlikClient, BlockError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("keyflow/", env!("CARGO_PKG_VERSION")))
             .timeout(Duration::from_secs(60))
+            // A step's `retry:` is the only retry layer, so that `attempts` counts every request.
+            .retry(reqwest::retry::never())
             .build()
             .map_err(|e| {
                 BlockError::fatal("HttpClient", format!("cannot build the HTTP client: {e}"))
@@ -118,6 +145,16 @@ impl QlikClient {
     /// The tenant's URL.
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The secrets the client holds: its credentials, and any inside the tenant's URL (`user:password@`).
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.auth.secrets();
+        if let Ok(url) = reqwest::Url::parse(&self.base) {
+            secrets.extend(url.password().map(str::to_string));
+            secrets.extend(Some(url.username().to_string()).filter(|u| !u.is_empty()));
+        }
+        secrets
     }
 
     /// Calls `method path` (under the tenant URL) with an optional JSON body; a non-2xx answer is an
@@ -139,11 +176,11 @@ impl QlikClient {
         }
         let mut renew = false;
         loop {
-            let token = self.auth.bearer(&self.http, &self.base, renew).await?;
+            let bearer = self.auth.bearer(&self.http, &self.base, renew).await?;
             let mut request = self
                 .http
                 .request(method.clone(), format!("{}{path}", self.base))
-                .bearer_auth(token);
+                .header(reqwest::header::AUTHORIZATION, bearer.clone());
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -160,15 +197,16 @@ impl QlikClient {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .and_then(|v| retry_after(v, SystemTime::now()));
+            if !(200..300).contains(&status) {
+                let body = errors::read_body(response).await;
+                let error = errors::from_body(operation, status, retry_after, &body);
+                return Err(without_token(error, &bearer));
+            }
             let text = response
                 .text()
                 .await
                 .map_err(|e| errors::transport(operation, &self.base, &e))?;
-            if !(200..300).contains(&status) {
-                return Err(errors::from_response(operation, status, retry_after, &text));
-            }
             let body = if text.trim().is_empty() {
                 None
             } else {
@@ -203,6 +241,29 @@ mod tests {
             Some("InvalidTenantUrl".to_string())
         );
         assert!(normalize("https://").is_err());
+    }
+
+    #[test]
+    fn retry_after_is_read_in_both_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // 2015-10-21 07:28:00 UTC
+        assert_eq!(retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        let in_a_minute = Some(Duration::from_secs(60));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:29:00 GMT", now),
+            in_a_minute
+        );
+        // RFC 850 and asctime, the obsolete forms a recipient must still read.
+        assert_eq!(
+            retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now),
+            in_a_minute
+        );
+        assert_eq!(retry_after("Wed Oct 21 07:29:00 2015", now), in_a_minute);
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", now), None);
     }
 
     #[test]

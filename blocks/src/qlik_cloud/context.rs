@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use keyflow_engine::block::BlockError;
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::QlikCloudSettings;
@@ -14,7 +15,15 @@ pub struct Found {
     /// The tenant's URL.
     pub tenant_url: String,
     /// The API key, unless OAuth is used.
-    pub api_key: Option<String>,
+    pub api_key: Option<ApiKey>,
+}
+
+/// An API key and where it came from, for errors about it (which never quote it).
+pub struct ApiKey {
+    /// The key.
+    pub key: SecretString,
+    /// Where it was read: "the connection's `api_key`", "qlik-cli context `prod` of …", "QLIK_API_KEY".
+    pub from: String,
 }
 
 #[derive(Deserialize)]
@@ -37,7 +46,10 @@ struct Context {
 /// neither a tenant nor a context), then the environment.
 pub fn find(settings: &QlikCloudSettings) -> Result<Found, BlockError> {
     let mut tenant_url = settings.tenant_url.clone();
-    let mut api_key = settings.api_key.clone();
+    let mut api_key = settings.api_key.clone().map(|key| ApiKey {
+        key,
+        from: "the connection's `api_key`".into(),
+    });
     let oauth = settings.client_id.is_some();
     let wanted = settings.context.clone();
     if (wanted.is_some() || tenant_url.is_none())
@@ -56,7 +68,12 @@ pub fn find(settings: &QlikCloudSettings) -> Result<Found, BlockError> {
         )
     })?;
     if !oauth {
-        api_key = api_key.or_else(|| env("QLIK_API_KEY"));
+        api_key = api_key.or_else(|| {
+            env("QLIK_API_KEY").map(|key| ApiKey {
+                key: key.into(),
+                from: "QLIK_API_KEY".into(),
+            })
+        });
     }
     Ok(Found {
         tenant_url,
@@ -80,7 +97,7 @@ fn contexts_file() -> Option<PathBuf> {
 /// What a qlik-cli context gives: its server and the API key of its `Authorization` header.
 struct FromContext {
     server: Option<String>,
-    api_key: Option<String>,
+    api_key: Option<ApiKey>,
 }
 
 /// The server and API key of context `name` (or of the current context when `name` is `None`).
@@ -104,10 +121,19 @@ fn from_context(name: Option<&str>) -> Result<Option<FromContext>, BlockError> {
             ));
         }
     };
+    // serde's message quotes the value it could not read, and this file holds API keys: say where only.
     let contexts: Contexts = serde_yaml::from_str(&text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|at| format!(" at line {}, column {}", at.line(), at.column()))
+            .unwrap_or_default();
         BlockError::fatal(
             "NoContext",
-            format!("{} is not a qlik-cli contexts file: {e}", path.display()),
+            format!(
+                "{} is not a qlik-cli contexts file: something{at} is not where or what qlik-cli writes \
+                 (`contexts: {{ NAME: {{ server: URL, headers: {{ Authorization: Bearer KEY }} }} }}`)",
+                path.display()
+            ),
         )
     })?;
     let Some(wanted) = name.map(str::to_string).or(contexts.current) else {
@@ -133,7 +159,10 @@ fn from_context(name: Option<&str>) -> Result<Option<FromContext>, BlockError> {
                 .strip_prefix("Bearer ")
                 .or_else(|| value.strip_prefix("bearer "))
         })
-        .map(|key| key.trim().to_string());
+        .map(|key| ApiKey {
+            key: key.trim().into(),
+            from: format!("qlik-cli context `{wanted}` of {}", path.display()),
+        });
     Ok(Some(FromContext {
         server: context.server.clone(),
         api_key: key,

@@ -1,10 +1,13 @@
 //! Qlik answers as block errors: the code and title of the `{"errors":[{code,title,detail}]}` envelope
-//! kept, and whether a retry may help (429 after `Retry-After`, 408, 5xx).
+//! kept, and whether a retry may help (429 and 5xx after any `Retry-After`, 408). What is read of an
+//! error answer and what of it goes into the message are capped ([`crate::cut`]).
 
 use std::time::Duration;
 
 use keyflow_engine::block::BlockError;
 use serde::Deserialize;
+
+use crate::cut;
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -22,6 +25,60 @@ struct Item {
     detail: Option<String>,
 }
 
+/// An error answer's body as read: at most [`cut::BODY_BYTES`] of it, and what was left unread.
+pub struct ErrorBody {
+    /// The text read.
+    pub text: String,
+    /// When the body was longer: how much was read of how much.
+    pub cut: Option<String>,
+}
+
+/// Reads at most [`cut::BODY_BYTES`] of an error answer's body: a server may send 100 MB of title. A body
+/// that breaks off is kept as far as it came.
+pub async fn read_body(mut response: reqwest::Response) -> ErrorBody {
+    let total = response.content_length();
+    let mut bytes = Vec::new();
+    let mut more = false;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = cut::BODY_BYTES - bytes.len();
+        if chunk.len() > room {
+            bytes.extend_from_slice(&chunk[..room]);
+            more = true;
+            break;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let cut = more.then(|| match total {
+        Some(total) => format!(
+            "the answer's body was cut after {} of its {total} bytes",
+            bytes.len()
+        ),
+        None => format!("the answer's body was cut after {} bytes", bytes.len()),
+    });
+    ErrorBody {
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        cut,
+    }
+}
+
+/// The error of a non-2xx answer to `operation` whose body was read by [`read_body`].
+pub fn from_body(
+    operation: &str,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &ErrorBody,
+) -> BlockError {
+    let mut error = from_response(operation, status, retry_after, &body.text);
+    if let Some(note) = &body.cut {
+        // What was read is not JSON any more: show its beginning, which says what kind of answer it was.
+        let start = cut::text(&body.text, 200);
+        error
+            .message
+            .push_str(&format!(" ({note}; it began `{start}`)"));
+    }
+    error
+}
+
 /// The error of a non-2xx answer to `operation`.
 pub fn from_response(
     operation: &str,
@@ -34,13 +91,19 @@ pub fn from_response(
         .and_then(|e| e.errors.into_iter().next());
     let code = item
         .as_ref()
-        .and_then(|i| i.code.clone())
-        .filter(|c| !c.is_empty());
+        .and_then(|i| i.code.as_deref())
+        .filter(|c| !c.is_empty())
+        .map(|c| cut::text(c, cut::CODE_CHARS).into_owned());
     let title = item
         .as_ref()
-        .and_then(|i| i.title.clone())
-        .unwrap_or_else(|| reason(status).to_string());
-    let detail = item.and_then(|i| i.detail).filter(|d| !d.is_empty());
+        .and_then(|i| i.title.as_deref())
+        .map_or(reason(status).into(), |t| cut::text(t, cut::TEXT_CHARS))
+        .into_owned();
+    let detail = item
+        .as_ref()
+        .and_then(|i| i.detail.as_deref())
+        .filter(|d| !d.is_empty())
+        .map(|d| cut::text(d, cut::TEXT_CHARS).into_owned());
     let mut message = format!("{operation}: HTTP {status}: {title}");
     if let Some(detail) = detail {
         message.push_str(&format!(" ({detail})"));
@@ -54,8 +117,9 @@ pub fn from_response(
         retryable: status == 429 || status == 408 || status >= 500,
         retry_after: None,
     };
+    // 429 and 503 are the answers RFC 9110 gives a `Retry-After`; honour it on any retryable one.
     match retry_after {
-        Some(delay) if status == 429 => error.with_retry_after(delay),
+        Some(delay) if error.retryable => error.with_retry_after(delay),
         _ => error,
     }
 }
@@ -120,6 +184,32 @@ mod tests {
     }
 
     #[test]
+    fn long_texts_of_the_server_are_cut() {
+        let body = format!(
+            r#"{{"errors":[{{"code":"{}","title":"{}","detail":"{}"}}]}}"#,
+            "C".repeat(500),
+            "T".repeat(50_000),
+            "D".repeat(2_000)
+        );
+        let error = from_response("Get", 400, None, &body);
+        assert_eq!(
+            error.code,
+            format!("{}… [400 more characters cut]", "C".repeat(100))
+        );
+        assert!(
+            error.message.contains("… [49000 more characters cut]"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("… [1000 more characters cut]"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.len() < 2_500, "{}", error.message.len());
+    }
+
+    #[test]
     fn throttling_timeouts_and_server_errors_are_retryable() {
         let error = from_response(
             "List",
@@ -134,5 +224,9 @@ mod tests {
         assert!(error.retryable);
         assert_eq!(error.code, "HTTP-502");
         assert!(!from_response("Get", 404, None, "").retryable);
+        let unavailable = from_response("Get", 503, Some(Duration::from_secs(5)), "");
+        assert_eq!(unavailable.retry_after, Some(Duration::from_secs(5)));
+        let refused = from_response("Get", 400, Some(Duration::from_secs(5)), "");
+        assert_eq!(refused.retry_after, None);
     }
 }

@@ -41,6 +41,7 @@ pub use validate_key_provider::ValidateKeyProvider;
 
 use keyflow_engine::block::{BlockContext, BlockError, Connector, ConnectorSpec};
 use schemars::JsonSchema;
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use auth::Auth;
@@ -62,13 +63,15 @@ pub struct QlikCloudSettings {
     pub tenant_url: Option<String>,
     /// An API key (hub → profile → API keys), as `{ env: QLIK_API_KEY }` or `{ file: PATH }`.
     #[serde(default)]
-    pub api_key: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub api_key: Option<SecretString>,
     /// The client id of an OAuth machine-to-machine client, instead of an API key.
     #[serde(default)]
     pub client_id: Option<String>,
     /// Its client secret, as `{ env: … }` or `{ file: … }`.
     #[serde(default)]
-    pub client_secret: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub client_secret: Option<SecretString>,
     /// A qlik-cli context of `~/.qlik/contexts.yml` (or `$QLIK_CLI_USER_HOME_DIR/contexts.yml`) by name.
     #[serde(default)]
     pub context: Option<String>,
@@ -94,7 +97,7 @@ impl Connector for QlikCloud {
     async fn connect(&self, settings: QlikCloudSettings) -> Result<QlikClient, BlockError> {
         let found = context::find(&settings)?;
         let auth = match (found.api_key, settings.client_id, settings.client_secret) {
-            (Some(key), _, _) => Auth::api_key(key),
+            (Some(key), _, _) => Auth::api_key(key)?,
             (None, Some(id), Some(secret)) => Auth::oauth(id, secret),
             (None, Some(_), None) => {
                 return Err(BlockError::fatal(
@@ -117,6 +120,12 @@ impl Connector for QlikCloud {
         )
     }
 
+    /// The API key found in the environment or a qlik-cli context, the client secret, and credentials
+    /// inside the tenant's URL: every one of them is masked by the run, whatever its source.
+    fn secrets(&self, client: &QlikClient) -> Vec<String> {
+        client.secrets()
+    }
+
     /// The twin's URL and the API key of the tenant the connection names ([`sandbox::QlikTwin`], see
     /// [`sandbox::settings`]) replace the tenant and credentials.
     fn sandbox(
@@ -131,4 +140,22 @@ impl Connector for QlikCloud {
 /// The Qlik client of the step's connection.
 pub fn client(ctx: &BlockContext) -> Result<&QlikClient, BlockError> {
     ctx.client::<QlikClient>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_holding_secrets_do_not_print_them() {
+        let settings: QlikCloudSettings = serde_json::from_value(serde_json::json!({
+            "tenant_url": "https://acme.eu.qlikcloud.com",
+            "api_key": "eyJ-debug-canary-key",
+            "client_secret": "debug-canary-secret",
+        }))
+        .expect("settings");
+        let printed = format!("{settings:?}");
+        assert!(printed.contains("acme.eu.qlikcloud.com"), "{printed}");
+        assert!(!printed.contains("canary"), "{printed}");
+    }
 }

@@ -41,7 +41,7 @@ pub fn settings(
     };
     Ok(QlikCloudSettings {
         tenant_url: Some(twin.tenant_url),
-        api_key: Some(api_key),
+        api_key: Some(api_key.into()),
         client_id: None,
         client_secret: None,
         context: None,
@@ -77,6 +77,7 @@ fn tenant_name(settings: &QlikCloudSettings) -> Result<Option<String>, BlockErro
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
     use serde_json::json;
 
     use super::*;
@@ -92,7 +93,7 @@ mod tests {
     fn key_of(given: QlikCloudSettings, twin: &serde_json::Value) -> String {
         let sandboxed = settings(given, twin).unwrap();
         assert_eq!(sandboxed.tenant_url.as_deref(), Some("http://127.0.0.1:9"));
-        sandboxed.api_key.unwrap()
+        sandboxed.api_key.unwrap().expose_secret().to_string()
     }
 
     fn url(tenant_url: &str) -> QlikCloudSettings {
@@ -155,7 +156,7 @@ mod tests {
             ..url("https://a.eu.qlikcloud.com")
         };
         let sandboxed = settings(given, &twin()).unwrap();
-        assert_eq!((sandboxed.client_id, sandboxed.client_secret), (None, None));
+        assert!(sandboxed.client_id.is_none() && sandboxed.client_secret.is_none());
         assert_eq!(
             settings(url("https://"), &twin()).unwrap_err().code,
             "InvalidTenantUrl"

@@ -154,6 +154,14 @@ pub trait Connector: Send + Sync + 'static {
         settings: Self::Settings,
     ) -> impl std::future::Future<Output = Result<Self::Client, BlockError>> + Send;
 
+    /// The secret values `client` holds beyond the connection's secret settings — an API key taken from
+    /// the environment or a qlik-cli context, credentials inside a URL — so that the run masks them
+    /// wherever they would appear, as it masks the secret settings it read itself.
+    fn secrets(&self, client: &Self::Client) -> Vec<String> {
+        let _ = client;
+        Vec::new()
+    }
+
     /// The settings pointed at the connector's local twin under `--sandbox`: `twin` is what the sandbox
     /// says about the twin (its endpoint, throwaway credentials), `settings` the connection's own, read
     /// without its secret settings. Connectors without a twin cannot run in the sandbox.
@@ -190,6 +198,14 @@ impl std::fmt::Debug for RegisteredConnector {
 /// A shared, type-erased client.
 pub type Client = Arc<dyn Any + Send + Sync>;
 
+/// A client just built, and the secret values it holds (see [`Connector::secrets`]).
+pub struct Connected {
+    /// The client.
+    pub client: Client,
+    /// The secrets the run must mask.
+    pub secrets: Vec<String>,
+}
+
 impl RegisteredConnector {
     /// Wraps a typed connector.
     pub fn new<C: Connector>(connector: C) -> RegisteredConnector {
@@ -207,7 +223,7 @@ impl RegisteredConnector {
         &'a self,
         settings: Value,
         twin: Option<&'a Value>,
-    ) -> BoxFuture<'a, Result<Client, BlockError>> {
+    ) -> BoxFuture<'a, Result<Connected, BlockError>> {
         self.connector.connect(settings, twin)
     }
 }
@@ -217,7 +233,7 @@ trait ErasedConnector: Send + Sync {
         &'a self,
         settings: Value,
         twin: Option<&'a Value>,
-    ) -> BoxFuture<'a, Result<Client, BlockError>>;
+    ) -> BoxFuture<'a, Result<Connected, BlockError>>;
 }
 
 impl<C: Connector> ErasedConnector for C {
@@ -225,14 +241,18 @@ impl<C: Connector> ErasedConnector for C {
         &'a self,
         settings: Value,
         twin: Option<&'a Value>,
-    ) -> BoxFuture<'a, Result<Client, BlockError>> {
+    ) -> BoxFuture<'a, Result<Connected, BlockError>> {
         Box::pin(async move {
             let mut settings: C::Settings = from_json(settings, "connection setting")?;
             if let Some(twin) = twin {
                 settings = Connector::sandbox(self, settings, twin)?;
             }
             let client = Connector::connect(self, settings).await?;
-            Ok(Arc::new(client) as Client)
+            let secrets = Connector::secrets(self, &client);
+            Ok(Connected {
+                client: Arc::new(client),
+                secrets,
+            })
         })
     }
 }

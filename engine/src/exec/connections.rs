@@ -4,7 +4,9 @@
 //! included: the templates of 400 tenants in one region share one AWS KMS client (and so its rate limits,
 //! as AWS counts quotas per account and region), while each tenant's Qlik Cloud connection is its own.
 //! Secret settings (`{ env: NAME }`, `{ file: PATH }`) are read here, at first use, never at load, and
-//! never in the sandbox; errors name the variable or file, never the value.
+//! never in the sandbox; errors name the variable or file, never the value. What is masked is what the
+//! connector says is secret: its secret settings, credentials inside URLs, and the secrets its client
+//! found on its own ([`crate::block::Connector::secrets`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -98,7 +100,7 @@ impl Connections {
             if twin.is_none() {
                 read_secrets(connection, secrets, &mut settings)?;
             }
-            connection
+            let connected = connection
                 .connector
                 .connect(Value::Object(settings), twin)
                 .await
@@ -109,7 +111,13 @@ impl Connections {
                         secrets.mask_str(&e.message)
                     ),
                     ..e
-                })
+                })?;
+            // What the connector found on its own (an API key from the environment or a qlik-cli
+            // context) is as secret as what it was given.
+            for secret in &connected.secrets {
+                secrets.add(secret);
+            }
+            Ok(connected.client)
         })
         .await
         .clone()
@@ -167,7 +175,9 @@ fn resolve(
     Ok(settings)
 }
 
-/// Reads the secret settings into `settings`.
+/// Reads the settings written `{ env }` / `{ file }` into `settings`. Only the connector's secret settings
+/// are secrets; any other (a `tenant_url` kept out of the flow file) is not, so errors can name it, but
+/// credentials inside it (a URL's userinfo or token parameters) are.
 fn read_secrets(
     connection: &PlannedConnection,
     secrets: &Secrets,
@@ -175,12 +185,57 @@ fn read_secrets(
 ) -> Result<(), BlockError> {
     for (key, setting) in &connection.settings {
         if let Setting::Secret(source) = setting {
-            let secret = read_secret(&connection.name, key, source)?;
-            secrets.add(&secret);
-            settings.insert(key.clone(), Value::String(secret));
+            let value = read_secret(&connection.name, key, source)?;
+            if connection
+                .connector
+                .spec
+                .secret_settings
+                .contains(&key.as_str())
+            {
+                secrets.add(&value);
+            } else {
+                url_credentials(&value).for_each(|c| secrets.add(c));
+            }
+            settings.insert(key.clone(), Value::String(value));
         }
     }
     Ok(())
+}
+
+/// Query parameters whose values are credentials (`?access_token=…`, `&sig=…`).
+const TOKEN_PARAMS: &[&str] = &[
+    "token",
+    "key",
+    "secret",
+    "password",
+    "sig",
+    "signature",
+    "auth",
+    "credential",
+    "code",
+];
+
+/// The credentials inside a URL: the userinfo (`user:password@`), and its parts, and the values of query
+/// parameters named like credentials. Nothing for text that is not a URL.
+fn url_credentials(text: &str) -> impl Iterator<Item = &str> {
+    let rest = text.split_once("://").map_or("", |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let userinfo = authority.rsplit_once('@').map(|(userinfo, _)| userinfo);
+    let parts = userinfo.into_iter().flat_map(|u| {
+        let (user, password) = u.split_once(':').unwrap_or((u, ""));
+        [u, user, password]
+    });
+    let query = rest.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    let tokens = query.split('&').filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let name = name.to_ascii_lowercase();
+        TOKEN_PARAMS
+            .iter()
+            .any(|t| name.contains(t))
+            .then_some(value)
+    });
+    parts.chain(tokens).filter(|c| !c.is_empty())
 }
 
 fn read_secret(connection: &str, key: &str, source: &SecretSource) -> Result<String, BlockError> {
@@ -199,5 +254,26 @@ fn read_secret(connection: &str, key: &str, source: &SecretSource) -> Result<Str
                     format!("connection `{connection}`, setting `{key}`: cannot read `{path}`: {}", e.kind()),
                 )
             }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_credentials;
+
+    #[test]
+    fn a_url_is_not_a_secret_but_the_credentials_inside_it_are() {
+        let found = |url| url_credentials(url).collect::<Vec<_>>();
+        assert!(found("https://acme.eu.qlikcloud.com").is_empty());
+        assert!(found("https://acme.eu.qlikcloud.com/path?region=eu-west-1").is_empty());
+        assert_eq!(
+            found("https://bob:hunter22@proxy.example:8443/x?a=1&access_token=tok123#f"),
+            ["bob:hunter22", "bob", "hunter22", "tok123"]
+        );
+        assert_eq!(
+            found("https://t0ken@host/?Signature=abc%2B"),
+            ["t0ken", "t0ken", "abc%2B"]
+        );
+        assert!(found("not a url @ all").is_empty());
     }
 }
