@@ -20,21 +20,21 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
         // Before the endpoints are printed: whoever reads them may press Ctrl-C at once.
         let mut interrupts = Interrupts::listen()?;
         let twins = sandbox::Twins::start(options).await?;
-        println!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url);
-        println!(
+        outln!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url)?;
+        outln!(
             "# Qlik Cloud twin at {}: tenant {} ({}) in {}",
             twins.qlik.url, twins.tenant.id, twins.tenant.hostname, twins.tenant.datacenter
-        );
-        println!(
+        )?;
+        outln!(
             "# Any other tenant gets a tenant of its own on first use of QLIK_API_KEY={}<its hostname>, \
              as a --sandbox run does for every other `tenant_url` or `context`",
             sandbox::TENANT_API_KEY_PREFIX
-        );
-        println!("# Point other tools at them from another shell:");
+        )?;
+        outln!("# Point other tools at them from another shell:")?;
         for (name, value) in twins.exports() {
-            println!("export {name}={value}");
+            outln!("export {name}={value}")?;
         }
-        eprintln!(
+        errln!(
             "{} serving until Ctrl-C{}",
             style::yellow(color, "sandbox:"),
             if args.settings.state.is_some() {
@@ -46,10 +46,10 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
         interrupts.next().await;
         let created = twins.created();
         for line in created.lines() {
-            eprintln!("  {line}");
+            errln!("  {line}");
         }
         if let Some(path) = twins.save()? {
-            eprintln!(
+            errln!(
                 "{} state saved to {}",
                 style::dim(color, "sandbox:"),
                 path.display()

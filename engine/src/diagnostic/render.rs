@@ -12,6 +12,10 @@ pub struct Rendered {
     pub line: usize,
     /// 1-based column, 0 for the whole file.
     pub col: usize,
+    /// 1-based line the span ends on, 0 for the whole file.
+    pub end_line: usize,
+    /// 1-based column one past the span's last character (as SARIF counts), 0 for the whole file.
+    pub end_col: usize,
     /// The rendered text, without a trailing newline.
     pub text: String,
 }
@@ -92,6 +96,13 @@ fn render_masked(
         style.paint("1", &diagnostic.kind.message())
     );
     let (line, col) = span.map_or((0, 0), |s| (s.start.line, s.start.col));
+    let (end_line, end_col) = span.map_or((0, 0), |s| {
+        if s.end.line > s.start.line || s.end.col > s.start.col {
+            (s.end.line, s.end.col)
+        } else {
+            (s.start.line, s.start.col + 1)
+        }
+    });
     let gutter = line.to_string().len().max(1);
     let pad = " ".repeat(gutter);
     let arrow = style.paint("1;34", "-->");
@@ -134,6 +145,8 @@ fn render_masked(
     Rendered {
         line,
         col,
+        end_line,
+        end_col,
         text: out,
     }
 }
@@ -202,6 +215,7 @@ mod tests {
         .suggest(Some("a".into()));
         let rendered = render(&diagnostic, &source, false);
         assert_eq!((rendered.line, rendered.col), (6, 24));
+        assert_eq!((rendered.end_line, rendered.end_col), (6, 25));
         assert_eq!(
             rendered.text,
             "error[unknown-step]: unknown step `b`\n --> flow.yaml:6:24\n  |\n6 |       message: $.steps.b.output\n  |                        ^\n  = help: did you mean `a`?"
