@@ -62,7 +62,7 @@ pub fn param_names(current: &OsStr) -> Vec<CompletionCandidate> {
     let Some(flow) = flow_being_completed() else {
         return Vec::new();
     };
-    let Ok(text) = crate::flowfile::read_file(&flow, "flow file") else {
+    let Ok(text) = crate::files::read(&flow, "flow file") else {
         return Vec::new();
     };
     let Ok(document) = serde_yaml::from_str::<serde_json::Value>(&text) else {

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod complete;
 mod exit;
+mod files;
 mod flowfile;
 mod interrupt;
 mod machine;
