@@ -151,3 +151,11 @@ fn a_closed_pipe_does_not_lose_the_sandbox_state() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(state.is_file(), "no state saved: {}", ran.stderr);
 }
+
+#[test]
+fn a_port_in_use_is_an_error_of_the_environment() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("address").port().to_string();
+    let ran = run(&["sandbox", "serve", "--kms-port", &port]);
+    assert_eq!(ran.code, 74, "{}{}", ran.stdout, ran.stderr);
+}
