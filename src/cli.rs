@@ -2,27 +2,36 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::engine::ArgValueCompleter;
+
+use crate::complete;
+
+/// `keyflow --version`: the version and the commit it was built from (`unknown` outside git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("KEYFLOW_COMMIT"),
+    ")"
+);
 
 /// keyflow: declarative YAML workflows for key management, checked before they run.
 ///
 /// Flows call blocks (AWS KMS, Qlik Cloud, core) and wire one block's output into the next with JSONPath
 /// references. Every run is validated first; nothing is called until the whole flow checks out.
 #[derive(Debug, Parser)]
-#[command(name = "keyflow", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "keyflow", version = VERSION, about, long_about = None, after_help = crate::exit::TABLE)]
 pub struct Cli {
     /// More log output on stderr (-v: info, -vv: debug, -vvv: trace); `RUST_LOG` overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
-    /// When to use colors on stderr.
+    /// When to use colors, on stdout and stderr alike; `auto` decides for each stream on its own (a
+    /// terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE` forces them).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
-
-/// Printed under `--help`.
-pub const EXIT_CODES: &str = "Exit codes:\n  0  success (the flow is valid; the run succeeded)\n  1  the run failed or was cancelled\n  2  the flow is invalid, or the command was misused (unknown flag, missing parameter)";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -42,8 +51,11 @@ pub enum Command {
     /// Run the local twins of AWS KMS and Qlik Cloud (what `run --sandbox` uses) for other tools.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
-    /// Print a shell completion script.
+    /// Print a shell completion script (static: commands and flags; for block ids, parameter names and
+    /// flow files, use `source <(COMPLETE=bash keyflow)` instead).
     Completions(CompletionsArgs),
+    /// Print the man page (or write one per command into a folder).
+    Man(ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,16 +68,20 @@ pub enum SandboxCommand {
 /// How the sandbox is seeded and behaves.
 #[derive(Debug, Args, Clone)]
 pub struct SandboxSettings {
+    /// The ids of the settings given on the command line (not defaulted), filled after parsing: they mean
+    /// nothing without `--sandbox`.
+    #[arg(skip)]
+    pub given: Vec<&'static str>,
     /// Keep the twins' state (keys, aliases, key providers, migrations) in FILE: read at start when it
     /// exists, recorded as the run goes; another keyflow given the same FILE waits until this one ends.
     /// Sandbox-only throwaway material; never a real secret.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// The AWS region the seeded Qlik tenant's data lives in (its `datacenter`) [default: eu-west-1].
-    #[arg(long, value_name = "REGION")]
+    /// The AWS region the seeded Qlik tenant's data lives in (its `datacenter`).
+    #[arg(long, value_name = "REGION", default_value = "eu-west-1")]
     pub tenant_region: Option<String>,
-    /// How long a key migration takes in the Qlik twin, in seconds [default: 5].
-    #[arg(long, value_name = "N")]
+    /// How long a key migration takes in the Qlik twin, in seconds.
+    #[arg(long, value_name = "N", default_value = "5")]
     pub migration_seconds: Option<f64>,
     /// Do not enforce any request quota of the twins: AWS KMS's published quotas and Qlik's rate tiers.
     #[arg(long, conflicts_with = "quota")]
@@ -77,13 +93,18 @@ pub struct SandboxSettings {
 }
 
 impl SandboxSettings {
-    /// Whether any setting was given (they mean nothing without `--sandbox`).
+    /// The argument ids of the settings.
+    pub const IDS: [&'static str; 5] = [
+        "state",
+        "tenant_region",
+        "migration_seconds",
+        "no_quotas",
+        "quota",
+    ];
+
+    /// Whether any setting was given on the command line (they mean nothing without `--sandbox`).
     pub fn any(&self) -> bool {
-        self.state.is_some()
-            || self.tenant_region.is_some()
-            || self.migration_seconds.is_some()
-            || self.no_quotas
-            || !self.quota.is_empty()
+        !self.given.is_empty()
     }
 }
 
@@ -101,45 +122,55 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Flow files to check (a folder stands for every `.yaml` / `.yml` file below it).
-    #[arg(required = true, value_name = "FILE")]
+    /// Flow files to check (a folder stands for every `.yaml` / `.yml` file below it; `-` reads one flow
+    /// from standard input).
+    #[arg(required = true, value_name = "FILE", value_hint = ValueHint::FilePath,
+          add = ArgValueCompleter::new(complete::flow_files))]
     pub files: Vec<PathBuf>,
-    /// `json` prints one object per file with its diagnostics on stdout.
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// What to print on stdout: `json` (every file with its diagnostics), `github` (GitHub Actions
+    /// annotations), `sarif` (SARIF 2.1.0, for code scanning); `text` prints the diagnostics on stderr.
+    #[arg(long, visible_alias = "format", value_enum, default_value_t = ValidateOutput::Text)]
+    pub output: ValidateOutput,
 }
 
-/// Parameters given to a flow.
+/// Parameters given to a flow: `--param` wins over `--params-file`, which wins over `KEYFLOW_PARAM_<name>`
+/// variables, which win over the flow's defaults.
 #[derive(Debug, Args, Clone)]
 pub struct ParamArgs {
-    /// A parameter value, `name=value` (repeatable); read according to the parameter's declared type.
-    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    /// A parameter value, `name=value`, or `name=@FILE` for the text of a file (repeatable); read
+    /// according to the parameter's declared type.
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE",
+          add = ArgValueCompleter::new(complete::param_names))]
     pub params: Vec<String>,
-    /// A YAML or JSON file of parameter values (`--param` wins over it).
-    #[arg(long, value_name = "FILE")]
+    /// A YAML or JSON file of parameter values (`--param` wins over it; it wins over
+    /// `KEYFLOW_PARAM_<name>` variables).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub params_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The flow file.
+    /// The flow file (`-`: standard input).
+    #[arg(value_hint = ValueHint::FilePath, add = ArgValueCompleter::new(complete::flow_files))]
     pub file: PathBuf,
     #[command(flatten)]
     pub params: ParamArgs,
-    /// `json` prints the plan as JSON on stdout.
+    /// `json` prints the plan as JSON on stdout (or, for an invalid flow, its diagnostics).
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The flow file.
+    /// The flow file (`-`: standard input).
+    #[arg(value_hint = ValueHint::FilePath, add = ArgValueCompleter::new(complete::flow_files))]
     pub file: PathBuf,
     #[command(flatten)]
     pub params: ParamArgs,
-    /// `json` prints the run report on stdout (progress still goes to stderr).
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// `json` prints the run report on stdout; `jsonl` one event per line as the run goes, ending with
+    /// the report (progress still goes to stderr).
+    #[arg(long, value_enum, default_value_t = RunOutput::Text)]
+    pub output: RunOutput,
     /// Let steps whose block is destructive run (they also need `confirm: true` in the flow).
     #[arg(long)]
     pub allow_destructive: bool,
@@ -152,11 +183,14 @@ pub struct RunArgs {
     /// Run against the built-in twins of AWS KMS and Qlik Cloud instead of the real services: every
     /// connection points at them with throwaway credentials (secret settings are not read), one Qlik
     /// tenant is seeded, and what the run made is listed at the end.
-    #[arg(long)]
+    #[arg(long, help_heading = SANDBOX_HEADING)]
     pub sandbox: bool,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = SANDBOX_HEADING)]
     pub sandbox_settings: SandboxSettings,
 }
+
+/// The help heading of the flags that only mean something with `--sandbox`.
+pub const SANDBOX_HEADING: &str = "Sandbox (with --sandbox)";
 
 #[derive(Debug, Subcommand)]
 pub enum BlocksCommand {
@@ -169,6 +203,7 @@ pub enum BlocksCommand {
     /// Show a block's inputs and outputs with their types and descriptions.
     Describe {
         /// The block id, such as `core.log`.
+        #[arg(add = ArgValueCompleter::new(complete::block_ids))]
         id: String,
         /// `json` prints the block's descriptor (schemas and example) as JSON.
         #[arg(long, value_enum, default_value_t = Output::Text)]
@@ -188,7 +223,8 @@ pub struct SchemaArgs {
 
 #[derive(Debug, Args)]
 pub struct GraphArgs {
-    /// The flow file.
+    /// The flow file (`-`: standard input).
+    #[arg(value_hint = ValueHint::FilePath, add = ArgValueCompleter::new(complete::flow_files))]
     pub file: PathBuf,
     /// The graph language.
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
@@ -199,6 +235,39 @@ pub struct GraphArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `keyflow.1` and one page per command (`keyflow-run.1`…) into this folder instead of printing
+    /// the main page.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out: Option<PathBuf>,
+    /// Write nothing; exit with 1 when the pages in `--out` differ from what would be written.
+    #[arg(long, requires = "out")]
+    pub check: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateOutput {
+    /// For people: diagnostics on stderr, a line per valid file on stdout.
+    Text,
+    /// A JSON document (`schemas/validate.schema.json`).
+    Json,
+    /// GitHub Actions workflow commands: annotations on the lines of a pull request.
+    Github,
+    /// A SARIF 2.1.0 log, for code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunOutput {
+    /// For people.
+    Text,
+    /// The run report (`schemas/run-report.schema.json`).
+    Json,
+    /// One JSON event per line, ending with the report (`schemas/run-events.schema.json`).
+    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -219,7 +288,7 @@ pub enum GraphFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// Colors when stderr is a terminal and `NO_COLOR` is not set.
+    /// On each stream that is a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces them).
     Auto,
     /// Always.
     Always,

@@ -1,42 +1,68 @@
-//! Reading flow files and their parameters, and printing why a flow is invalid.
+//! Reading what the command line names — a flow file (or `-` for standard input), a parameters file, a
+//! `--param name=@path` value — and the parameters from the environment; printing why a flow is invalid.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::anyhow;
 use indexmap::IndexMap;
 use keyflow_engine::diagnostic::{Diagnostic, render_all};
-use keyflow_engine::plan::{ParamValue, Plan};
+use keyflow_engine::plan::{ParamError, ParamValue, Plan};
 use keyflow_engine::source::SourceFile;
 use keyflow_engine::validate;
 
 use crate::cli::ParamArgs;
+use crate::exit::{Failure, ResultExt};
+use crate::files;
+use crate::machine::diagnostic;
+use crate::machine::documents::InvalidDocument;
 use crate::style;
 
-/// Reads a flow file.
-pub fn read(path: &Path) -> anyhow::Result<Arc<SourceFile>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read flow file `{}`", path.display()))?;
+/// The flow argument that stands for standard input.
+pub const STDIN: &str = "-";
+
+/// How a flow read from standard input is named in diagnostics.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// The prefix of the environment variables that give parameters (`KEYFLOW_PARAM_tenant_id`).
+pub const ENV_PREFIX: &str = "KEYFLOW_PARAM_";
+
+/// Reads a flow file, or standard input for `-` (named `<stdin>`; paths in it resolve against the current
+/// folder).
+pub fn read(path: &Path) -> Result<Arc<SourceFile>, Failure> {
+    if path.as_os_str() == STDIN {
+        let text = files::capped(
+            std::io::stdin().lock(),
+            "the flow on standard input",
+            STDIN_NAME,
+        )?;
+        return Ok(SourceFile::new(STDIN_NAME, text));
+    }
+    let text = files::read(path, "flow file")?;
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
-/// Reads and checks a flow; prints its diagnostics to stderr and gives `None` when it is invalid.
-pub fn checked(path: &Path, color: bool) -> anyhow::Result<Option<Plan>> {
+/// A flow that does not check out: its source and every problem found.
+pub type Invalid = (Arc<SourceFile>, Vec<Diagnostic>);
+
+/// Reads and checks a flow; prints its diagnostics to stderr. `Err` holds the diagnostics of an invalid
+/// flow with its source.
+pub fn checked(path: &Path, color: bool) -> Result<Result<Plan, Invalid>, Failure> {
     let source = read(path)?;
     let registry = keyflow_blocks::registry();
     match validate::check(source.clone(), &registry) {
-        Ok(plan) => Ok(Some(plan)),
+        Ok(plan) => Ok(Ok(plan)),
         Err(diagnostics) => {
             print_invalid(&source, &diagnostics, color);
-            Ok(None)
+            Ok(Err((source, diagnostics)))
         }
     }
 }
 
 /// Prints a flow's diagnostics and a one-line verdict to stderr.
 pub fn print_invalid(source: &SourceFile, diagnostics: &[Diagnostic], color: bool) {
-    eprintln!("{}", render_all(diagnostics, source, color));
-    eprintln!(
+    errln!("{}", render_all(diagnostics, source, color));
+    errln!(
         "\n{} `{}` is invalid: {} {}\n",
         style::error_label(color),
         source.name,
@@ -49,43 +75,78 @@ pub fn print_invalid(source: &SourceFile, diagnostics: &[Diagnostic], color: boo
     );
 }
 
-/// The parameter values given on the command line and in `--params-file`.
-pub fn params(args: &ParamArgs) -> anyhow::Result<IndexMap<String, ParamValue>> {
+/// The parameter values given in `--params-file` and `--param` (which wins). A `--param name=@path`
+/// value is the text of the file at `path`, without one trailing line break.
+pub fn params(args: &ParamArgs) -> Result<IndexMap<String, ParamValue>, Failure> {
     let mut values = IndexMap::new();
     if let Some(file) = &args.params_file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read parameters file `{}`", file.display()))?;
-        let map: IndexMap<String, serde_json::Value> =
-            serde_yaml::from_str(&text).with_context(|| {
-                format!(
+        let text = files::read(file, "parameters file")?;
+        let map: IndexMap<String, serde_json::Value> = serde_yaml::from_str(&text)
+            .map_err(|e| {
+                anyhow::Error::new(e).context(format!(
                     "`{}` must be a YAML or JSON mapping of parameter names to values",
                     file.display()
-                )
-            })?;
+                ))
+            })
+            .invalid()?;
         values.extend(map.into_iter().map(|(k, v)| (k, ParamValue::Json(v))));
     }
     for param in &args.params {
         let Some((name, value)) = param.split_once('=') else {
-            bail!("`--param {param}` needs a value: write `--param {param}=VALUE`");
+            return Err(Failure::invalid(anyhow!(
+                "`--param {param}` needs a value: write `--param {param}=VALUE` (or `{param}=@FILE`)"
+            )));
         };
-        values.insert(name.trim().to_string(), ParamValue::Text(value.to_string()));
+        let name = name.trim();
+        let value = match value.strip_prefix('@') {
+            Some(path) => {
+                let text = files::read(Path::new(path), &format!("file of parameter `{name}`"))?;
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                text.strip_suffix('\r').unwrap_or(text).to_string()
+            }
+            None => value.to_string(),
+        };
+        values.insert(name.to_string(), ParamValue::Text(value));
     }
     Ok(values)
 }
 
-/// Binds parameters, printing every problem; `None` when some are wrong.
-pub fn bind(
+/// Adds the `KEYFLOW_PARAM_<name>` variables of the environment for the parameters the flow declares and
+/// the command line did not give (they have the lowest precedence; variables for other flows' parameters
+/// are left alone).
+pub fn with_environment(
+    mut given: IndexMap<String, ParamValue>,
     plan: &Plan,
-    given: &IndexMap<String, ParamValue>,
-    color: bool,
-) -> Option<serde_json::Value> {
-    match plan.bind_params(given) {
-        Ok(params) => Some(params),
-        Err(errors) => {
-            for error in &errors {
-                eprintln!("{} {error}", style::error_label(color));
-            }
-            None
+) -> Result<IndexMap<String, ParamValue>, Failure> {
+    for (key, value) in std::env::vars_os() {
+        let Some(name) = key.to_str().and_then(|k| k.strip_prefix(ENV_PREFIX)) else {
+            continue;
+        };
+        if !plan.params.contains_key(name) || given.contains_key(name) {
+            continue;
         }
+        let value = value
+            .into_string()
+            .map_err(|_| Failure::invalid(anyhow!("`{ENV_PREFIX}{name}` is not UTF-8 text")))?;
+        given.insert(name.to_string(), ParamValue::Text(value));
     }
+    Ok(given)
+}
+
+/// Prints wrong parameters to stderr, one line each.
+pub fn print_param_errors(errors: &[ParamError], color: bool) {
+    for error in errors {
+        errln!("{} {error}", style::error_label(color));
+    }
+}
+
+/// The `status: "invalid"` document of wrong parameters.
+pub fn invalid_params(file: &str, errors: &[ParamError]) -> InvalidDocument {
+    InvalidDocument::new(
+        file,
+        errors
+            .iter()
+            .map(|e| diagnostic::of_param(file, e))
+            .collect(),
+    )
 }

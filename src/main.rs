@@ -1,53 +1,78 @@
 //! The `keyflow` command: parses arguments, wires the engine to the blocks, renders, and maps outcomes to
-//! exit codes (0 success, 1 run failed, 2 invalid flow or misuse).
+//! exit codes ([`exit::TABLE`]: 0 success, 1 run failed, 2 invalid flow or misuse, 74 environment, 130
+//! cancelled).
+
+#[macro_use]
+mod out;
 
 mod cli;
 mod commands;
+mod complete;
+mod exit;
+mod files;
 mod flowfile;
 mod interrupt;
+mod machine;
 mod progress;
 mod sandbox;
 mod style;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use cli::{Cli, ColorChoice, Command};
-
-/// Exit code of a failed or cancelled run.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code of an invalid flow or a misused command.
-pub const EXIT_INVALID: u8 = 2;
+use cli::{Cli, Command, SandboxSettings};
+use exit::Exit;
+use out::Colors;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
+    // Answers the shell's completion requests (`COMPLETE=bash keyflow …`) and exits; otherwise nothing.
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
     };
-    init_tracing(cli.verbose, color);
+    if let (Command::Run(args), Some(("run", run))) = (&mut cli.command, matches.subcommand()) {
+        args.sandbox_settings.given = given(run);
+    }
+    let colors = Colors::decide(cli.color);
+    init_tracing(cli.verbose, colors.err);
     let result = match cli.command {
-        Command::Validate(args) => commands::validate::run(&args, color),
-        Command::Plan(args) => commands::plan::run(&args, color),
-        Command::Run(args) => commands::run::run(&args, color),
-        Command::Blocks(command) => commands::blocks::run(&command),
+        Command::Validate(args) => commands::validate::run(&args, colors),
+        Command::Plan(args) => commands::plan::run(&args, colors),
+        Command::Run(args) => commands::run::run(&args, colors),
+        Command::Blocks(command) => commands::blocks::run(&command, colors),
         Command::Schema(args) => commands::schema::run(&args),
-        Command::Graph(args) => commands::graph::run(&args, color),
-        Command::Sandbox(command) => commands::sandbox::run(&command, color),
+        Command::Graph(args) => commands::graph::run(&args, colors),
+        Command::Sandbox(command) => commands::sandbox::run(&command, colors.err)
+            .map(|code| {
+                if code == 0 {
+                    Exit::Success
+                } else {
+                    Exit::Invalid
+                }
+            })
+            .map_err(exit::Failure::classify),
         Command::Completions(args) => commands::completions::run(&args),
+        Command::Man(args) => commands::man::run(&args),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            eprintln!("{} {error:#}", style::error_label(color));
-            ExitCode::from(EXIT_INVALID)
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(failure) => {
+            errln!("{} {failure}", style::error_label(colors.err));
+            ExitCode::from(failure.exit().code())
         }
     }
+}
+
+/// The sandbox settings given on the command line rather than defaulted.
+fn given(run: &ArgMatches) -> Vec<&'static str> {
+    SandboxSettings::IDS
+        .into_iter()
+        .filter(|id| run.value_source(id) == Some(ValueSource::CommandLine))
+        .collect()
 }
 
 fn init_tracing(verbose: u8, color: bool) {

@@ -43,10 +43,10 @@ impl Progress {
         match &self.live {
             Some(multi) => {
                 if multi.println(&line).is_err() {
-                    eprintln!("{line}");
+                    errln!("{line}");
                 }
             }
-            None => eprintln!("{line}"),
+            None => errln!("{line}"),
         }
     }
 

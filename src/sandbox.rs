@@ -55,7 +55,7 @@ fn take(path: &Path, color: bool) -> anyhow::Result<StateFile> {
     if let Some(file) = StateFile::try_take(path)? {
         return Ok(file);
     }
-    eprintln!(
+    errln!(
         "{} waiting for the state file {}: another keyflow (a run or `sandbox serve`) is using it",
         style::yellow(color, "sandbox:"),
         path.display()
@@ -85,7 +85,7 @@ pub async fn finish(twins: Twins, color: bool, quiet: bool) -> anyhow::Result<()
     if !quiet {
         print_created(&twins.created(), color);
     }
-    eprintln!(
+    errln!(
         "{} {}",
         style::dim(color, "sandbox:"),
         traffic(&twins.traffic())
@@ -95,7 +95,7 @@ pub async fn finish(twins: Twins, color: bool, quiet: bool) -> anyhow::Result<()
     if let Some(path) = saved?
         && !quiet
     {
-        eprintln!(
+        errln!(
             "{} state saved to {}",
             style::dim(color, "sandbox:"),
             path.display()
@@ -107,15 +107,15 @@ pub async fn finish(twins: Twins, color: bool, quiet: bool) -> anyhow::Result<()
 /// What a sandbox run made.
 fn print_created(created: &Created, color: bool) {
     if created.is_empty() {
-        eprintln!(
+        errln!(
             "{} the run changed nothing in the twins",
             style::dim(color, "sandbox:")
         );
         return;
     }
-    eprintln!("{}", style::bold(color, "in the sandbox:"));
+    errln!("{}", style::bold(color, "in the sandbox:"));
     for line in lines(created) {
-        eprintln!("  {line}");
+        errln!("  {line}");
     }
 }
 

@@ -39,12 +39,6 @@ fn misuse_exits_with_2() {
 }
 
 #[test]
-fn committed_schemas_are_fresh() {
-    let ran = run(&["schema", "--out", "schemas", "--check"]);
-    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
-}
-
-#[test]
 fn plan_shows_groups_inputs_with_examples_and_effects() {
     let ran = run(&["plan", "flows/hello.yaml", "--param", "who=ops"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
@@ -188,19 +182,8 @@ fn the_run_report_matches_its_published_schema() {
     let ran = run(&["run", "flows/hello.yaml", "--output", "json", "-q"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let report: serde_json::Value = serde_json::from_str(&ran.stdout).expect("report");
-    let text =
-        std::fs::read_to_string(crate::harness::root().join("schemas/run-report.schema.json"))
-            .expect("schema");
-    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema json");
-    let mut problems = Vec::new();
-    keyflow_engine::schema::check::check(
-        &schema,
-        &schema,
-        &report,
-        &keyflow_engine::source::YamlPath::root(),
-        &mut problems,
-    );
-    assert!(problems.is_empty(), "{problems:#?}");
+    crate::schemas::assert_matches("run-report.schema.json", &report);
+    assert_eq!(report["format_version"], 1);
     for key in [
         "run_id",
         "flow",
@@ -226,4 +209,138 @@ fn the_run_report_matches_its_published_schema() {
             "step report lacks `{key}`"
         );
     }
+}
+
+/// Runs `script` (in a pseudo-terminal, so that stderr is a terminal) over a shell command line.
+fn in_terminal(command: &str) -> String {
+    let output = std::process::Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .current_dir(crate::harness::root())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        .env("TERM", "xterm-256color")
+        .output()
+        .expect("script (util-linux)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn colors_are_decided_for_each_stream() {
+    let keyflow = assert_cmd::cargo::cargo_bin("keyflow");
+    let keyflow = keyflow.display();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = dir.path().join("plan.txt");
+    // stdout to a file, stderr on the terminal: the file gets no escape codes, the terminal does.
+    let terminal = in_terminal(&format!(
+        "{keyflow} plan flows/hello.yaml > {plan}; {keyflow} plan tests/fixtures/invalid/cycle.yaml > /dev/null",
+        plan = plan.display()
+    ));
+    let written = std::fs::read_to_string(&plan).expect("plan written");
+    assert!(written.contains("5 steps in 3 groups"), "{written}");
+    assert!(
+        !written.contains('\x1b'),
+        "escape codes in the file: {written:?}"
+    );
+    // Only stderr reached the terminal: its escape codes are the diagnostics'.
+    assert!(
+        terminal.contains("error[cycle]") && terminal.contains('\x1b'),
+        "no colors on the terminal: {terminal:?}"
+    );
+    // NO_COLOR (set, not empty) and --color never turn them off on the terminal too.
+    let terminal = in_terminal(&format!(
+        "NO_COLOR=1 {keyflow} plan tests/fixtures/invalid/cycle.yaml; {keyflow} --color never plan tests/fixtures/invalid/cycle.yaml"
+    ));
+    assert!(terminal.contains("error[cycle]"), "{terminal:?}");
+    assert!(!terminal.contains('\x1b'), "{terminal:?}");
+    // CLICOLOR_FORCE and --color always color a file.
+    let forced = in_terminal(&format!(
+        "CLICOLOR_FORCE=1 {keyflow} plan flows/hello.yaml > {plan}",
+        plan = plan.display()
+    ));
+    let written = std::fs::read_to_string(&plan).expect("plan written");
+    assert!(written.contains('\x1b'), "{written:?} {forced:?}");
+    let ran = crate::harness::keyflow()
+        .args(["--color", "always", "plan", "flows/hello.yaml"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&ran.stdout).contains('\x1b'));
+}
+
+#[test]
+fn run_help_puts_the_sandbox_flags_under_their_heading_with_defaults_from_clap() {
+    let ran = run(&["run", "--help"]);
+    assert_eq!(ran.code, 0);
+    let heading = ran
+        .stdout
+        .find("Sandbox (with --sandbox):")
+        .unwrap_or_else(|| panic!("no sandbox heading:\n{}", ran.stdout));
+    let sandbox = &ran.stdout[heading..];
+    for flag in [
+        "--sandbox",
+        "--state",
+        "--tenant-region",
+        "--migration-seconds",
+        "--no-quotas",
+        "--quota",
+    ] {
+        assert!(
+            sandbox.contains(flag),
+            "{flag} not under the heading:\n{}",
+            ran.stdout
+        );
+    }
+    assert!(sandbox.contains("[default: eu-west-1]"), "{}", ran.stdout);
+    assert!(sandbox.contains("[default: 5]"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("[default: 8]"), "{}", ran.stdout);
+    assert!(!ran.stdout[..heading].contains("--state"), "{}", ran.stdout);
+}
+
+/// What the shell gets when it asks for completions of `words` (the last one being completed), through
+/// the fish protocol of clap_complete's dynamic engine.
+fn completions(words: &[&str]) -> String {
+    let ran: crate::harness::Ran = crate::harness::keyflow()
+        .env("COMPLETE", "fish")
+        .arg("--")
+        .arg("keyflow")
+        .args(words)
+        .output()
+        .expect("run")
+        .into();
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.stdout
+}
+
+#[test]
+fn completion_offers_block_ids_parameter_names_and_flow_files() {
+    let blocks = completions(&["blocks", "describe", "aws-kms.create-"]);
+    assert!(blocks.contains("aws-kms.create-key"), "{blocks}");
+    assert!(blocks.contains("aws-kms.create-alias"), "{blocks}");
+    assert!(!blocks.contains("core.log"), "{blocks}");
+    let params = completions(&["run", "flows/hello.yaml", "--param", ""]);
+    assert!(params.contains("who="), "{params}");
+    assert!(params.contains("regions="), "{params}");
+    let files = completions(&["validate", "flows/he"]);
+    assert!(files.contains("flows/hello.yaml"), "{files}");
+    let files = completions(&["plan", "flows/"]);
+    assert!(files.contains("flows/policies/"), "{files}");
+    assert!(!files.contains(".json"), "{files}");
+}
+
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let ran = run(&["--version"]);
+    assert_eq!(ran.code, 0);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(crate::harness::root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    assert_eq!(
+        ran.stdout.trim(),
+        format!("keyflow {} (commit {head})", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -47,7 +47,10 @@ fn fixtures_cover_every_required_kind_of_mistake() {
             &format!("tests/fixtures/invalid/{name}"),
         ]);
         let results: serde_json::Value = serde_json::from_str(&ran.stdout).expect("json");
-        for diagnostic in results[0]["diagnostics"].as_array().expect("diagnostics") {
+        for diagnostic in results["files"][0]["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+        {
             assert!(
                 diagnostic["line"].as_u64().is_some_and(|l| l > 0),
                 "{name}: no line in {diagnostic}"

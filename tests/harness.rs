@@ -84,6 +84,8 @@ pub fn run_file(mut command: Command, path: &str, extra: &[&str]) -> (i32, serde
             ran.stdout, ran.stderr
         )
     });
+    // Every report the tests read is held to the published schema.
+    crate::schemas::assert_matches("run-report.schema.json", &report);
     (ran.code, report, ran)
 }
 

@@ -1,31 +1,36 @@
 //! `keyflow blocks list` and `keyflow blocks describe ID`.
 
+use anyhow::anyhow;
 use keyflow_engine::block::RegisteredBlock;
 use keyflow_engine::diagnostic::suggest;
 use keyflow_engine::schema::flow::block_descriptor;
 use keyflow_engine::schema::walk::{Lookup, allowed_values, items, resolve, types};
 use serde_json::Value;
 
-use crate::EXIT_INVALID;
 use crate::cli::{BlocksCommand, Output};
+use crate::exit::{Exit, Failure};
+use crate::machine::documents::{BlockDocument, BlockSummary, BlocksDocument};
+use crate::machine::{FormatVersion, print_json};
+use crate::out::Colors;
 
-pub fn run(command: &BlocksCommand) -> anyhow::Result<u8> {
+pub fn run(command: &BlocksCommand, _colors: Colors) -> Result<Exit, Failure> {
     let registry = keyflow_blocks::registry();
     match command {
         BlocksCommand::List {
             output: Output::Json,
-        } => {
-            let list: Vec<Value> = registry
+        } => print_json(&BlocksDocument {
+            format_version: FormatVersion,
+            blocks: registry
                 .blocks()
-                .map(|b| {
-                    serde_json::json!({
-                        "id": b.spec.id, "title": b.spec.title, "connector": b.spec.connector,
-                        "effect": b.spec.effect, "description": b.spec.description,
-                    })
+                .map(|b| BlockSummary {
+                    id: b.spec.id.to_string(),
+                    title: b.spec.title.to_string(),
+                    connector: b.spec.connector.map(str::to_string),
+                    effect: b.spec.effect,
+                    description: b.spec.description.to_string(),
                 })
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&list)?);
-        }
+                .collect(),
+        })?,
         BlocksCommand::List {
             output: Output::Text,
         } => {
@@ -35,12 +40,12 @@ pub fn run(command: &BlocksCommand) -> anyhow::Result<u8> {
                 .max()
                 .unwrap_or(10);
             for block in registry.blocks() {
-                println!(
+                outln!(
                     "{:<width$}  {:<28} {}",
                     block.spec.id,
                     block.spec.title,
                     block.spec.effect.name()
-                );
+                )?;
             }
         }
         BlocksCommand::Describe { id, output } => {
@@ -49,21 +54,25 @@ pub fn run(command: &BlocksCommand) -> anyhow::Result<u8> {
                 let hint = suggest(id, ids)
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                eprintln!(
-                    "error: unknown block `{id}`{hint}\n`keyflow blocks list` shows every block"
-                );
-                return Ok(EXIT_INVALID);
+                return Err(Failure::invalid(anyhow!(
+                    "unknown block `{id}`{hint}\n`keyflow blocks list` shows every block"
+                )));
             };
             match output {
-                Output::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&block_descriptor(block))?
-                ),
-                Output::Text => print!("{}", describe(block)),
+                Output::Json => print_json(&document(block))?,
+                Output::Text => out!("{}", describe(block))?,
             }
         }
     }
-    Ok(0)
+    Ok(Exit::Success)
+}
+
+/// What `blocks describe --output json` prints and `schemas/blocks/<id>.json` holds.
+pub fn document(block: &RegisteredBlock) -> BlockDocument {
+    BlockDocument {
+        format_version: FormatVersion,
+        descriptor: block_descriptor(block),
+    }
 }
 
 /// The text `keyflow blocks describe` prints.

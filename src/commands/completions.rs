@@ -1,11 +1,15 @@
-//! `keyflow completions SHELL`.
+//! `keyflow completions SHELL`: the static completion script (commands, flags, their values).
 
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs};
+use crate::exit::{Exit, Failure};
 
-pub fn run(args: &CompletionsArgs) -> anyhow::Result<u8> {
+pub fn run(args: &CompletionsArgs) -> Result<Exit, Failure> {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "keyflow", &mut std::io::stdout());
-    Ok(0)
+    // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "keyflow", &mut script);
+    crate::out::stdout_bytes(&script)?;
+    Ok(Exit::Success)
 }

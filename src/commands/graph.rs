@@ -4,20 +4,22 @@ use keyflow_engine::block::Effect;
 use keyflow_engine::plan::Plan;
 
 use crate::cli::{GraphArgs, GraphFormat};
-use crate::{EXIT_INVALID, flowfile};
+use crate::exit::{Exit, Failure};
+use crate::flowfile;
+use crate::out::Colors;
 
-pub fn run(args: &GraphArgs, color: bool) -> anyhow::Result<u8> {
-    let Some(plan) = flowfile::checked(&args.file, color)? else {
-        return Ok(EXIT_INVALID);
+pub fn run(args: &GraphArgs, colors: Colors) -> Result<Exit, Failure> {
+    let Ok(plan) = flowfile::checked(&args.file, colors.err)? else {
+        return Ok(Exit::Invalid);
     };
-    print!(
+    out!(
         "{}",
         match args.format {
             GraphFormat::Mermaid => mermaid(&plan),
             GraphFormat::Dot => dot(&plan),
         }
-    );
-    Ok(0)
+    )?;
+    Ok(Exit::Success)
 }
 
 /// A Mermaid flowchart: one node per step (id and block), an edge per dependency, destructive steps marked.

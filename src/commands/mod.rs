@@ -3,6 +3,7 @@
 pub mod blocks;
 pub mod completions;
 pub mod graph;
+pub mod man;
 pub mod plan;
 pub mod run;
 pub mod sandbox;

@@ -5,33 +5,72 @@ use keyflow_engine::block::Effect;
 use keyflow_engine::plan::preview::{StepPreview, preview, preview_params};
 
 use crate::cli::{Output, PlanArgs};
-use crate::{EXIT_INVALID, flowfile, style};
+use crate::exit::{Exit, Failure};
+use crate::machine::documents::{InvalidDocument, PlanDocument, PlanOutput, PlanStep, ValidStatus};
+use crate::machine::{FormatVersion, diagnostic, print_json};
+use crate::out::Colors;
+use crate::{flowfile, style};
 
-pub fn run(args: &PlanArgs, color: bool) -> anyhow::Result<u8> {
+pub fn run(args: &PlanArgs, colors: Colors) -> Result<Exit, Failure> {
+    let json = args.output == Output::Json;
     let given = flowfile::params(&args.params)?;
-    let Some(plan) = flowfile::checked(&args.file, color)? else {
-        return Ok(EXIT_INVALID);
+    let plan = match flowfile::checked(&args.file, colors.err)? {
+        Ok(plan) => plan,
+        Err((source, diagnostics)) => {
+            if json {
+                let diagnostics = diagnostic::of_flow(&source, &diagnostics);
+                print_json(&PlanOutput::Invalid(InvalidDocument::new(
+                    &source.name,
+                    diagnostics,
+                )))?;
+            }
+            return Ok(Exit::Invalid);
+        }
     };
+    let given = flowfile::with_environment(given, &plan)?;
+    // A parameter given must be declared and fit its type; one left out is shown as a placeholder.
+    if let Err(errors) = plan.bind_params(&given) {
+        let wrong: Vec<_> = errors
+            .into_iter()
+            .filter(|e| given.contains_key(&e.name))
+            .collect();
+        if !wrong.is_empty() {
+            flowfile::print_param_errors(&wrong, colors.err);
+            if json {
+                print_json(&PlanOutput::Invalid(flowfile::invalid_params(
+                    &plan.source.name,
+                    &wrong,
+                )))?;
+            }
+            return Ok(Exit::Invalid);
+        }
+    }
     let params = preview_params(&plan, &given);
     let steps = preview(&plan, &params);
-    if args.output == Output::Json {
-        let json = serde_json::json!({ "flow": plan.name, "params": params, "steps": steps });
-        println!("{}", serde_json::to_string_pretty(&json)?);
-        return Ok(0);
+    if json {
+        print_json(&PlanOutput::Plan(PlanDocument {
+            format_version: FormatVersion,
+            status: ValidStatus::Valid,
+            flow: plan.name.clone(),
+            params,
+            steps: steps.iter().map(PlanStep::from).collect(),
+        }))?;
+        return Ok(Exit::Success);
     }
+    let color = colors.out;
     let groups = steps.iter().map(|s| s.group).max().map_or(0, |g| g + 1);
-    println!(
+    outln!(
         "{} `{}` ({}): {} steps in {} groups; steps of one group can run at the same time",
         style::bold(color, "plan of"),
         plan.name,
         plan.source.name,
         steps.len(),
         groups
-    );
+    )?;
     for group in 0..groups {
-        println!("\n{}", style::bold(color, &format!("group {}", group + 1)));
+        outln!("\n{}", style::bold(color, &format!("group {}", group + 1)))?;
         for step in steps.iter().filter(|s| s.group == group) {
-            print_step(step, 2, false, color);
+            print_step(step, 2, false, color)?;
         }
     }
     let destructive: Vec<&StepPreview> = steps
@@ -39,7 +78,7 @@ pub fn run(args: &PlanArgs, color: bool) -> anyhow::Result<u8> {
         .filter(|s| s.effect == Effect::Destructive)
         .collect();
     if !destructive.is_empty() {
-        println!(
+        outln!(
             "\n{} {} destructive {}: the run needs `--allow-destructive`",
             style::red(color, "!"),
             destructive.len(),
@@ -48,14 +87,14 @@ pub fn run(args: &PlanArgs, color: bool) -> anyhow::Result<u8> {
             } else {
                 "steps"
             }
-        );
+        )?;
     }
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 /// A step, its notes and its input, `indent` deep (`group`: its group number before its id); a `uses:`
 /// step's template steps under it, deeper.
-fn print_step(step: &StepPreview, indent: usize, group: bool, color: bool) {
+fn print_step(step: &StepPreview, indent: usize, group: bool, color: bool) -> std::io::Result<()> {
     let pad = " ".repeat(indent);
     let group = if group {
         style::dim(color, &format!("{} · ", step.group + 1))
@@ -67,12 +106,12 @@ fn print_step(step: &StepPreview, indent: usize, group: bool, color: bool) {
         Effect::Create | Effect::Update => style::yellow(color, step.effect.name()),
         Effect::Read => style::dim(color, "read"),
     };
-    println!(
+    outln!(
         "{pad}{group}{}  {} ({})  {effect}",
         style::bold(color, &step.id),
         step.block,
         step.title
-    );
+    )?;
     let mut notes = Vec::new();
     if !step.after.is_empty() {
         notes.push(format!("after {}", step.after.join(", ")));
@@ -87,16 +126,16 @@ fn print_step(step: &StepPreview, indent: usize, group: bool, color: bool) {
         notes.push("polls until its condition holds".into());
     }
     if !notes.is_empty() {
-        println!("{pad}  {}", style::dim(color, &notes.join("; ")));
+        outln!("{pad}  {}", style::dim(color, &notes.join("; ")))?;
     }
     if let Some(input) = step.input.as_object().filter(|m| !m.is_empty()) {
         for (key, value) in input {
             let text = serde_json::to_string(value).unwrap_or_default();
-            println!("{pad}  {key}: {text}");
+            outln!("{pad}  {key}: {text}")?;
         }
     }
     if let Some(steps) = &step.steps {
-        println!(
+        outln!(
             "{pad}  {}",
             style::dim(
                 color,
@@ -111,9 +150,10 @@ fn print_step(step: &StepPreview, indent: usize, group: bool, color: bool) {
                     }
                 )
             )
-        );
+        )?;
         for inner in steps {
-            print_step(inner, indent + 4, true, color);
+            print_step(inner, indent + 4, true, color)?;
         }
     }
+    Ok(())
 }

@@ -3,30 +3,54 @@
 use std::io::IsTerminal;
 use std::sync::Arc;
 
+use anyhow::anyhow;
+use keyflow_engine::exec::events::RunObserver;
 use keyflow_engine::exec::report::{RunReport, Status};
 use keyflow_engine::exec::{ExecOptions, Executor};
 use keyflow_twins::sandbox::Twins;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Output, RunArgs};
+use crate::cli::{RunArgs, RunOutput};
+use crate::exit::{Exit, Failure, ResultExt};
 use crate::interrupt::Interrupts;
+use crate::machine::documents::{self, InvalidDocument, RunDocument};
+use crate::machine::events::{self, Event, Fanout, JsonLines};
+use crate::machine::{FormatVersion, diagnostic, print_json};
+use crate::out::Colors;
 use crate::progress::{Progress, format_ms};
-use crate::{EXIT_FAILED, EXIT_INVALID, flowfile, sandbox, style};
+use crate::{flowfile, sandbox, style};
 
-pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
+/// Error codes of a step that failed because the environment lacks credentials (no step of the flow is
+/// at fault): a run that failed only of these exits 74, not 1.
+const CREDENTIAL_CODES: [&str; 2] = ["NoCredentials", "SecretUnavailable"];
+
+pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
     if !args.sandbox && args.sandbox_settings.any() {
-        eprintln!(
-            "{} `--state`, `--tenant-region`, `--migration-seconds`, `--no-quotas` and `--quota` set up the sandbox: add `--sandbox`",
-            style::error_label(color)
-        );
-        return Ok(EXIT_INVALID);
+        return Err(Failure::invalid(anyhow!(
+            "`--state`, `--tenant-region`, `--migration-seconds`, `--no-quotas` and `--quota` set up the sandbox: add `--sandbox`"
+        )));
     }
+    let color = colors.err;
     let given = flowfile::params(&args.params)?;
-    let Some(plan) = flowfile::checked(&args.file, color)? else {
-        return Ok(EXIT_INVALID);
+    let plan = match flowfile::checked(&args.file, color)? {
+        Ok(plan) => plan,
+        Err((source, diagnostics)) => {
+            let diagnostics = diagnostic::of_flow(&source, &diagnostics);
+            print_invalid(args.output, InvalidDocument::new(&source.name, diagnostics))?;
+            return Ok(Exit::Invalid);
+        }
     };
-    let Some(params) = flowfile::bind(&plan, &given, color) else {
-        return Ok(EXIT_INVALID);
+    let given = flowfile::with_environment(given, &plan)?;
+    let params = match plan.bind_params(&given) {
+        Ok(params) => params,
+        Err(errors) => {
+            flowfile::print_param_errors(&errors, color);
+            print_invalid(
+                args.output,
+                flowfile::invalid_params(&plan.source.name, &errors),
+            )?;
+            return Ok(Exit::Invalid);
+        }
     };
     let destructive: Vec<&str> = plan
         .steps
@@ -35,7 +59,7 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         .map(|s| s.id.as_str())
         .collect();
     if !destructive.is_empty() && !args.allow_destructive && !args.quiet {
-        eprintln!(
+        errln!(
             "{} steps {} are destructive; without `--allow-destructive` the run stops before them",
             style::yellow(color, "note:"),
             destructive
@@ -66,14 +90,23 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         width,
         block_width,
     ));
+    let lines = Arc::new(JsonLines::default());
+    let observer: Arc<dyn RunObserver> = match args.output {
+        RunOutput::Jsonl => Arc::new(Fanout(vec![progress.clone(), lines.clone()])),
+        _ => progress.clone(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .environment()?;
     let twins = if args.sandbox {
-        let options = sandbox::options(&args.sandbox_settings, None, None, color)?;
-        let twins = runtime.block_on(Twins::start(options))?;
+        let options = sandbox::options(&args.sandbox_settings, None, None, color)
+            .map_err(Failure::classify)?;
+        let twins = runtime
+            .block_on(Twins::start(options))
+            .map_err(|e| Failure::classify(e.into()))?;
         if !args.quiet {
-            eprintln!(
+            errln!(
                 "{} AWS KMS twin at {} (account {}), Qlik Cloud twin at {} (tenant {} in {})",
                 style::yellow(color, "sandbox:"),
                 twins.kms.url,
@@ -93,53 +126,91 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         sandbox: twins.as_ref().map(Twins::sandbox),
         ..ExecOptions::default()
     };
-    let executor = Executor::new(options).with_observer(progress.clone());
+    let executor = Executor::new(options).with_observer(observer);
     let plan = Arc::new(plan);
-    let report = runtime.block_on(async {
-        let cancel = CancellationToken::new();
-        let on_signal = cancel.clone();
-        let mut interrupts = Interrupts::listen()?;
-        tokio::spawn(async move {
-            if interrupts.next().await {
-                eprintln!("\ncancelling: waiting for the steps in flight to stop (Ctrl-C again to quit now)");
-                on_signal.cancel();
+    let report = runtime
+        .block_on(async {
+            let cancel = CancellationToken::new();
+            let on_signal = cancel.clone();
+            let mut interrupts = Interrupts::listen()?;
+            tokio::spawn(async move {
                 if interrupts.next().await {
-                    std::process::exit(130);
+                    errln!(
+                        "\ncancelling: waiting for the steps in flight to stop (Ctrl-C again to quit now)"
+                    );
+                    on_signal.cancel();
+                    if interrupts.next().await {
+                        std::process::exit(i32::from(Exit::Cancelled.code()));
+                    }
                 }
-            }
-        });
-        anyhow::Ok(executor.run(plan, params, cancel).await)
-    })?;
+            });
+            std::io::Result::Ok(executor.run(plan, params, cancel).await)
+        })
+        .environment()?;
     if let Some(twins) = &twins {
         // The state before the report: a reader of stdout that goes away (`| head`) must not cost it.
         // `finish` saves again, and says when saving fails.
         let _ = twins.save();
     }
-    match args.output {
-        Output::Json => print_json(&report)?,
-        Output::Text => print_summary(&report, color),
-    }
+    let written = match args.output {
+        RunOutput::Json => print_json(&documents::RunOutput::Report(RunDocument {
+            format_version: FormatVersion,
+            report: &report,
+        })),
+        RunOutput::Jsonl => match lines.take_error() {
+            Some(error) => Err(error.into()),
+            None => events::write(Event::Report { report: &report }).map_err(Failure::from),
+        },
+        RunOutput::Text => print_summary(&report, colors.out).map_err(Failure::from),
+    };
     if let Some(twins) = twins {
-        runtime.block_on(sandbox::finish(twins, color, args.quiet))?;
+        runtime
+            .block_on(sandbox::finish(twins, color, args.quiet))
+            .map_err(Failure::environment)?;
     }
-    Ok(if report.status == Status::Succeeded {
-        0
-    } else {
-        EXIT_FAILED
-    })
+    written?;
+    Ok(exit(&report))
 }
 
-/// The report as JSON on stdout; a reader that went away (`| head -0`) is not an error.
-fn print_json(report: &RunReport) -> anyhow::Result<()> {
-    use std::io::Write;
-    let text = serde_json::to_string_pretty(report)?;
-    match writeln!(std::io::stdout().lock(), "{text}") {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
+/// The exit of a finished run.
+fn exit(report: &RunReport) -> Exit {
+    match report.status {
+        Status::Succeeded => Exit::Success,
+        Status::Cancelled => Exit::Cancelled,
+        _ => {
+            let mut failed = report
+                .steps
+                .iter()
+                .filter(|s| s.status == Status::Failed)
+                .peekable();
+            let environment = failed.peek().is_some()
+                && failed.all(|s| {
+                    s.error
+                        .as_ref()
+                        .is_some_and(|e| CREDENTIAL_CODES.contains(&e.code.as_str()))
+                });
+            if environment {
+                Exit::Environment
+            } else {
+                Exit::RunFailed
+            }
+        }
     }
 }
 
-fn print_summary(report: &RunReport, color: bool) {
+/// What `--output json` and `--output jsonl` print when nothing ran.
+fn print_invalid(output: RunOutput, document: InvalidDocument) -> Result<(), Failure> {
+    match output {
+        RunOutput::Text => Ok(()),
+        RunOutput::Json => print_json(&documents::RunOutput::Invalid(document)),
+        RunOutput::Jsonl => Ok(events::write(Event::Invalid {
+            file: &document.file,
+            diagnostics: &document.diagnostics,
+        })?),
+    }
+}
+
+fn print_summary(report: &RunReport, color: bool) -> std::io::Result<()> {
     let count = |status: Status| report.steps.iter().filter(|s| s.status == status).count();
     let mut parts = Vec::new();
     for status in [
@@ -158,35 +229,36 @@ fn print_summary(report: &RunReport, color: bool) {
         Status::Cancelled => style::yellow(color, "was cancelled"),
         _ => style::red(color, "failed"),
     };
-    println!(
+    outln!(
         "\nrun {} of `{}` {verdict} in {} ({})",
         report.run_id,
         report.flow,
         format_ms(report.duration_ms),
         parts.join(", ")
-    );
+    )?;
     if let Some(reason) = &report.reason {
-        println!("  {}", style::dim(color, reason));
+        outln!("  {}", style::dim(color, reason))?;
     }
     for step in report.steps.iter().filter(|s| s.status == Status::Failed) {
         if let Some(error) = &step.error {
-            println!(
+            outln!(
                 "  {} {}: {}: {}",
                 style::red(color, "✗"),
                 step.id,
                 error.code,
                 error.message
-            );
+            )?;
         }
     }
     if !report.outputs.is_empty() {
-        println!("{}", style::bold(color, "outputs:"));
+        outln!("{}", style::bold(color, "outputs:"))?;
         for (name, value) in &report.outputs {
             let shown = match value {
                 serde_json::Value::String(text) => text.clone(),
                 other => other.to_string(),
             };
-            println!("  {name}: {shown}");
+            outln!("  {name}: {shown}")?;
         }
     }
+    Ok(())
 }

@@ -23,21 +23,21 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
         let mut interrupts = Interrupts::listen()?;
         let mut terminated = Terminations::listen()?;
         let twins = Twins::start(options).await?;
-        println!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url);
-        println!(
+        outln!("# keyflow sandbox: AWS KMS twin at {}", twins.kms.url)?;
+        outln!(
             "# Qlik Cloud twin at {}: tenant {} ({}) in {}",
             twins.qlik.url, twins.tenant.id, twins.tenant.hostname, twins.tenant.datacenter
-        );
-        println!(
+        )?;
+        outln!(
             "# Any other tenant gets a tenant of its own on first use of QLIK_API_KEY={}<its hostname>, \
              as a --sandbox run does for every other `tenant_url` or `context`",
             TENANT_API_KEY_PREFIX
-        );
-        println!("# Point other tools at them from another shell:");
+        )?;
+        outln!("# Point other tools at them from another shell:")?;
         for (name, value) in twins.exports() {
-            println!("export {name}={value}");
+            outln!("export {name}={value}")?;
         }
-        eprintln!(
+        errln!(
             "{} serving until Ctrl-C (or SIGTERM){}",
             style::yellow(color, "sandbox:"),
             if args.settings.state.is_some() {

@@ -4,35 +4,71 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use keyflow_engine::schema::flow::{block_descriptor, flow_schema, run_report_schema};
+use keyflow_engine::schema::flow::{flow_schema, output_schema};
+use serde_json::Value;
 
-use crate::EXIT_FAILED;
 use crate::cli::SchemaArgs;
+use crate::exit::{Exit, Failure, ResultExt};
+use crate::machine::documents::{
+    BlockDocument, BlocksDocument, PlanOutput, RunOutput, ValidateDocument,
+};
+use crate::machine::events::EventLine;
 
-/// Every schema file, by path relative to the output folder.
-pub fn files() -> anyhow::Result<BTreeMap<PathBuf, String>> {
+/// Every schema file, by path relative to the output folder: the flow files', one per machine output,
+/// and each block's descriptor.
+pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
     let registry = keyflow_blocks::registry();
-    let pretty =
-        |value: &serde_json::Value| serde_json::to_string_pretty(value).map(|text| text + "\n");
+    let pretty = |value: &Value| serde_json::to_string_pretty(value).map(|text| text + "\n");
     let mut files = BTreeMap::new();
-    files.insert(
-        PathBuf::from("flow.schema.json"),
-        pretty(&flow_schema(&registry))?,
-    );
-    files.insert(
-        PathBuf::from("run-report.schema.json"),
-        pretty(&run_report_schema())?,
-    );
+    let mut add = |path: &str, value: Value| -> Result<(), Failure> {
+        files.insert(PathBuf::from(path), pretty(&value)?);
+        Ok(())
+    };
+    add("flow.schema.json", flow_schema(&registry))?;
+    add(
+        "run-report.schema.json",
+        output_schema::<RunOutput<'static>>(
+            "run-report.schema.json",
+            "keyflow run --output json: the run report, or why nothing ran",
+        ),
+    )?;
+    add(
+        "run-events.schema.json",
+        output_schema::<EventLine<'static>>(
+            "run-events.schema.json",
+            "keyflow run --output jsonl: one line",
+        ),
+    )?;
+    add(
+        "plan.schema.json",
+        output_schema::<PlanOutput>(
+            "plan.schema.json",
+            "keyflow plan --output json: the plan, or why there is none",
+        ),
+    )?;
+    add(
+        "validate.schema.json",
+        output_schema::<ValidateDocument>("validate.schema.json", "keyflow validate --output json"),
+    )?;
+    add(
+        "blocks.schema.json",
+        output_schema::<BlocksDocument>("blocks.schema.json", "keyflow blocks list --output json"),
+    )?;
+    add(
+        "block.schema.json",
+        output_schema::<BlockDocument>(
+            "block.schema.json",
+            "keyflow blocks describe --output json, and schemas/blocks/<id>.json",
+        ),
+    )?;
     for block in registry.blocks() {
-        files.insert(
-            PathBuf::from("blocks").join(format!("{}.json", block.spec.id)),
-            pretty(&block_descriptor(block))?,
-        );
+        let document = serde_json::to_value(super::blocks::document(block))?;
+        add(&format!("blocks/{}.json", block.spec.id), document)?;
     }
     Ok(files)
 }
 
-pub fn run(args: &SchemaArgs) -> anyhow::Result<u8> {
+pub fn run(args: &SchemaArgs) -> Result<Exit, Failure> {
     let files = files()?;
     if args.check {
         let mut stale = Vec::new();
@@ -52,39 +88,42 @@ pub fn run(args: &SchemaArgs) -> anyhow::Result<u8> {
             }
         }
         if stale.is_empty() {
-            println!(
+            outln!(
                 "{}: {} schema files are up to date",
                 args.out.display(),
                 files.len()
-            );
-            return Ok(0);
+            )?;
+            return Ok(Exit::Success);
         }
-        eprintln!(
+        errln!(
             "{}: stale schema files: {}\nrun `keyflow schema --out {}` and commit the result",
             args.out.display(),
             stale.join(", "),
             args.out.display()
         );
-        return Ok(EXIT_FAILED);
+        return Ok(Exit::RunFailed);
     }
     let blocks = args.out.join("blocks");
     if blocks.exists() {
         std::fs::remove_dir_all(&blocks)
-            .with_context(|| format!("cannot clear `{}`", blocks.display()))?;
+            .with_context(|| format!("cannot clear `{}`", blocks.display()))
+            .environment()?;
     }
     for (path, text) in &files {
         let target = args.out.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+                .with_context(|| format!("cannot create `{}`", parent.display()))
+                .environment()?;
         }
         std::fs::write(&target, text)
-            .with_context(|| format!("cannot write `{}`", target.display()))?;
+            .with_context(|| format!("cannot write `{}`", target.display()))
+            .environment()?;
     }
-    println!(
+    outln!(
         "wrote {} schema files to {}",
         files.len(),
         args.out.display()
-    );
-    Ok(0)
+    )?;
+    Ok(Exit::Success)
 }

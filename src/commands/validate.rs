@@ -1,93 +1,152 @@
-//! `keyflow validate FILE…`.
+//! `keyflow validate FILE…`: every problem of every flow, for people (stderr), programs (`json`), GitHub
+//! Actions (`github`) and code scanning (`sarif`).
 
-use keyflow_engine::diagnostic::render_each;
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
+use anyhow::anyhow;
 use keyflow_engine::validate;
-use serde_json::json;
 
-use crate::cli::{Output, ValidateArgs};
-use crate::{EXIT_INVALID, flowfile, style};
+use crate::cli::{ValidateArgs, ValidateOutput};
+use crate::exit::{Exit, Failure};
+use crate::machine::documents::{FileResult, ValidateDocument, Verdict};
+use crate::machine::{FormatVersion, diagnostic, github, print_json, sarif};
+use crate::out::Colors;
+use crate::{flowfile, style};
 
-/// The files named, with folders replaced by the `.yaml` / `.yml` files below them, sorted.
-fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
+/// The files named, with each folder replaced by the `.yaml` / `.yml` files below it, sorted. Each real
+/// folder is visited once, so a symlink loop ends; a folder without any flow is an error.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut files = Vec::new();
+    let mut visited = HashSet::new();
     for path in paths {
-        if !path.is_dir() {
+        if path.as_os_str() == flowfile::STDIN || !path.is_dir() {
             files.push(path.clone());
             continue;
         }
-        let mut found = Vec::new();
-        let mut dirs = vec![path.clone()];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let entry = entry.path();
-                if entry.is_dir() {
-                    dirs.push(entry);
-                } else if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                    found.push(entry);
-                }
-            }
+        let found = flows_below(path, &mut visited);
+        if found.is_empty() {
+            return Err(Failure::invalid(anyhow!(
+                "`{}` holds no flow (no `.yaml` or `.yml` file below it): nothing was validated",
+                path.display()
+            )));
         }
-        found.sort();
         files.extend(found);
     }
-    files
+    Ok(files)
 }
 
-pub fn run(args: &ValidateArgs, color: bool) -> anyhow::Result<u8> {
+/// The flow files below `dir`, sorted, skipping folders already in `visited` (by their real path).
+fn flows_below(dir: &Path, visited: &mut HashSet<PathBuf>) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let real = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        if !visited.insert(real) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let entry = entry.path();
+            if entry.is_dir() {
+                dirs.push(entry);
+            } else if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                found.push(entry);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+pub fn run(args: &ValidateArgs, colors: Colors) -> Result<Exit, Failure> {
     let registry = keyflow_blocks::registry();
-    let mut invalid = 0;
+    let text = args.output == ValidateOutput::Text;
     let mut results = Vec::new();
-    for path in &expand(&args.files) {
+    let mut failure: Option<Failure> = None;
+    for path in &expand(&args.files)? {
         let source = match flowfile::read(path) {
             Ok(source) => source,
             Err(error) => {
-                invalid += 1;
-                eprintln!("{} {error:#}", style::error_label(color));
-                results.push(json!({ "file": path.display().to_string(), "valid": false, "error": format!("{error:#}") }));
+                errln!("{} {error}", style::error_label(colors.err));
+                results.push(FileResult {
+                    file: path.display().to_string(),
+                    valid: false,
+                    error: Some(error.to_string()),
+                    diagnostics: Vec::new(),
+                });
+                // The worst class wins: an unreadable file is the environment's failure.
+                if failure.as_ref().is_none_or(|f| f.exit() == Exit::Invalid) {
+                    failure = Some(error);
+                }
                 continue;
             }
         };
         match validate::check(source.clone(), &registry) {
             Ok(plan) => {
-                if args.output == Output::Text {
-                    println!(
+                if text {
+                    outln!(
                         "{}: {} ({} steps)",
                         source.name,
-                        style::green(color, "valid"),
+                        style::green(colors.out, "valid"),
                         plan.steps.len()
-                    );
+                    )?;
                 }
-                results.push(json!({ "file": source.name, "valid": true, "diagnostics": [] }));
+                results.push(FileResult {
+                    file: source.name.clone(),
+                    valid: true,
+                    error: None,
+                    diagnostics: Vec::new(),
+                });
             }
             Err(diagnostics) => {
-                invalid += 1;
-                if args.output == Output::Text {
-                    flowfile::print_invalid(&source, &diagnostics, color);
+                if text {
+                    flowfile::print_invalid(&source, &diagnostics, colors.err);
                 }
-                let rendered = render_each(&diagnostics, &source, false);
-                let list: Vec<serde_json::Value> = diagnostics
-                    .iter()
-                    .zip(rendered)
-                    .map(|(d, rendered)| {
-                        json!({
-                            "code": d.kind.code(),
-                            "message": d.kind.message(),
-                            "line": rendered.line,
-                            "column": rendered.col,
-                            "help": d.kind.help(),
-                            "suggestion": d.suggestion,
-                            "rendered": rendered.text,
-                        })
-                    })
-                    .collect();
-                results.push(json!({ "file": source.name, "valid": false, "diagnostics": list }));
+                results.push(FileResult {
+                    file: source.name.clone(),
+                    valid: false,
+                    error: None,
+                    diagnostics: diagnostic::of_flow(&source, &diagnostics),
+                });
             }
         }
     }
-    if args.output == Output::Json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+    let all_valid = results.iter().all(|r| r.valid);
+    match args.output {
+        ValidateOutput::Text => {}
+        ValidateOutput::Json => print_json(&ValidateDocument {
+            format_version: FormatVersion,
+            status: if all_valid {
+                Verdict::Valid
+            } else {
+                Verdict::Invalid
+            },
+            files: results.clone(),
+        })?,
+        ValidateOutput::Github => {
+            for result in &results {
+                if let Some(error) = &result.error {
+                    outln!("{}", github::file_error(&result.file, error))?;
+                }
+                for d in &result.diagnostics {
+                    outln!("{}", github::annotation(d))?;
+                }
+            }
+        }
+        ValidateOutput::Sarif => {
+            let all: Vec<_> = results
+                .iter()
+                .flat_map(|r| r.diagnostics.iter().cloned())
+                .collect();
+            print_json(&sarif::log(&all))?;
+        }
     }
-    Ok(if invalid > 0 { EXIT_INVALID } else { 0 })
+    if all_valid {
+        return Ok(Exit::Success);
+    }
+    // A file that exists but cannot be read is the environment's failure, whatever else is wrong.
+    Ok(match failure {
+        Some(failure) if failure.exit() == Exit::Environment => Exit::Environment,
+        _ => Exit::Invalid,
+    })
 }

@@ -129,7 +129,8 @@ fn missing_credentials_fail_with_what_to_set() {
         command.env_remove(name);
     }
     let (code, report, ran) = crate::harness::run_flow(command, &yaml, &[]);
-    assert_eq!(code, 1, "{}", ran.stderr);
+    // Missing credentials are the environment's failure (exit 74), not the flow's (issue 16 item 6).
+    assert_eq!(code, 74, "{}", ran.stderr);
     let error = &step(&report, "create_key")["error"];
     assert_eq!(error["code"], "NoCredentials", "{error}");
     assert_eq!(error["retryable"], false);

@@ -134,7 +134,8 @@ fn no_credentials_at_all_say_what_to_give() {
     let twin = twin(config());
     let yaml = "name: none\nconnections:\n  qlik: { connector: qlik-cloud, tenant_url: { env: QLIK_TENANT_URL } }\nsteps:\n  - id: tenant\n    block: qlik-cloud.get-tenant-info\n";
     let (code, report, _) = twin.run(yaml, &[], &[("QLIK_API_KEY", "")]);
-    assert_eq!(code, 1);
+    // Missing credentials are the environment's failure (exit 74), not the flow's (issue 16 item 6).
+    assert_eq!(code, 74);
     let error = &step(&report, "tenant")["error"];
     assert_eq!(error["code"], "NoCredentials", "{error}");
     assert!(

@@ -1,6 +1,6 @@
 //! Rendering diagnostics like a compiler: `file:line:col`, the source line, a caret under the value.
 
-use std::fmt::Write;
+use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
 use super::{At, Diagnostic};
 use crate::source::{SourceFile, Span, YamlPath};
@@ -12,22 +12,12 @@ pub struct Rendered {
     pub line: usize,
     /// 1-based column, 0 for the whole file.
     pub col: usize,
+    /// 1-based line the span ends on, 0 for the whole file.
+    pub end_line: usize,
+    /// 1-based column one past the span's last character (as SARIF counts), 0 for the whole file.
+    pub end_col: usize,
     /// The rendered text, without a trailing newline.
     pub text: String,
-}
-
-struct Style {
-    color: bool,
-}
-
-impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
 }
 
 /// Renders one diagnostic against its source.
@@ -81,61 +71,70 @@ fn render_masked(
     color: bool,
     masks: &[Span],
 ) -> Rendered {
-    let style = Style { color };
     let span = locate(&diagnostic.at, source);
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "{}{} {}",
-        style.paint("1;31", &format!("error[{}]", diagnostic.kind.code())),
-        style.paint("1", ":"),
-        style.paint("1", &diagnostic.kind.message())
-    );
     let (line, col) = span.map_or((0, 0), |s| (s.start.line, s.start.col));
-    let gutter = line.to_string().len().max(1);
-    let pad = " ".repeat(gutter);
-    let arrow = style.paint("1;34", "-->");
-    match span {
-        Some(span) => {
-            let _ = write!(out, "\n{pad}{arrow} {}:{line}:{col}", source.name);
-            let text = masked(line, source.line_text(line).unwrap_or_default(), masks);
-            let width = caret_width(span, &text);
-            let bar = style.paint("1;34", "|");
-            let _ = write!(out, "\n{pad} {bar}");
-            let _ = write!(
-                out,
-                "\n{} {bar} {text}",
-                style.paint("1;34", &line.to_string())
-            );
-            let carets = style.paint("1;31", &"^".repeat(width));
-            let _ = write!(
-                out,
-                "\n{pad} {bar} {}{carets}",
-                " ".repeat(col.saturating_sub(1))
-            );
+    let (end_line, end_col) = span.map_or((0, 0), |s| {
+        if s.end.line > s.start.line || s.end.col > s.start.col {
+            (s.end.line, s.end.col)
+        } else {
+            (s.start.line, s.start.col + 1)
         }
-        None => {
-            let _ = write!(out, "\n{pad}{arrow} {}", source.name);
-        }
-    }
+    });
+    let message = diagnostic.kind.message();
     let mut helps = Vec::new();
     if let Some(suggestion) = &diagnostic.suggestion {
         helps.push(format!("did you mean `{suggestion}`?"));
     }
     helps.extend(diagnostic.kind.help());
-    for help in helps {
-        let _ = write!(
-            out,
-            "\n{pad} {} {}: {help}",
-            style.paint("1;34", "="),
-            style.paint("1", "help")
-        );
+    // Only the line the span starts on is shown, with the span cut at its end, as before: the snippet
+    // renderer then lays the carets out under tabs and wide characters as a terminal shows them.
+    let text = span.map(|_| masked(line, source.line_text(line).unwrap_or_default(), masks));
+    let title = Level::ERROR
+        .primary_title(message.as_str())
+        .id(diagnostic.kind.code());
+    let mut group = match (span, &text) {
+        (Some(span), Some(text)) => {
+            let first = col.saturating_sub(1);
+            let start = byte_offset(text, first);
+            let end = byte_offset(text, first + caret_width(span, text));
+            title.element(
+                Snippet::source(text.as_str())
+                    .line_start(line)
+                    .path(source.name.as_str())
+                    .fold(false)
+                    .annotation(AnnotationKind::Primary.span(start..end)),
+            )
+        }
+        _ => title.element(Origin::path(source.name.as_str())),
+    };
+    for help in &helps {
+        group = group.element(Level::HELP.message(help.as_str()));
     }
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    // Lines are shown whole, however long, as the pinned renderings have them.
+    let text = renderer
+        .term_width(usize::from(u16::MAX))
+        .render(&[group])
+        .trim_end_matches('\n')
+        .to_string();
     Rendered {
         line,
         col,
-        text: out,
+        end_line,
+        end_col,
+        text,
     }
+}
+
+/// The byte offset of character `chars` of `text` (its length past the end).
+fn byte_offset(text: &str, chars: usize) -> usize {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(offset, _)| offset)
 }
 
 /// Renders every diagnostic, in source order, separated by blank lines.
@@ -202,9 +201,55 @@ mod tests {
         .suggest(Some("a".into()));
         let rendered = render(&diagnostic, &source, false);
         assert_eq!((rendered.line, rendered.col), (6, 24));
+        assert_eq!((rendered.end_line, rendered.end_col), (6, 25));
         assert_eq!(
             rendered.text,
-            "error[unknown-step]: unknown step `b`\n --> flow.yaml:6:24\n  |\n6 |       message: $.steps.b.output\n  |                        ^\n  = help: did you mean `a`?"
+            "error[unknown-step]: unknown step `b`\n --> flow.yaml:6:24\n  |\n6 |       message: $.steps.b.output\n  |                        ^\n  |\n  = help: did you mean `a`?"
+        );
+    }
+
+    /// The carets of a diagnostic, checked against where the value sits on the rendered source line, in
+    /// terminal columns (a wide character takes two).
+    fn caret_under(source_text: &str, target: &str) {
+        let source = SourceFile::new("flow.yaml", source_text);
+        let diagnostic = Diagnostic::part(
+            Kind::UnknownStep { id: "b".into() },
+            &YamlPath::from_serde("steps[0].with.message"),
+            Some(8..9),
+        );
+        let rendered = render(&diagnostic, &source, false).text;
+        let lines: Vec<&str> = rendered.lines().collect();
+        let shown = lines
+            .iter()
+            .position(|l| l.contains(target))
+            .unwrap_or_else(|| panic!("{rendered}"));
+        let width = |text: &str| {
+            text.chars()
+                .map(|c| {
+                    if ('\u{3000}'..='\u{9fff}').contains(&c) {
+                        2
+                    } else {
+                        1
+                    }
+                })
+                .sum::<usize>()
+        };
+        let line = lines[shown];
+        let before = &line[..line.find(target).unwrap_or(0) + target.len() - 1];
+        let carets = lines[shown + 1];
+        assert_eq!(
+            carets.find('^'),
+            Some(width(before)),
+            "caret not under `b`:\n{rendered}"
+        );
+        assert!(!line.contains('\t'), "{rendered}");
+    }
+
+    #[test]
+    fn carets_stay_under_the_value_after_tabs_and_wide_characters() {
+        caret_under(
+            "name: x\nsteps:\n  - id: a\n    block: core.log\n    with: { other: 日本語, message:\t$.steps.b.output }\n",
+            "$.steps.b",
         );
     }
 

@@ -4,11 +4,12 @@
 //! registry knows: the block ids, each block's inputs under `with:` (any value may also be a reference or a
 //! template), and each connector's settings.
 
+use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::block::{RegisteredBlock, Registry};
-use crate::exec::report::RunReport;
+use crate::block::{Effect, RegisteredBlock, Registry};
 use crate::model::Flow;
 
 /// Where the schemas are published, for `$id`.
@@ -61,12 +62,16 @@ pub fn flow_schema(registry: &Registry) -> Value {
                 .map(|c| {
                     let mut settings = accept_expressions(&c.settings_schema);
                     if let Some(properties) = settings["properties"].as_object_mut() {
-                        properties.insert("connector".into(), json!({ "const": c.spec.id }));
-                        for secret in c.spec.secret_settings {
-                            if properties.contains_key(*secret) {
-                                properties.insert((*secret).to_string(), secret_source());
-                            }
+                        // As the checker reads them: any setting may come from `{ env: … }` or
+                        // `{ file: … }`; a secret one only from there.
+                        for (name, property) in properties.iter_mut() {
+                            *property = if c.spec.secret_settings.contains(&name.as_str()) {
+                                secret_source()
+                            } else {
+                                or_from_source(std::mem::take(property))
+                            };
                         }
+                        properties.insert("connector".into(), json!({ "const": c.spec.id }));
                     }
                     json!({ "if": { "properties": { "connector": { "const": c.spec.id } } }, "then": settings })
                 })
@@ -76,6 +81,30 @@ pub fn flow_schema(registry: &Registry) -> Value {
     }
     schema["$defs"] = Value::Object(defs);
     schema
+}
+
+/// A connection setting written literally (or as an expression), or read from `{ env: … }` / `{ file: … }`.
+fn or_from_source(schema: Value) -> Value {
+    let mut choices = match schema {
+        Value::Object(mut map) if map.len() <= 2 && map.contains_key("anyOf") => {
+            let description = map.remove("description");
+            let choices = map.remove("anyOf").unwrap_or_default();
+            (choices, description)
+        }
+        other => {
+            let description = other.get("description").cloned();
+            (json!([other]), description)
+        }
+    };
+    if let Some(list) = choices.0.as_array_mut() {
+        list.push(secret_source());
+    }
+    let mut wrapped = Map::new();
+    if let Some(description) = choices.1 {
+        wrapped.insert("description".into(), description);
+    }
+    wrapped.insert("anyOf".into(), choices.0);
+    Value::Object(wrapped)
 }
 
 fn secret_source() -> Value {
@@ -134,30 +163,66 @@ fn either(schema: Value) -> Value {
     Value::Object(wrapped)
 }
 
-/// The descriptor of one block: its facts, input and output schemas, and example output.
-pub fn block_descriptor(block: &RegisteredBlock) -> Value {
-    json!({
-        "$id": format!("{BASE}/blocks/{}.json", block.spec.id),
-        "id": block.spec.id,
-        "title": block.spec.title,
-        "connector": block.spec.connector,
-        "description": block.spec.description,
-        "effect": block.spec.effect,
-        "secret_outputs": block.spec.secret_outputs,
-        "output_mirrors_input": block.spec.output_mirrors_input,
-        "input": block.input_schema,
-        "output": block.output_schema,
-        "example_output": block.example_output,
-    })
+/// The descriptor of one block: its facts, input and output schemas, and example output (what
+/// `schemas/blocks/<id>.json` and `keyflow blocks describe --output json` hold).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BlockDescriptor {
+    /// Where the descriptor is published.
+    #[serde(rename = "$id")]
+    pub schema_id: String,
+    /// The block id, `connector.operation` (`aws-kms.create-key`) or `core.<name>`.
+    pub id: String,
+    /// The operation's name as the service's own documentation gives it ("Create Key").
+    pub title: String,
+    /// The connector whose connection the block calls; `null` for core blocks.
+    pub connector: Option<String>,
+    /// What the block does.
+    pub description: String,
+    /// What a call does to the world.
+    pub effect: Effect,
+    /// Output fields (dotted paths) redacted in reports and logs.
+    pub secret_outputs: Vec<String>,
+    /// Whether the output repeats the inputs, resolved (`core.set`).
+    pub output_mirrors_input: bool,
+    /// The JSON Schema of the block's inputs (under `with:`).
+    pub input: Value,
+    /// The JSON Schema of the block's output (`$.steps.<id>.output`).
+    pub output: Value,
+    /// An output the block could give, used by `keyflow plan`; valid against `output`.
+    pub example_output: Value,
 }
 
-/// The JSON Schema of `keyflow run --output json`.
-pub fn run_report_schema() -> Value {
+/// The descriptor of one block.
+pub fn block_descriptor(block: &RegisteredBlock) -> BlockDescriptor {
+    BlockDescriptor {
+        schema_id: format!("{BASE}/blocks/{}.json", block.spec.id),
+        id: block.spec.id.to_string(),
+        title: block.spec.title.to_string(),
+        connector: block.spec.connector.map(str::to_string),
+        description: block.spec.description.to_string(),
+        effect: block.spec.effect,
+        secret_outputs: block
+            .spec
+            .secret_outputs
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        output_mirrors_input: block.spec.output_mirrors_input,
+        input: block.input_schema.clone(),
+        output: block.output_schema.clone(),
+        example_output: block.example_output.clone(),
+    }
+}
+
+/// The JSON Schema of a type as it is written (serialized), with `$id` set to `{BASE}/{file}`: for the
+/// documents the CLI prints.
+pub fn output_schema<T: JsonSchema>(file: &str, title: &str) -> Value {
     let mut schema = SchemaSettings::draft2020_12()
         .for_serialize()
         .into_generator()
-        .into_root_schema_for::<RunReport>()
+        .into_root_schema_for::<T>()
         .to_value();
-    schema["$id"] = json!(format!("{BASE}/run-report.schema.json"));
+    schema["$id"] = json!(format!("{BASE}/{file}"));
+    schema["title"] = json!(title);
     schema
 }
