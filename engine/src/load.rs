@@ -290,6 +290,18 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_accepted_and_one_inside_keeps_locations() {
+        let source = SourceFile::new("f.yaml", "\u{FEFF}name: x\nsteps: []\n");
+        let loaded = load(&source);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        assert!(loaded.flow.is_some_and(|f| f.name == "x"));
+        let found = errors("\u{FEFF}name: x\nsteps: []\nstepz: 1\n");
+        assert!(found[0].contains("f.yaml:3:1"), "{}", found[0]);
+        let found = errors("name: x \u{FEFF}y\nsteps: []\n# \u{FEFF}\nstepz: 1\n");
+        assert!(found[0].contains("f.yaml:4:1"), "{}", found[0]);
+    }
+
+    #[test]
     fn type_errors_point_at_the_value() {
         let found = errors("name: x\nsteps:\n  - id: a\n    block: core.log\n    after: {x: 1}\n");
         assert_eq!(found.len(), 1);

@@ -13,6 +13,9 @@ use std::sync::{Arc, OnceLock};
 pub use path::{PathSeg, YamlPath};
 pub use tree::{Node, NodeKind, YamlTree};
 
+/// The byte order mark, U+FEFF.
+const BOM: char = '\u{FEFF}';
+
 /// A position in a source file: 1-based line and 1-based column, both counted in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Pos {
@@ -75,11 +78,17 @@ impl SourceFile {
         }
     }
 
-    /// Reads the text into a source file and builds its span tree.
+    /// Reads the text into a source file (its span tree is built on first use). A byte order mark that
+    /// starts the text is dropped: editors on Windows write one, it is not part of the document, and
+    /// columns are counted from the first character after it, as editors show them.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
+        let mut text = text.into();
+        if text.starts_with(BOM) {
+            text.drain(..BOM.len_utf8());
+        }
         Arc::new(SourceFile {
             name: name.into(),
-            text: text.into(),
+            text,
             tree: OnceLock::new(),
         })
     }

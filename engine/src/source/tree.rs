@@ -43,7 +43,26 @@ pub struct YamlTree {
 impl YamlTree {
     /// Parses `text`; a document that does not parse gives an empty tree (serde reports the syntax error).
     pub fn parse(text: &str) -> YamlTree {
-        let mut builder = Builder::default();
+        // saphyr refuses a U+FEFF inside a document (YAML 1.2 reserves it for byte order marks), where
+        // libyaml, which reads the values, takes it as content. So that such a file keeps its locations,
+        // the tree is built from the text with each U+FEFF replaced by a character the text lacks (one
+        // character for one, so positions hold), which scalars then turn back into U+FEFF.
+        let stand_in = text
+            .contains('\u{FEFF}')
+            .then(|| unused_char(text))
+            .flatten();
+        let replaced;
+        let text = match stand_in {
+            Some(c) => {
+                replaced = text.replace('\u{FEFF}', c.encode_utf8(&mut [0; 4]));
+                replaced.as_str()
+            }
+            None => text,
+        };
+        let mut builder = Builder {
+            stand_in,
+            ..Builder::default()
+        };
         for event in Parser::new_from_str(text) {
             let Ok((event, span)) = event else {
                 return YamlTree::default();
@@ -90,6 +109,22 @@ impl YamlTree {
     }
 }
 
+/// A character of the Private Use Area that `text` does not contain, found in one pass.
+fn unused_char(text: &str) -> Option<char> {
+    const FIRST: u32 = 0xE000;
+    let mut used = vec![false; 0x1900];
+    for c in text.chars() {
+        if let Some(slot) = (c as u32)
+            .checked_sub(FIRST)
+            .and_then(|i| used.get_mut(i as usize))
+        {
+            *slot = true;
+        }
+    }
+    let free = used.iter().position(|used| !used)?;
+    char::from_u32(FIRST + u32::try_from(free).ok()?)
+}
+
 fn child<'a>(node: &'a Node, seg: &PathSeg) -> Option<(Option<&'a Node>, &'a Node)> {
     match (&node.kind, seg) {
         (NodeKind::Map(entries), PathSeg::Key(key)) => entries
@@ -119,6 +154,8 @@ fn span(s: SaphyrSpan) -> Span {
 /// Builds nodes from the event stream with a stack of open collections.
 #[derive(Default)]
 struct Builder {
+    /// The character that stands for U+FEFF in the parsed text, if any.
+    stand_in: Option<char>,
     stack: Vec<Open>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
@@ -136,9 +173,13 @@ impl Builder {
     fn push(&mut self, event: Event<'_>, at: SaphyrSpan) -> bool {
         let node = match event {
             Event::Scalar(value, _, anchor, _) => {
+                let value = match self.stand_in {
+                    Some(c) if value.contains(c) => value.replace(c, "\u{FEFF}"),
+                    _ => value.into_owned(),
+                };
                 let node = Node {
                     span: span(at),
-                    kind: NodeKind::Scalar(value.into_owned()),
+                    kind: NodeKind::Scalar(value),
                 };
                 self.remember(anchor, &node);
                 node
@@ -232,6 +273,14 @@ mod tests {
     #[test]
     fn broken_yaml_gives_an_empty_tree() {
         assert!(YamlTree::parse("a: [1, 2").root().is_none());
+    }
+
+    #[test]
+    fn a_byte_order_mark_inside_the_document_keeps_every_position() {
+        let tree = YamlTree::parse("name: x\u{FEFF}y\nsteps:\n  - id: a \u{FEFF}\n# \u{FEFF}\n");
+        assert_eq!(at(&tree, "steps[0].id"), (3, 9));
+        let name = tree.value(&YamlPath::from_serde("name")).expect("name");
+        assert!(matches!(&name.kind, NodeKind::Scalar(s) if s == "x\u{FEFF}y"));
     }
 
     #[test]
