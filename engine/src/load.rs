@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::diagnostic::{At, Diagnostic, Kind, suggest};
 use crate::model::Flow;
 use crate::schema::walk::{Lookup, items, property};
-use crate::source::{Node, NodeKind, PathSeg, Pos, SourceFile, YamlPath};
+use crate::source::{Node, NodeKind, PathSeg, Pos, SourceFile, YamlPath, depth};
 
 /// The flow format's schema, as the unknown-field pass reads it.
 static FLOW_SCHEMA: LazyLock<Value> = LazyLock::new(|| {
@@ -90,6 +90,19 @@ fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
             suggestion: None,
         };
         return Err((vec![empty], false));
+    }
+    if let Err(deep) = depth::check(&source.text) {
+        let deep = Diagnostic {
+            kind: Kind::YamlSyntax {
+                message: format!(
+                    "the document nests more than {} levels deep here",
+                    depth::MAX_DEPTH
+                ),
+            },
+            at: At::Pos(deep.at),
+            suggestion: None,
+        };
+        return Err((vec![deep], false));
     }
     let deserializer = serde_yaml::Deserializer::from_str(&source.text);
     let error = match serde_path_to_error::deserialize::<_, Flow>(deserializer) {
@@ -299,6 +312,27 @@ mod tests {
         assert!(found[0].contains("f.yaml:3:1"), "{}", found[0]);
         let found = errors("name: x \u{FEFF}y\nsteps: []\n# \u{FEFF}\nstepz: 1\n");
         assert!(found[0].contains("f.yaml:4:1"), "{}", found[0]);
+    }
+
+    #[test]
+    fn a_deeply_nested_document_is_refused_before_it_is_parsed() {
+        let deep = format!(
+            "name: x\nsteps: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let (found, units) = crate::source::work::measure(|| errors(&deep));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].contains("nests more than 128 levels"),
+            "{}",
+            found[0]
+        );
+        assert!(found[0].contains("f.yaml:2:136"), "{}", found[0]);
+        assert!(
+            units < 2 * deep.len() as u64,
+            "one pass at most: {units} units of work"
+        );
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! built-in helpers. Templates are compiled once when the flow is read; the paths they read are extracted
 //! from the compiled form so that the checker can verify them and order steps by them, as for references.
 
+pub mod limits;
+
 use std::sync::LazyLock;
 
 use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
@@ -97,6 +99,9 @@ impl TemplateExpr {
                 scoping: false,
             });
         }
+        limits::check(source)?;
+        // handlebars' compiler scans from the template's start for each element's line and column.
+        crate::source::work::count(source.len().saturating_mul(source.matches("{{").count()));
         let template = Template::compile(source).map_err(|e| TemplateSyntaxError {
             message: e.reason().to_string(),
             position: e.pos(),

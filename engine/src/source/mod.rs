@@ -4,8 +4,10 @@
 //! and the YAML span tree ([`tree::YamlTree`]) that maps a path in the document (`steps[2].with.key_id`) to
 //! the line and column of its key and value.
 
+pub mod depth;
 pub mod path;
 pub mod tree;
+pub mod work;
 
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};

@@ -4,6 +4,7 @@
 //! diagnostics found after deserialization can point at the exact line and column of a key or value. It is
 //! built from saphyr's event parser, whose events carry source markers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, Span as SaphyrSpan};
@@ -41,29 +42,22 @@ pub struct YamlTree {
 }
 
 impl YamlTree {
-    /// Parses `text`; a document that does not parse gives an empty tree (serde reports the syntax error).
+    /// Parses `text`; a document that does not parse, or nests deeper than [`super::depth::MAX_DEPTH`],
+    /// gives an empty tree (serde reports the syntax error; the loader, the depth).
     pub fn parse(text: &str) -> YamlTree {
-        // saphyr refuses a U+FEFF inside a document (YAML 1.2 reserves it for byte order marks), where
-        // libyaml, which reads the values, takes it as content. So that such a file keeps its locations,
-        // the tree is built from the text with each U+FEFF replaced by a character the text lacks (one
-        // character for one, so positions hold), which scalars then turn back into U+FEFF.
+        if super::depth::check(text).is_err() {
+            return YamlTree::default();
+        }
         let stand_in = text
             .contains('\u{FEFF}')
             .then(|| unused_char(text))
             .flatten();
-        let replaced;
-        let text = match stand_in {
-            Some(c) => {
-                replaced = text.replace('\u{FEFF}', c.encode_utf8(&mut [0; 4]));
-                replaced.as_str()
-            }
-            None => text,
-        };
+        let text = parsable(text);
         let mut builder = Builder {
             stand_in,
             ..Builder::default()
         };
-        for event in Parser::new_from_str(text) {
+        for event in Parser::new_from_str(&text) {
             let Ok((event, span)) = event else {
                 return YamlTree::default();
             };
@@ -109,6 +103,21 @@ impl YamlTree {
     }
 }
 
+/// `text` as saphyr can read it with the same positions. saphyr refuses a U+FEFF inside a document
+/// (YAML 1.2 reserves it for byte order marks) where libyaml, which reads the values, takes it as content;
+/// so that such a file keeps its locations, each U+FEFF is replaced by a character the text lacks (one
+/// character for one), which the tree's scalars then turn back into U+FEFF.
+pub(super) fn parsable(text: &str) -> Cow<'_, str> {
+    match text
+        .contains('\u{FEFF}')
+        .then(|| unused_char(text))
+        .flatten()
+    {
+        Some(c) => Cow::Owned(text.replace('\u{FEFF}', c.encode_utf8(&mut [0; 4]))),
+        None => Cow::Borrowed(text),
+    }
+}
+
 /// A character of the Private Use Area that `text` does not contain, found in one pass.
 fn unused_char(text: &str) -> Option<char> {
     const FIRST: u32 = 0xE000;
@@ -136,7 +145,7 @@ fn child<'a>(node: &'a Node, seg: &PathSeg) -> Option<(Option<&'a Node>, &'a Nod
     }
 }
 
-fn pos(marker: saphyr_parser::Marker) -> Pos {
+pub(super) fn pos(marker: saphyr_parser::Marker) -> Pos {
     Pos {
         offset: marker.index(),
         line: marker.line(),
