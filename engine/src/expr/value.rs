@@ -87,6 +87,7 @@ impl std::fmt::Display for ResolveError {
 impl ValueExpr {
     /// Compiles a raw value, collecting malformed expressions into `issues` (each becomes a literal).
     pub fn compile(value: &Value, at: &YamlPath, issues: &mut Vec<ExprIssue>) -> ValueExpr {
+        crate::source::work::count(1 + value.as_str().map_or(0, str::len));
         match value {
             Value::String(text) => compile_string(text, at, issues),
             Value::Array(items) => {

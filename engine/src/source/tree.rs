@@ -39,7 +39,13 @@ pub enum NodeKind {
 pub struct YamlTree {
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
+    /// For each large mapping (by where it starts), the position of each key among its entries, so that
+    /// locating many diagnostics in one mapping does not walk it once per diagnostic.
+    keys: HashMap<(usize, String), usize>,
 }
+
+/// Mappings with more entries than this are indexed; smaller ones are searched.
+const INDEXED: usize = 16;
 
 impl YamlTree {
     /// Parses `text`; a document that does not parse, or nests deeper than [`super::depth::MAX_DEPTH`],
@@ -65,9 +71,14 @@ impl YamlTree {
                 break;
             }
         }
+        let mut keys = HashMap::new();
+        if let Some(root) = &builder.root {
+            index_keys(root, &mut keys);
+        }
         YamlTree {
             root: builder.root,
             anchors: builder.anchors,
+            keys,
         }
     }
 
@@ -80,7 +91,7 @@ impl YamlTree {
     pub fn value(&self, path: &YamlPath) -> Option<&Node> {
         let mut node = self.root.as_ref()?;
         for seg in &path.0 {
-            node = child(self.target(node), seg)?.1;
+            node = self.child(self.target(node), seg)?.1;
         }
         Some(node)
     }
@@ -89,7 +100,7 @@ impl YamlTree {
     pub fn key(&self, path: &YamlPath) -> Option<&Node> {
         let (last, parent) = path.0.split_last()?;
         let parent = self.value(&YamlPath(parent.to_vec()))?;
-        child(self.target(parent), last)?.0
+        self.child(self.target(parent), last)?.0
     }
 }
 
@@ -134,14 +145,39 @@ fn unused_char(text: &str) -> Option<char> {
     char::from_u32(FIRST + u32::try_from(free).ok()?)
 }
 
-fn child<'a>(node: &'a Node, seg: &PathSeg) -> Option<(Option<&'a Node>, &'a Node)> {
-    match (&node.kind, seg) {
-        (NodeKind::Map(entries), PathSeg::Key(key)) => entries
-            .iter()
-            .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar(s) if s == key))
-            .map(|(k, v)| (Some(k), v)),
-        (NodeKind::Seq(items), PathSeg::Index(index)) => items.get(*index).map(|v| (None, v)),
-        _ => None,
+impl YamlTree {
+    /// The key (for a mapping entry) and value of `node`'s child at `seg`.
+    fn child<'a>(&self, node: &'a Node, seg: &PathSeg) -> Option<(Option<&'a Node>, &'a Node)> {
+        match (&node.kind, seg) {
+            (NodeKind::Map(entries), PathSeg::Key(key)) if entries.len() > INDEXED => {
+                let at = self.keys.get(&(node.span.start.offset, key.clone()))?;
+                entries.get(*at).map(|(k, v)| (Some(k), v))
+            }
+            (NodeKind::Map(entries), PathSeg::Key(key)) => entries
+                .iter()
+                .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar(s) if s == key))
+                .map(|(k, v)| (Some(k), v)),
+            (NodeKind::Seq(items), PathSeg::Index(index)) => items.get(*index).map(|v| (None, v)),
+            _ => None,
+        }
+    }
+}
+
+/// Indexes the keys of every large mapping under `node` (the first entry of a key, as a search finds).
+/// An anchored mapping and its copies start at the same place and have the same keys.
+fn index_keys(node: &Node, keys: &mut HashMap<(usize, String), usize>) {
+    match &node.kind {
+        NodeKind::Map(entries) => {
+            for (i, (key, value)) in entries.iter().enumerate() {
+                if let (true, NodeKind::Scalar(name)) = (entries.len() > INDEXED, &key.kind) {
+                    keys.entry((node.span.start.offset, name.clone()))
+                        .or_insert(i);
+                }
+                index_keys(value, keys);
+            }
+        }
+        NodeKind::Seq(items) => items.iter().for_each(|item| index_keys(item, keys)),
+        NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
     }
 }
 
@@ -180,6 +216,7 @@ struct Open {
 impl Builder {
     /// Feeds one event; returns true once the first document's root is complete.
     fn push(&mut self, event: Event<'_>, at: SaphyrSpan) -> bool {
+        super::work::count(1);
         let node = match event {
             Event::Scalar(value, _, anchor, _) => {
                 let value = match self.stand_in {
@@ -290,6 +327,17 @@ mod tests {
         assert_eq!(at(&tree, "steps[0].id"), (3, 9));
         let name = tree.value(&YamlPath::from_serde("name")).expect("name");
         assert!(matches!(&name.kind, NodeKind::Scalar(s) if s == "x\u{FEFF}y"));
+    }
+
+    #[test]
+    fn large_mappings_are_found_by_key() {
+        let doc: String = (0..100).map(|i| format!("k{i}: {i}\n")).collect();
+        let tree = YamlTree::parse(&format!("m:\n{}", doc.replace("k", "  k")));
+        assert_eq!(at(&tree, "m.k0"), (2, 7));
+        assert_eq!(at(&tree, "m.k99"), (101, 8));
+        assert!(tree.value(&YamlPath::from_serde("m.k100")).is_none());
+        let key = tree.key(&YamlPath::from_serde("m.k42")).expect("key");
+        assert_eq!((key.span.start.line, key.span.start.col), (44, 3));
     }
 
     #[test]

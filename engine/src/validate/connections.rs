@@ -77,7 +77,7 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
                                 Kind::UnknownConnection { name: name.clone() },
                                 &at.key("connection"),
                             )
-                            .suggest(suggest(name, ctx.flow.connections.keys())),
+                            .suggest(ctx.suggester.suggest(name, ctx.flow.connections.keys())),
                         );
                         None
                     }
@@ -151,7 +151,7 @@ fn replaced(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagnostic>) {
             let Some(theirs) = template.connections.get(name) else {
                 out.push(
                     Diagnostic::key(Kind::UnknownConnection { name: name.clone() }, &at)
-                        .suggest(suggest(name, template.connections.keys())),
+                        .suggest(ctx.suggester.suggest(name, template.connections.keys())),
                 );
                 continue;
             };

@@ -15,6 +15,7 @@ mod ids;
 mod inputs;
 mod params;
 mod references;
+mod suggestions;
 mod templates;
 mod typing;
 
@@ -40,6 +41,8 @@ pub(crate) struct Context<'a> {
     ids: HashMap<&'a str, usize>,
     /// The block each step calls (its template's, for `uses:`), when known.
     blocks: Vec<Option<Arc<RegisteredBlock>>>,
+    /// "Did you mean", within this file's budget.
+    pub suggester: suggestions::Suggester,
 }
 
 impl<'a> Context<'a> {
@@ -59,6 +62,7 @@ impl<'a> Context<'a> {
             source,
             ids,
             blocks,
+            suggester: suggestions::Suggester::for_len(source.text.len()),
         }
     }
 
