@@ -6,6 +6,7 @@
 
 pub mod depth;
 pub mod path;
+pub mod read;
 pub mod tree;
 pub mod work;
 
@@ -14,6 +15,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use path::{PathSeg, YamlPath};
+pub use read::{MAX_FILE_SIZE, ReadError, read_text};
 pub use tree::{Node, NodeKind, YamlTree};
 
 /// The byte order mark, U+FEFF.

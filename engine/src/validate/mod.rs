@@ -93,7 +93,24 @@ impl<'a> Context<'a> {
 
 /// Reads and checks a flow file; a flow with no problem becomes a plan.
 pub fn check(source: Arc<SourceFile>, registry: &Registry) -> Result<Plan, Vec<Diagnostic>> {
-    checked_load(source, registry, &Vec::new())
+    checked_load(source, registry, &templates::Stack::default()).map_err(Nested::into_diagnostics)
+}
+
+/// Why a file read as a flow did not become a plan.
+pub(crate) enum Nested {
+    /// It does not read as a flow at all (not YAML, not a mapping with `name` and `steps`): these
+    /// diagnostics may quote a file that was never meant to be a flow.
+    NotAFlow(Vec<Diagnostic>),
+    /// It is a flow, with these problems.
+    Invalid(Vec<Diagnostic>),
+}
+
+impl Nested {
+    fn into_diagnostics(self) -> Vec<Diagnostic> {
+        match self {
+            Nested::NotAFlow(found) | Nested::Invalid(found) => found,
+        }
+    }
 }
 
 /// Reads and checks; a flow with unknown fields is still checked, read as [`load`] corrects it, and what
@@ -102,20 +119,20 @@ fn checked_load(
     source: Arc<SourceFile>,
     registry: &Registry,
     stack: &templates::Stack,
-) -> Result<Plan, Vec<Diagnostic>> {
+) -> Result<Plan, Nested> {
     let loaded = load(&source);
     let Some(flow) = loaded.flow else {
-        return Err(loaded.diagnostics);
+        return Err(Nested::NotAFlow(loaded.diagnostics));
     };
     let checked = check_with(&flow, source, registry, stack);
     if loaded.diagnostics.is_empty() {
-        return checked;
+        return checked.map_err(Nested::Invalid);
     }
     let mut found = loaded.diagnostics;
     if let Err(more) = checked {
         found.extend(more);
     }
-    Err(found)
+    Err(Nested::Invalid(found))
 }
 
 /// Checks a flow read from `source`.
@@ -124,16 +141,7 @@ pub fn check_flow(
     source: Arc<SourceFile>,
     registry: &Registry,
 ) -> Result<Plan, Vec<Diagnostic>> {
-    check_with(flow, source, registry, &Vec::new())
-}
-
-/// Reads and checks a template file used from a flow (see [`templates`]).
-fn check_nested(
-    source: Arc<SourceFile>,
-    registry: &Registry,
-    stack: &templates::Stack,
-) -> Result<Plan, Vec<Diagnostic>> {
-    checked_load(source, registry, stack)
+    check_with(flow, source, registry, &templates::Stack::default())
 }
 
 fn check_with(
