@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, PreviewError};
-use keyflow_engine::expr::TemplateExpr;
+use keyflow_engine::expr::{RenderError, TemplateExpr};
 use keyflow_engine::source::{ReadError, depth, read_text};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -196,14 +196,11 @@ fn fill(value: Value, data: &Value, at: &mut String) -> Result<Value, (String, F
             template
                 .render(data.clone())
                 .map(Value::String)
-                .map_err(|e| {
-                    let missing = e.ends_with(" is missing");
-                    let help = if missing {
-                        ": give it under `data:`"
-                    } else {
-                        ""
-                    };
-                    fail(format!("{e}{help}"), missing)
+                .map_err(|e| match e {
+                    RenderError::Missing { .. } => {
+                        fail(format!("{e}: give it under `data:`"), true)
+                    }
+                    RenderError::Failed(_) => fail(e.to_string(), false),
                 })
         }
         Value::Array(items) => {

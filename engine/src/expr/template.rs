@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 
 use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
 use handlebars::{
-    Context, Handlebars, JsonRender, Path, PathSeg, RenderContext, Renderable, StringOutput,
+    Context, Handlebars, JsonRender, Path, PathSeg, RenderContext, RenderErrorReason, Renderable,
+    StringOutput,
 };
 
 use super::reference::Root;
@@ -63,6 +64,20 @@ pub struct TemplatePath {
     pub segments: Vec<String>,
     /// The path as written in the template.
     pub raw: String,
+}
+
+/// Why a template did not render.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A value the template reads is not in the context (templates are strict).
+    #[error("{path} is missing")]
+    Missing {
+        /// The path as the template writes it (`params.tenant`).
+        path: String,
+    },
+    /// Anything else handlebars refused, in its words.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// A template syntax error, with its 1-based line and column inside the template when known.
@@ -141,13 +156,13 @@ impl TemplateExpr {
     }
 
     /// Renders the template over `data`.
-    pub fn render(&self, data: Value) -> Result<String, String> {
+    pub fn render(&self, data: Value) -> Result<String, RenderError> {
         self.render_handlebars(data)
     }
 
     /// Renders the template in `scope`: simple templates directly, the others through handlebars over
     /// the part of the context they read.
-    pub fn render_in(&self, scope: &Scope<'_>) -> Result<String, String> {
+    pub fn render_in(&self, scope: &Scope<'_>) -> Result<String, RenderError> {
         let Some(parts) = &self.simple else {
             return self.render_handlebars(scope.template_data(self));
         };
@@ -157,7 +172,11 @@ impl TemplateExpr {
                 Part::Text(text) => out.push_str(text),
                 Part::Path(path) => match scope.lookup(&path.segments) {
                     Some(value) => out.push_str(&JsonRender::render(value)),
-                    None => return Err(format!("{} is missing", path.raw)),
+                    None => {
+                        return Err(RenderError::Missing {
+                            path: path.raw.clone(),
+                        });
+                    }
                 },
             }
         }
@@ -170,12 +189,13 @@ impl TemplateExpr {
         self.scoping
     }
 
-    fn render_handlebars(&self, data: Value) -> Result<String, String> {
+    fn render_handlebars(&self, data: Value) -> Result<String, RenderError> {
         let compiled;
         let template = match &self.template {
             Some(template) => template,
             None => {
-                compiled = Template::compile(&self.source).map_err(|e| e.reason().to_string())?;
+                compiled = Template::compile(&self.source)
+                    .map_err(|e| RenderError::Failed(e.reason().to_string()))?;
                 &compiled
             }
         };
@@ -184,22 +204,18 @@ impl TemplateExpr {
         let mut out = StringOutput::new();
         template
             .render(&HANDLEBARS, &context, &mut render_context, &mut out)
-            .map_err(|e| render_message(&e))?;
-        out.into_string().map_err(|e| e.to_string())
+            .map_err(|e| render_error(&e))?;
+        out.into_string()
+            .map_err(|e| RenderError::Failed(e.to_string()))
     }
 }
 
-fn render_message(error: &handlebars::RenderError) -> String {
-    let reason = error.reason().to_string();
-    match reason.strip_prefix("Failed to access variable in strict mode ") {
-        Some(path) => {
-            let path = path
-                .strip_prefix("Some(\"")
-                .and_then(|p| p.strip_suffix("\")"))
-                .unwrap_or(path);
-            format!("{path} is missing")
-        }
-        None => reason,
+fn render_error(error: &handlebars::RenderError) -> RenderError {
+    match error.reason() {
+        RenderErrorReason::MissingVariable(path) => RenderError::Missing {
+            path: path.clone().unwrap_or_default(),
+        },
+        other => RenderError::Failed(other.to_string()),
     }
 }
 
@@ -390,7 +406,22 @@ mod tests {
         let data = json!({"params": {"tenant": "t1", "tag": "a&b"}});
         assert_eq!(t.render(data).as_deref(), Ok("cmk-t1 <a&b>"));
         let missing = t.render(json!({"params": {"tenant": "t1"}})).unwrap_err();
-        assert!(missing.contains("params.tag"), "{missing}");
+        assert_eq!(
+            missing,
+            RenderError::Missing {
+                path: "params.tag".into()
+            }
+        );
+        assert_eq!(missing.to_string(), "params.tag is missing");
+        let through_handlebars = TemplateExpr::compile("{{#if params.a}}{{params.b}}{{/if}}")
+            .expect("compile")
+            .render(json!({"params": {"a": true}}));
+        assert_eq!(
+            through_handlebars,
+            Err(RenderError::Missing {
+                path: "params.b".into()
+            })
+        );
     }
 
     #[test]

@@ -167,9 +167,9 @@ impl ValueExpr {
                 template
                     .render_in(scope)
                     .map(Value::String)
-                    .map_err(|message| ResolveError::Render {
+                    .map_err(|error| ResolveError::Render {
                         template: template.source().to_string(),
-                        message,
+                        message: error.to_string(),
                     })
             }
             ValueExpr::Object(fields) => fields

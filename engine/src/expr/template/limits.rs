@@ -175,8 +175,8 @@ mod tests {
                     .iter()
                     .map(|source| {
                         let deep = deep.clone();
-                        let template =
-                            super::super::TemplateExpr::compile(source).map_err(|e| e.message)?;
+                        let template = super::super::TemplateExpr::compile(source)
+                            .map_err(|e| super::super::RenderError::Failed(e.message))?;
                         template.render(serde_json::json!({"a": deep, "b": true}))
                     })
                     .collect::<Vec<_>>()
