@@ -163,15 +163,16 @@ impl ValueExpr {
         match self {
             ValueExpr::Literal(value) => Ok(value.clone()),
             ValueExpr::Ref(reference) => resolve_reference(reference, scope),
-            ValueExpr::Template(template) => {
-                template
-                    .render_in(scope)
-                    .map(Value::String)
-                    .map_err(|error| ResolveError::Render {
-                        template: template.source().to_string(),
-                        message: error.to_string(),
-                    })
-            }
+            ValueExpr::Template(template) => template
+                .render_with(
+                    |names| scope.lookup(names),
+                    || scope.template_data(template),
+                )
+                .map(Value::String)
+                .map_err(|error| ResolveError::Render {
+                    template: template.source().to_string(),
+                    message: error.to_string(),
+                }),
             ValueExpr::Object(fields) => fields
                 .iter()
                 .map(|(key, field)| Ok((key.clone(), field.resolve(scope)?)))

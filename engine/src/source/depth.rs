@@ -9,7 +9,7 @@
 use saphyr_parser::{Event, Parser};
 
 use super::Pos;
-use super::tree::{parsable, pos};
+use super::saphyr::{parsable, pos};
 use super::work;
 
 /// The deepest nesting of mappings and sequences a flow may have: the YAML reader's own limit.
@@ -24,7 +24,7 @@ pub struct TooDeep {
 
 /// Refuses a document nested deeper than [`MAX_DEPTH`].
 pub fn check(text: &str) -> Result<(), TooDeep> {
-    let text = parsable(text);
+    let (text, _) = parsable(text);
     let mut depth = 0;
     for event in Parser::new_from_str(&text) {
         work::count(depth + 1);

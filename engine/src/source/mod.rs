@@ -7,6 +7,7 @@
 pub mod depth;
 pub mod path;
 pub mod read;
+mod saphyr;
 pub mod tree;
 pub mod work;
 

@@ -4,12 +4,12 @@
 //! diagnostics found after deserialization can point at the exact line and column of a key or value. It is
 //! built from saphyr's event parser, whose events carry source markers.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, Span as SaphyrSpan};
 
-use super::{PathSeg, Pos, Span, YamlPath};
+use super::saphyr::{parsable, pos};
+use super::{PathSeg, Span, YamlPath};
 
 /// A node of the document.
 #[derive(Debug, Clone)]
@@ -54,11 +54,7 @@ impl YamlTree {
         if super::depth::check(text).is_err() {
             return YamlTree::default();
         }
-        let stand_in = text
-            .contains('\u{FEFF}')
-            .then(|| unused_char(text))
-            .flatten();
-        let text = parsable(text);
+        let (text, stand_in) = parsable(text);
         let mut builder = Builder {
             stand_in,
             ..Builder::default()
@@ -114,37 +110,6 @@ impl YamlTree {
     }
 }
 
-/// `text` as saphyr can read it with the same positions. saphyr refuses a U+FEFF inside a document
-/// (YAML 1.2 reserves it for byte order marks) where libyaml, which reads the values, takes it as content;
-/// so that such a file keeps its locations, each U+FEFF is replaced by a character the text lacks (one
-/// character for one), which the tree's scalars then turn back into U+FEFF.
-pub(super) fn parsable(text: &str) -> Cow<'_, str> {
-    match text
-        .contains('\u{FEFF}')
-        .then(|| unused_char(text))
-        .flatten()
-    {
-        Some(c) => Cow::Owned(text.replace('\u{FEFF}', c.encode_utf8(&mut [0; 4]))),
-        None => Cow::Borrowed(text),
-    }
-}
-
-/// A character of the Private Use Area that `text` does not contain, found in one pass.
-fn unused_char(text: &str) -> Option<char> {
-    const FIRST: u32 = 0xE000;
-    let mut used = vec![false; 0x1900];
-    for c in text.chars() {
-        if let Some(slot) = (c as u32)
-            .checked_sub(FIRST)
-            .and_then(|i| used.get_mut(i as usize))
-        {
-            *slot = true;
-        }
-    }
-    let free = used.iter().position(|used| !used)?;
-    char::from_u32(FIRST + u32::try_from(free).ok()?)
-}
-
 impl YamlTree {
     /// The key (for a mapping entry) and value of `node`'s child at `seg`.
     fn child<'a>(&self, node: &'a Node, seg: &PathSeg) -> Option<(Option<&'a Node>, &'a Node)> {
@@ -178,14 +143,6 @@ fn index_keys(node: &Node, keys: &mut HashMap<(usize, String), usize>) {
         }
         NodeKind::Seq(items) => items.iter().for_each(|item| index_keys(item, keys)),
         NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
-    }
-}
-
-pub(super) fn pos(marker: saphyr_parser::Marker) -> Pos {
-    Pos {
-        offset: marker.index(),
-        line: marker.line(),
-        col: marker.col() + 1,
     }
 }
 
