@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::diagnostic::{At, Diagnostic, Kind, suggest};
 use crate::model::Flow;
 use crate::schema::walk::{Lookup, items, property};
-use crate::source::{Node, NodeKind, PathSeg, Pos, SourceFile, YamlPath};
+use crate::source::{Node, NodeKind, PathSeg, Pos, SourceFile, YamlPath, depth, work};
 
 /// The flow format's schema, as the unknown-field pass reads it.
 static FLOW_SCHEMA: LazyLock<Value> = LazyLock::new(|| {
@@ -91,6 +91,21 @@ fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
         };
         return Err((vec![empty], false));
     }
+    if let Err(deep) = depth::check(&source.text) {
+        let deep = Diagnostic {
+            kind: Kind::YamlSyntax {
+                message: format!(
+                    "the document nests more than {} levels deep here",
+                    depth::MAX_DEPTH
+                ),
+            },
+            at: At::Pos(deep.at),
+            suggestion: None,
+        };
+        return Err((vec![deep], false));
+    }
+    // libyaml reads the whole text once.
+    work::count(source.text.len());
     let deserializer = serde_yaml::Deserializer::from_str(&source.text);
     let error = match serde_path_to_error::deserialize::<_, Flow>(deserializer) {
         Ok(flow) => return Ok(flow),
@@ -109,6 +124,7 @@ fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
 }
 
 fn unknown_fields(node: &Node, schema: &Value, at: &YamlPath, out: &mut Vec<Diagnostic>) {
+    work::count(1);
     match &node.kind {
         NodeKind::Map(entries) => {
             for (key, value) in entries {
@@ -287,6 +303,39 @@ mod tests {
         // A flow that does not read even so has no flow, only the diagnostics.
         let source = SourceFile::new("f.yaml", "nmae: x\nsteps: 3\nfoo: 1\n");
         assert!(load(&source).flow.is_none());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_and_one_inside_keeps_locations() {
+        let source = SourceFile::new("f.yaml", "\u{FEFF}name: x\nsteps: []\n");
+        let loaded = load(&source);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        assert!(loaded.flow.is_some_and(|f| f.name == "x"));
+        let found = errors("\u{FEFF}name: x\nsteps: []\nstepz: 1\n");
+        assert!(found[0].contains("f.yaml:3:1"), "{}", found[0]);
+        let found = errors("name: x \u{FEFF}y\nsteps: []\n# \u{FEFF}\nstepz: 1\n");
+        assert!(found[0].contains("f.yaml:4:1"), "{}", found[0]);
+    }
+
+    #[test]
+    fn a_deeply_nested_document_is_refused_before_it_is_parsed() {
+        let deep = format!(
+            "name: x\nsteps: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let (found, units) = crate::source::work::measure(|| errors(&deep));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].contains("nests more than 128 levels"),
+            "{}",
+            found[0]
+        );
+        assert!(found[0].contains("f.yaml:2:136"), "{}", found[0]);
+        assert!(
+            units < 4 * deep.len() as u64,
+            "a few passes over the text: {units} units of work"
+        );
     }
 
     #[test]

@@ -313,3 +313,86 @@ steps:
     }
     assert!(dir.path().exists());
 }
+
+#[test]
+fn a_file_that_is_not_a_flow_is_named_without_quoting_it() {
+    let dir = Dir::new("not-a-flow");
+    dir.write(
+        "templates/passwd",
+        "root:x:0:0:canary-7f3a:/root:/bin/bash\ndaemon:x:1:1:canary-7f3a:/usr/sbin:/usr/sbin/nologin\n",
+    )
+    .write("templates/broken.yaml", "a: [canary-7f3a\n")
+    .write("templates/list.yaml", "- canary-7f3a\n")
+    .write(
+        "parent.yaml",
+        "name: parent\nsteps:\n  - id: passwd\n    uses: ./templates/passwd\n  - id: broken\n    uses: ./templates/broken.yaml\n  - id: list\n    uses: ./templates/list.yaml\n",
+    );
+    let found = dir.errors("parent.yaml");
+    assert!(!found.contains("canary"), "{found}");
+    for expected in [
+        "passwd` is not a template: it is not a flow (a mapping with `name`, `version` and `steps`)",
+        "broken.yaml` is not a template: it is not valid YAML (line 1, column 1)",
+        "list.yaml` is not a template: it is not a flow",
+        "its contents are not shown",
+    ] {
+        assert!(found.contains(expected), "{expected}\n{found}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_template_that_is_not_a_regular_file_is_refused_without_reading_it() {
+    let dir = Dir::new("special");
+    let fifo = dir.path().join("templates/pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    dir.write(
+        "parent.yaml",
+        "name: parent\nsteps:\n  - id: zero\n    uses: /dev/zero\n  - id: pipe\n    uses: ./templates/pipe.yaml\n",
+    );
+    let found = dir.errors("parent.yaml");
+    assert!(
+        found.contains("cannot read template: `/dev/zero` is a device, not a regular file"),
+        "{found}"
+    );
+    assert!(
+        found.contains("pipe.yaml` is a FIFO, not a regular file"),
+        "{found}"
+    );
+}
+
+/// Level `i` uses level `i + 1` ten times; the last level runs a block.
+fn write_levels(dir: &Dir, levels: usize) {
+    for level in 0..levels {
+        let mut text = format!("name: level{level}\nversion: \"1\"\nsteps:\n");
+        if level + 1 == levels {
+            text += "  - id: leaf\n    block: core.noop\n";
+        } else {
+            for use_ in 0..10 {
+                text += &format!("  - id: use{use_}\n    uses: ./level{}.yaml\n", level + 1);
+            }
+        }
+        dir.write(&format!("templates/level{level}.yaml"), &text);
+    }
+}
+
+#[test]
+fn each_template_is_checked_once_however_often_it_is_used() {
+    let work = |levels: usize| {
+        let dir = Dir::new(&format!("levels{levels}"));
+        write_levels(&dir, levels);
+        let (found, units) =
+            keyflow_engine::source::work::measure(|| dir.errors("templates/level0.yaml"));
+        assert_eq!(found, "", "{levels} levels validate");
+        units
+    };
+    let (four, five) = (work(4), work(5));
+    // Unshared, each level would cost ten times the one below it (10,000 checks at five levels).
+    assert!(
+        five < 2 * four,
+        "one more level adds one template's work: {four} -> {five}"
+    );
+}

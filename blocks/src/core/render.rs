@@ -6,10 +6,11 @@
 //! missing file or a value the template needs and `data` does not give, and later steps are checked with
 //! the document the run will pass (the Qlik key-policy rule reads the rendered policy).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, PreviewError};
-use keyflow_engine::expr::TemplateExpr;
+use keyflow_engine::expr::{RenderError, TemplateExpr};
+use keyflow_engine::source::{ReadError, depth, read_text};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -22,7 +23,7 @@ pub struct Render;
 #[serde(deny_unknown_fields)]
 pub struct RenderInput {
     /// The template: a `.yaml`, `.yml` or `.json` file, relative to the flow file's folder
-    /// (`policies/qlik-aws.yaml`).
+    /// (`policies/qlik-aws.yaml`), and inside it (no `../` out of it, no symlink leading out).
     pub file: String,
     /// The values its templates read: `{{tenant_id}}` reads `data.tenant_id`.
     #[serde(default)]
@@ -38,7 +39,7 @@ impl Block for Render {
             id: "core.render",
             title: "Render Template",
             connector: None,
-            description: "Reads a YAML or JSON document from `file` (relative to the flow file) and renders every \
+            description: "Reads a YAML or JSON document from `file` (relative to the flow file, inside its folder) and renders every \
                           string in it that contains `{{` as a template over `data`; outputs the document. \
                           Checked with the flow: a missing file or value is reported by `keyflow validate`.",
             effect: Effect::Read,
@@ -87,14 +88,26 @@ fn render(flow_dir: &Path, input: &RenderInput) -> Result<Value, PreviewError> {
             input.file
         )));
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        file_error(format!(
-            "cannot read `{}` (from the flow's folder `{}`): {}",
-            input.file,
-            flow_dir.display(),
-            e.kind()
-        ))
+    let path = confined(flow_dir, &input.file)?;
+    let text = read_text(&path).map_err(|e| {
+        file_error(match e {
+            ReadError::Io { kind, .. } => format!(
+                "cannot read `{}` (from the flow's folder `{}`): {kind}",
+                input.file,
+                flow_dir.display(),
+            ),
+            other => other.to_string(),
+        })
     })?;
+    if let Err(deep) = depth::check(&text) {
+        return Err(file_error(format!(
+            "`{}:{}:{}` nests more than {} levels deep",
+            input.file,
+            deep.at.line,
+            deep.at.col,
+            depth::MAX_DEPTH
+        )));
+    }
     let document: Value = serde_yaml::from_str(&text).map_err(|e| {
         let at = e
             .location()
@@ -113,6 +126,48 @@ fn render(flow_dir: &Path, input: &RenderInput) -> Result<Value, PreviewError> {
             message: format!("`{}` at `{at}`: {}", input.file, e.message),
         }
     })
+}
+
+/// The template file `file`, which must be inside the flow's folder `flow_dir` once `..` and symlinks are
+/// resolved: a flow may not make `core.render` read (and put in its report) any other file the run can
+/// read. See `docs/security.md`.
+fn confined(flow_dir: &Path, file: &str) -> Result<PathBuf, PreviewError> {
+    let outside = |why: &str| PreviewError {
+        input: "file",
+        message: format!(
+            "`{file}` {why} the flow's folder `{}`: `core.render` reads only files inside it",
+            flow_dir.display()
+        ),
+    };
+    let root = flow_dir.canonicalize().map_err(|e| PreviewError {
+        input: "file",
+        message: format!(
+            "cannot read the flow's folder `{}`: {}",
+            flow_dir.display(),
+            e.kind()
+        ),
+    })?;
+    let path = match flow_dir.join(file).canonicalize() {
+        Ok(path) => path,
+        Err(e) => {
+            return Err(PreviewError {
+                input: "file",
+                message: format!(
+                    "cannot read `{file}` (from the flow's folder `{}`): {}",
+                    flow_dir.display(),
+                    e.kind()
+                ),
+            });
+        }
+    };
+    if !path.starts_with(&root) {
+        return Err(outside(if Path::new(file).is_absolute() {
+            "is outside"
+        } else {
+            "leads out of"
+        }));
+    }
+    Ok(path)
 }
 
 /// A template in the document that did not render.
@@ -141,14 +196,11 @@ fn fill(value: Value, data: &Value, at: &mut String) -> Result<Value, (String, F
             template
                 .render(data.clone())
                 .map(Value::String)
-                .map_err(|e| {
-                    let missing = e.ends_with(" is missing");
-                    let help = if missing {
-                        ": give it under `data:`"
-                    } else {
-                        ""
-                    };
-                    fail(format!("{e}{help}"), missing)
+                .map_err(|e| match e {
+                    RenderError::Missing { .. } => {
+                        fail(format!("{e}: give it under `data:`"), true)
+                    }
+                    RenderError::Failed(_) => fail(e.to_string(), false),
                 })
         }
         Value::Array(items) => {
@@ -247,5 +299,51 @@ mod tests {
         write(&dir, "broken.yaml", "a: '{{#if x}}'\n");
         let e = render(&dir, &input("broken.yaml", json!({"x": 1}))).expect_err("bad template");
         assert_eq!(e.input, "file");
+    }
+
+    #[test]
+    fn files_outside_the_flows_folder_are_refused() {
+        let outer = temp();
+        let dir = outer.join("flow");
+        std::fs::create_dir_all(dir.join("policies")).expect("flow dir");
+        write(&outer, "secret.yaml", "key: canary-51c2\n");
+        write(&dir, "policies/p.yaml", "a: '{{a}}'\n");
+        let inside = render(&dir, &input("policies/../policies/p.yaml", json!({"a": 1})));
+        assert_eq!(inside.expect("inside"), json!({"a": "1"}));
+        let absolute = outer.join("secret.yaml").display().to_string();
+        for file in [
+            "../secret.yaml",
+            "policies/../../secret.yaml",
+            absolute.as_str(),
+        ] {
+            let e = render(&dir, &input(file, json!({}))).expect_err(file);
+            assert_eq!(e.input, "file");
+            assert!(
+                e.message.contains("the flow's folder")
+                    && e.message.contains("reads only files inside it"),
+                "{file}: {}",
+                e.message
+            );
+            assert!(!e.message.contains("canary"), "{}", e.message);
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outer.join("secret.yaml"), dir.join("link.yaml"))
+                .expect("symlink");
+            let e = render(&dir, &input("link.yaml", json!({}))).expect_err("a symlink out");
+            assert!(e.message.contains("leads out of"), "{}", e.message);
+            let made = std::process::Command::new("mkfifo")
+                .arg(dir.join("pipe.yaml"))
+                .status()
+                .expect("mkfifo");
+            assert!(made.success());
+            let e = render(&dir, &input("pipe.yaml", json!({}))).expect_err("a FIFO");
+            assert!(
+                e.message.contains("is a FIFO, not a regular file"),
+                "{}",
+                e.message
+            );
+        }
+        std::fs::remove_dir_all(&outer).ok();
     }
 }

@@ -27,13 +27,8 @@ pub struct JsonPathQuery {
 }
 
 impl JsonPathQuery {
-    /// Parses `text` (which starts with `$`).
-    pub fn parse(text: &str) -> Result<JsonPathQuery, String> {
-        JsonPathQuery::parse_at(text).map_err(|(message, _)| message)
-    }
-
-    /// Parses `text`; an error also gives the character offset in `text` where parsing failed, when known.
-    pub fn parse_at(text: &str) -> Result<JsonPathQuery, (String, Option<usize>)> {
+    /// Parses `text` (which starts with `$`); an error gives the offset where parsing failed, when known.
+    pub fn parse(text: &str) -> Result<JsonPathQuery, JsonPathError> {
         let query = match parse_simple(text) {
             Some(query) => query,
             None => parse_json_path(text).map_err(|e| clean_error(&e.to_string()))?,
@@ -233,8 +228,18 @@ fn run<'a>(query: &JpQuery, root: &'a Value) -> Vec<&'a Value> {
         .unwrap_or_default()
 }
 
+/// A JSONPath query that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct JsonPathError {
+    /// What is wrong, on one line.
+    pub message: String,
+    /// The character offset in the query where parsing failed, when known.
+    pub offset: Option<usize>,
+}
+
 /// jsonpath-rust's pest errors span several lines: keep the message line and the column of `--> 1:N`.
-fn clean_error(message: &str) -> (String, Option<usize>) {
+fn clean_error(message: &str) -> JsonPathError {
     let line = message
         .lines()
         .map(str::trim)
@@ -246,7 +251,10 @@ fn clean_error(message: &str) -> (String, Option<usize>) {
         .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|col| col.parse::<usize>().ok())
         .map(|col| col.saturating_sub(1));
-    (line.trim_start_matches('=').trim().to_string(), offset)
+    JsonPathError {
+        message: line.trim_start_matches('=').trim().to_string(),
+        offset,
+    }
 }
 
 /// Splits a query's text into its segments' ranges: `.name`, `..name`, `[...]`, `..[...]`.
@@ -407,8 +415,8 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_one_line_with_their_column() {
-        let (error, offset) = JsonPathQuery::parse_at("$.steps.a.output[alias").unwrap_err();
-        assert!(!error.contains('\n'), "{error}");
-        assert_eq!(offset, Some(17));
+        let error = JsonPathQuery::parse("$.steps.a.output[alias").unwrap_err();
+        assert!(!error.message.contains('\n'), "{error}");
+        assert_eq!(error.offset, Some(17));
     }
 }

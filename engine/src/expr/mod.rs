@@ -10,8 +10,8 @@ pub mod value;
 
 pub use crate::context::StepEntries;
 pub use condition::{Comparison, Condition, Test, json_equal};
-pub use jsonpath::JsonPathQuery;
+pub use jsonpath::{JsonPathError, JsonPathQuery};
 pub use reference::{Reference, ReferenceError, Root};
 pub use scope::Scope;
-pub use template::{TemplateExpr, TemplatePath, TemplateSyntaxError};
+pub use template::{RenderError, TemplateExpr, TemplatePath, TemplateSyntaxError};
 pub use value::{ExprError, ExprIssue, Leaf, ResolveError, ValueExpr, resolve_reference};

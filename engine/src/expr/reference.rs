@@ -99,8 +99,10 @@ pub struct Reference {
 impl Reference {
     /// Parses and checks the shape of a reference.
     pub fn parse(text: &str) -> Result<Reference, ReferenceError> {
-        let query = JsonPathQuery::parse_at(text)
-            .map_err(|(message, offset)| ReferenceError::Syntax { message, offset })?;
+        let query = JsonPathQuery::parse(text).map_err(|e| ReferenceError::Syntax {
+            message: e.message,
+            offset: e.offset,
+        })?;
         Reference::from_query(query)
     }
 

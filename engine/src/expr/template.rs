@@ -4,16 +4,20 @@
 //! built-in helpers. Templates are compiled once when the flow is read; the paths they read are extracted
 //! from the compiled form so that the checker can verify them and order steps by them, as for references.
 
+pub mod limits;
+mod simple;
+mod walk;
+
 use std::sync::LazyLock;
 
-use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
+use handlebars::template::Template;
 use handlebars::{
-    Context, Handlebars, JsonRender, Path, PathSeg, RenderContext, Renderable, StringOutput,
+    Context, Handlebars, JsonRender, RenderContext, RenderErrorReason, Renderable, StringOutput,
 };
 
-use super::reference::Root;
-use super::scope::Scope;
 use serde_json::Value;
+use simple::Part;
+use walk::Walker;
 
 /// The helpers registered in handlebars-rust by default (the only ones keyflow offers).
 pub const HELPERS: &[&str] = &[
@@ -36,22 +40,24 @@ static HANDLEBARS: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
 #[derive(Debug, Clone)]
 pub struct TemplateExpr {
     source: String,
-    /// The compiled handlebars template; `None` for a simple template, which never needs it.
-    template: Option<Template>,
+    /// The context paths it reads outside `each`/`with` bodies, in the order written.
     paths: Vec<TemplatePath>,
-    helpers: Vec<String>,
-    /// For a template that is only text and `{{path}}` expressions (most of them): its parts, rendered
-    /// without building a handlebars context.
-    simple: Option<Vec<Part>>,
-    /// Whether it has `each`/`with` blocks, whose bodies read paths relative to other values.
-    scoping: bool,
+    body: Body,
 }
 
-/// A part of a simple template.
+/// How a template renders.
 #[derive(Debug, Clone)]
-enum Part {
-    Text(String),
-    Path(TemplatePath),
+enum Body {
+    /// Text and `{{path}}` expressions (most templates): rendered part by part, without handlebars.
+    Simple(Vec<Part>),
+    /// Anything else, compiled by handlebars.
+    Handlebars {
+        template: Template,
+        /// The helpers it calls.
+        helpers: Vec<String>,
+        /// Whether it has `each`/`with` blocks, whose bodies read paths relative to other values.
+        scoping: bool,
+    },
 }
 
 /// A path the template reads from the run context: `params.tenant_id` is `["params", "tenant_id"]`.
@@ -61,6 +67,20 @@ pub struct TemplatePath {
     pub segments: Vec<String>,
     /// The path as written in the template.
     pub raw: String,
+}
+
+/// Why a template did not render.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// A value the template reads is not in the context (templates are strict).
+    #[error("{path} is missing")]
+    Missing {
+        /// The path as the template writes it (`params.tenant`).
+        path: String,
+    },
+    /// Anything else handlebars refused, in its words.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// A template syntax error, with its 1-based line and column inside the template when known.
@@ -80,43 +100,35 @@ impl TemplateExpr {
 
     /// Compiles a template.
     pub fn compile(source: &str) -> Result<TemplateExpr, TemplateSyntaxError> {
-        if let Some(parts) = parse_simple(source) {
-            let paths = parts
-                .iter()
-                .filter_map(|part| match part {
-                    Part::Path(path) => Some(path.clone()),
-                    Part::Text(_) => None,
-                })
-                .collect();
+        crate::source::work::count(source.len());
+        if let Some(simple) = simple::parse(source) {
             return Ok(TemplateExpr {
                 source: source.to_string(),
-                template: None,
-                paths,
-                helpers: Vec::new(),
-                simple: Some(parts),
-                scoping: false,
+                paths: simple.paths,
+                body: Body::Simple(simple.parts),
             });
         }
+        limits::check(source)?;
+        // handlebars' compiler scans from the template's start for each element's line and column.
+        crate::source::work::count(source.len().saturating_mul(source.matches("{{").count()));
         let template = Template::compile(source).map_err(|e| TemplateSyntaxError {
             message: e.reason().to_string(),
             position: e.pos(),
         })?;
         let mut walker = Walker::default();
         walker.template(&template, true);
-        let simple = (!source.contains('~'))
-            .then(|| simple_parts(&template))
-            .flatten();
         let scoping = walker
             .helpers
             .iter()
             .any(|h| SCOPING_HELPERS.contains(&h.as_str()));
         Ok(TemplateExpr {
             source: source.to_string(),
-            template: Some(template),
             paths: walker.paths,
-            helpers: walker.helpers,
-            simple,
-            scoping,
+            body: Body::Handlebars {
+                template,
+                helpers: walker.helpers,
+                scoping,
+            },
         })
     }
 
@@ -132,245 +144,93 @@ impl TemplateExpr {
 
     /// The helpers the template calls.
     pub fn helpers(&self) -> &[String] {
-        &self.helpers
-    }
-
-    /// Renders the template over `data`.
-    pub fn render(&self, data: Value) -> Result<String, String> {
-        self.render_handlebars(data)
-    }
-
-    /// Renders the template in `scope`: simple templates directly, the others through handlebars over
-    /// the part of the context they read.
-    pub fn render_in(&self, scope: &Scope<'_>) -> Result<String, String> {
-        let Some(parts) = &self.simple else {
-            return self.render_handlebars(scope.template_data(self));
-        };
-        let mut out = String::new();
-        for part in parts {
-            match part {
-                Part::Text(text) => out.push_str(text),
-                Part::Path(path) => match scope.lookup(&path.segments) {
-                    Some(value) => out.push_str(&JsonRender::render(value)),
-                    None => return Err(format!("{} is missing", path.raw)),
-                },
-            }
+        match &self.body {
+            Body::Simple(_) => &[],
+            Body::Handlebars { helpers, .. } => helpers,
         }
-        Ok(out)
+    }
+
+    /// Renders the template over `data`, a context document.
+    pub fn render(&self, data: Value) -> Result<String, RenderError> {
+        match &self.body {
+            Body::Simple(parts) => self.render_parts(parts, |names| lookup(&data, names)),
+            Body::Handlebars { template, .. } => render_handlebars(template, data),
+        }
+    }
+
+    /// Renders the template in a run context: a simple template reads each path through `lookup`, the
+    /// others render through handlebars over the document `data` builds (the part of the context they
+    /// read). The context is the caller's (`Scope`), so that templates do not depend on it.
+    pub fn render_with<'v>(
+        &self,
+        lookup: impl Fn(&[String]) -> Option<&'v Value>,
+        data: impl FnOnce() -> Value,
+    ) -> Result<String, RenderError> {
+        match &self.body {
+            Body::Simple(parts) => self.render_parts(parts, lookup),
+            Body::Handlebars { template, .. } => render_handlebars(template, data()),
+        }
     }
 
     /// Whether the template's block bodies read paths relative to other values (`each`, `with`), so that
     /// it needs whole context roots rather than the entries its paths name.
     pub fn is_scoping(&self) -> bool {
-        self.scoping
+        matches!(self.body, Body::Handlebars { scoping: true, .. })
     }
 
-    fn render_handlebars(&self, data: Value) -> Result<String, String> {
-        let compiled;
-        let template = match &self.template {
-            Some(template) => template,
-            None => {
-                compiled = Template::compile(&self.source).map_err(|e| e.reason().to_string())?;
-                &compiled
-            }
-        };
-        let context = Context::from(data);
-        let mut render_context = RenderContext::new(None);
-        let mut out = StringOutput::new();
-        template
-            .render(&HANDLEBARS, &context, &mut render_context, &mut out)
-            .map_err(|e| render_message(&e))?;
-        out.into_string().map_err(|e| e.to_string())
-    }
-}
-
-fn render_message(error: &handlebars::RenderError) -> String {
-    let reason = error.reason().to_string();
-    match reason.strip_prefix("Failed to access variable in strict mode ") {
-        Some(path) => {
-            let path = path
-                .strip_prefix("Some(\"")
-                .and_then(|p| p.strip_suffix("\")"))
-                .unwrap_or(path);
-            format!("{path} is missing")
-        }
-        None => reason,
-    }
-}
-
-/// Parses the commonest templates — text and `{{root.name.name}}` expressions — without handlebars:
-/// `None` for anything else (or any doubt: backslashes, braces in the text, `{{{`, helpers, spaces inside
-/// names), which then goes to handlebars' full grammar.
-fn parse_simple(source: &str) -> Option<Vec<Part>> {
-    let mut parts = Vec::new();
-    let mut rest = source;
-    while !rest.is_empty() {
-        let Some(open) = rest.find("{{") else {
-            if rest.contains(['{', '}', '\\']) {
-                return None;
-            }
-            parts.push(Part::Text(rest.to_string()));
-            break;
-        };
-        let text = &rest[..open];
-        if text.contains(['{', '}', '\\']) {
-            return None;
-        }
-        if !text.is_empty() {
-            parts.push(Part::Text(text.to_string()));
-        }
-        let after = &rest[open + 2..];
-        let close = after.find("}}")?;
-        let raw = after[..close].trim();
-        let segments: Vec<String> = raw.split('.').map(str::to_string).collect();
-        let plain = |s: &String| {
-            let mut chars = s.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-                || (!s.is_empty()
-                    && s.chars().all(|c| c.is_ascii_digit())
-                    && segments.first() != Some(s))
-        };
-        let root = segments
-            .first()
-            .is_some_and(|first| Root::ALL.iter().any(|r| r.name() == first));
-        if !root
-            || !segments.iter().all(plain)
-            || HELPERS.contains(&raw)
-            || after[..close].contains(['{', '}'])
-        {
-            return None;
-        }
-        parts.push(Part::Path(TemplatePath {
-            segments,
-            raw: raw.to_string(),
-        }));
-        rest = &after[close + 2..];
-    }
-    Some(parts)
-}
-
-/// The parts of a template made only of text and plain `{{path}}` expressions, where every path starts at
-/// a context root; `None` for anything else (helpers, blocks, `this`, `../`, `@root`).
-fn simple_parts(template: &Template) -> Option<Vec<Part>> {
-    template
-        .elements
-        .iter()
-        .map(|element| match element {
-            TemplateElement::RawString(text) => Some(Part::Text(text.clone())),
-            TemplateElement::Expression(helper) | TemplateElement::HtmlExpression(helper)
-                if !helper.block && helper.params.is_empty() && helper.hash.is_empty() =>
-            {
-                let (segments, raw) = match &helper.name {
-                    Parameter::Name(name) if !HELPERS.contains(&name.as_str()) => {
-                        (vec![name.clone()], name.clone())
-                    }
-                    Parameter::Path(Path::Relative((segs, raw))) => {
-                        let names: Option<Vec<String>> = segs
-                            .iter()
-                            .map(|seg| match seg {
-                                PathSeg::Named(name) => Some(name.clone()),
-                                _ => None,
-                            })
-                            .collect();
-                        (names?, raw.clone())
-                    }
-                    _ => return None,
-                };
-                let root_ok = segments
-                    .first()
-                    .is_some_and(|first| Root::ALL.iter().any(|r| r.name() == first));
-                (root_ok && !raw.contains("..") && !raw.contains('@'))
-                    .then_some(Part::Path(TemplatePath { segments, raw }))
-            }
-            TemplateElement::Comment(_) => Some(Part::Text(String::new())),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Collects the paths and helper names of a compiled template.
-#[derive(Default)]
-struct Walker {
-    paths: Vec<TemplatePath>,
-    helpers: Vec<String>,
-}
-
-impl Walker {
-    fn template(&mut self, template: &Template, absolute: bool) {
-        for element in &template.elements {
-            match element {
-                TemplateElement::Expression(helper) | TemplateElement::HtmlExpression(helper) => {
-                    self.helper(helper, absolute);
-                }
-                TemplateElement::HelperBlock(helper) => {
-                    self.helper(helper, absolute);
-                    let scoping = matches!(&helper.name, Parameter::Name(n) if SCOPING_HELPERS.contains(&n.as_str()));
-                    for body in [&helper.template, &helper.inverse].into_iter().flatten() {
-                        self.template(body, absolute && !scoping);
+    fn render_parts<'v>(
+        &self,
+        parts: &[Part],
+        lookup: impl Fn(&[String]) -> Option<&'v Value>,
+    ) -> Result<String, RenderError> {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Path(i) => {
+                    let path = &self.paths[*i];
+                    match lookup(&path.segments) {
+                        Some(value) => out.push_str(&JsonRender::render(value)),
+                        None => {
+                            return Err(RenderError::Missing {
+                                path: path.raw.clone(),
+                            });
+                        }
                     }
                 }
-                _ => {}
             }
         }
-    }
-
-    fn helper(&mut self, helper: &HelperTemplate, absolute: bool) {
-        let is_call = helper.block || !helper.params.is_empty() || !helper.hash.is_empty();
-        match &helper.name {
-            Parameter::Name(name) if is_call => self.helpers.push(name.clone()),
-            Parameter::Path(path) if is_call => {
-                if let Some(name) = plain_name(path) {
-                    self.helpers.push(name);
-                }
-            }
-            name => self.parameter(name, absolute),
-        }
-        for param in helper.params.iter().chain(helper.hash.values()) {
-            self.parameter(param, absolute);
-        }
-    }
-
-    fn parameter(&mut self, parameter: &Parameter, absolute: bool) {
-        match parameter {
-            Parameter::Path(Path::Relative((segs, raw))) if absolute => {
-                let segments: Vec<String> = segs
-                    .iter()
-                    .filter_map(|seg| match seg {
-                        PathSeg::Named(name) => Some(name.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                if !segments.is_empty() && !segments[0].starts_with('@') && segments[0] != "this" {
-                    self.paths.push(TemplatePath {
-                        segments,
-                        raw: raw.clone(),
-                    });
-                }
-            }
-            Parameter::Name(name) if absolute => self.paths.push(TemplatePath {
-                segments: vec![name.clone()],
-                raw: name.clone(),
-            }),
-            Parameter::Subexpression(sub) => {
-                if let TemplateElement::Expression(helper) = sub.as_element() {
-                    self.helper(helper, absolute);
-                }
-            }
-            _ => {}
-        }
+        Ok(out)
     }
 }
 
-fn plain_name(path: &Path) -> Option<String> {
-    match path {
-        Path::Relative((segs, _)) if segs.len() == 1 => match &segs[0] {
-            PathSeg::Named(name) => Some(name.clone()),
-            _ => None,
-        },
+/// The value at `names` in a context document, as handlebars reads a path: by name in objects, by index
+/// in arrays.
+fn lookup<'v>(data: &'v Value, names: &[String]) -> Option<&'v Value> {
+    names.iter().try_fold(data, |node, name| match node {
+        Value::Object(map) => map.get(name),
+        Value::Array(items) => items.get(name.parse::<usize>().ok()?),
         _ => None,
+    })
+}
+
+fn render_handlebars(template: &Template, data: Value) -> Result<String, RenderError> {
+    let context = Context::from(data);
+    let mut render_context = RenderContext::new(None);
+    let mut out = StringOutput::new();
+    template
+        .render(&HANDLEBARS, &context, &mut render_context, &mut out)
+        .map_err(|e| render_error(&e))?;
+    out.into_string()
+        .map_err(|e| RenderError::Failed(e.to_string()))
+}
+
+fn render_error(error: &handlebars::RenderError) -> RenderError {
+    match error.reason() {
+        RenderErrorReason::MissingVariable(path) => RenderError::Missing {
+            path: path.clone().unwrap_or_default(),
+        },
+        other => RenderError::Failed(other.to_string()),
     }
 }
 
@@ -385,7 +245,22 @@ mod tests {
         let data = json!({"params": {"tenant": "t1", "tag": "a&b"}});
         assert_eq!(t.render(data).as_deref(), Ok("cmk-t1 <a&b>"));
         let missing = t.render(json!({"params": {"tenant": "t1"}})).unwrap_err();
-        assert!(missing.contains("params.tag"), "{missing}");
+        assert_eq!(
+            missing,
+            RenderError::Missing {
+                path: "params.tag".into()
+            }
+        );
+        assert_eq!(missing.to_string(), "params.tag is missing");
+        let through_handlebars = TemplateExpr::compile("{{#if params.a}}{{params.b}}{{/if}}")
+            .expect("compile")
+            .render(json!({"params": {"a": true}}));
+        assert_eq!(
+            through_handlebars,
+            Err(RenderError::Missing {
+                path: "params.b".into()
+            })
+        );
     }
 
     #[test]
@@ -413,6 +288,7 @@ mod tests {
     #[test]
     fn simple_templates_render_as_handlebars_does() {
         use crate::context::{StepEntries, StepEntry};
+        use crate::expr::scope::Scope;
         use std::sync::Arc;
         let mut steps = StepEntries::new();
         let output = json!({"name": "k", "n": 3, "f": 1.5, "ok": true, "none": null, "list": [1, "a"], "obj": {"a": 1}});
@@ -420,7 +296,8 @@ mod tests {
             "s".into(),
             Arc::new(StepEntry::succeeded(&output).to_value()),
         );
-        let params = json!({"tenant": "t<1>&", "count": 2});
+        let params =
+            json!({"tenant": "t<1>&", "count": 2, "my-param": "dash", "a:b": "colon", "né": "e"});
         let run = json!({"id": "r-1"});
         let item = json!({"id": "i"});
         let index = json!(4);
@@ -441,30 +318,56 @@ mod tests {
             "a {{! a comment }} b",
             "{{params.missing}}",
             "{{steps.s.output.name.deeper}}",
+            "{{ params.tenant }}/{{params.my-param}}/{{params.a:b}}/{{params.né}}",
+            "{{steps.s.output.[list].[0]}} {{steps.s.output.obj.a}}",
+            "a {{!-- a {{comment}} --}} b\n  {{params.tenant}} {{! inline }}\nc",
+            "x{{! not alone }}\n",
+            "",
+            "no braces at all",
         ] {
             let template = TemplateExpr::compile(source).expect(source);
             assert!(
-                template.simple.is_some(),
+                matches!(template.body, Body::Simple(_)),
                 "{source} should take the simple path"
             );
-            let direct = template.render_in(&scope);
-            let through = template.render(scope.to_value(None));
-            assert_eq!(direct, through, "{source}");
+            let handlebars = Template::compile(source).expect(source);
+            let data = scope.to_value(None);
+            let expected = render_handlebars(&handlebars, data.clone());
+            let in_scope = template.render_with(
+                |names| scope.lookup(names),
+                || scope.template_data(&template),
+            );
+            assert_eq!(in_scope, expected, "{source}");
+            assert_eq!(template.render(data), expected, "{source}");
         }
         for source in [
             "{{#if params.count}}x{{/if}}",
             "{{lookup params \"tenant\"}}",
             "{{~params.tenant~}}",
             "{{this}}",
+            "a\n  {{! alone on its line }}\nb",
+            "{{! alone }}",
+            "\\{{params.tenant}}",
+            "{{&params.tenant}}",
+            "{{tenant}}",
         ] {
-            assert!(
-                TemplateExpr::compile(source)
-                    .expect(source)
-                    .simple
-                    .is_none(),
-                "{source}"
-            );
+            let template = TemplateExpr::compile(source).expect(source);
+            assert!(matches!(template.body, Body::Handlebars { .. }), "{source}");
+            if !source.contains("this") {
+                let data = scope.to_value(None);
+                assert_eq!(
+                    template.render(data.clone()),
+                    render_handlebars(&Template::compile(source).expect(source), data),
+                    "{source}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn what_the_simple_parser_refuses_handlebars_judges() {
+        assert!(TemplateExpr::compile("{{params.[a}}").is_err());
+        assert!(TemplateExpr::compile("{{params.a}").is_err());
     }
 
     #[test]

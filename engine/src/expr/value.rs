@@ -87,6 +87,7 @@ impl std::fmt::Display for ResolveError {
 impl ValueExpr {
     /// Compiles a raw value, collecting malformed expressions into `issues` (each becomes a literal).
     pub fn compile(value: &Value, at: &YamlPath, issues: &mut Vec<ExprIssue>) -> ValueExpr {
+        crate::source::work::count(1 + value.as_str().map_or(0, str::len));
         match value {
             Value::String(text) => compile_string(text, at, issues),
             Value::Array(items) => {
@@ -162,15 +163,16 @@ impl ValueExpr {
         match self {
             ValueExpr::Literal(value) => Ok(value.clone()),
             ValueExpr::Ref(reference) => resolve_reference(reference, scope),
-            ValueExpr::Template(template) => {
-                template
-                    .render_in(scope)
-                    .map(Value::String)
-                    .map_err(|message| ResolveError::Render {
-                        template: template.source().to_string(),
-                        message,
-                    })
-            }
+            ValueExpr::Template(template) => template
+                .render_with(
+                    |names| scope.lookup(names),
+                    || scope.template_data(template),
+                )
+                .map(Value::String)
+                .map_err(|error| ResolveError::Render {
+                    template: template.source().to_string(),
+                    message: error.to_string(),
+                }),
             ValueExpr::Object(fields) => fields
                 .iter()
                 .map(|(key, field)| Ok((key.clone(), field.resolve(scope)?)))

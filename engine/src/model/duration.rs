@@ -13,10 +13,10 @@ pub struct DurationSpec(pub Duration);
 
 impl DurationSpec {
     /// Parses `500ms`, `30s`, `5m`, `1h`, `2d` and sums like `1m30s`.
-    pub fn parse(text: &str) -> Result<DurationSpec, String> {
+    pub fn parse(text: &str) -> Result<DurationSpec, DurationError> {
         let text = text.trim();
         if text.is_empty() {
-            return Err("empty duration; write it like `30s`, `500ms`, `5m` or `1h`".to_string());
+            return Err(DurationError::Empty);
         }
         let mut total = Duration::ZERO;
         let mut rest = text;
@@ -25,13 +25,11 @@ impl DurationSpec {
                 .find(|c: char| !c.is_ascii_digit())
                 .unwrap_or(rest.len());
             if digits == 0 {
-                return Err(format!(
-                    "`{text}` is not a duration; write it like `30s`, `500ms`, `5m` or `1h`"
-                ));
+                return Err(DurationError::NotADuration { text: text.into() });
             }
             let number: u64 = rest[..digits]
                 .parse()
-                .map_err(|_| format!("`{text}` has a number too large"))?;
+                .map_err(|_| DurationError::TooLarge { text: text.into() })?;
             rest = &rest[digits..];
             let unit_len = rest
                 .find(|c: char| c.is_ascii_digit())
@@ -45,20 +43,58 @@ impl DurationSpec {
                 "h" => Duration::from_secs(number.saturating_mul(3600)),
                 "d" => Duration::from_secs(number.saturating_mul(86_400)),
                 "" => {
-                    return Err(format!(
-                        "`{text}` needs a unit: `ms`, `s`, `m`, `h` or `d` (for example `{number}s`)"
-                    ));
+                    return Err(DurationError::NoUnit {
+                        text: text.into(),
+                        number,
+                    });
                 }
                 other => {
-                    return Err(format!(
-                        "unknown unit `{other}` in `{text}`; use `ms`, `s`, `m`, `h` or `d`"
-                    ));
+                    return Err(DurationError::UnknownUnit {
+                        text: text.into(),
+                        unit: other.into(),
+                    });
                 }
             };
             total = total.saturating_add(part);
         }
         Ok(DurationSpec(total))
     }
+}
+
+/// A duration that does not parse; the message says how to write one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Nothing was written.
+    #[error("empty duration; write it like `30s`, `500ms`, `5m` or `1h`")]
+    Empty,
+    /// The text does not start with a number.
+    #[error("`{text}` is not a duration; write it like `30s`, `500ms`, `5m` or `1h`")]
+    NotADuration {
+        /// The text.
+        text: String,
+    },
+    /// A number does not fit.
+    #[error("`{text}` has a number too large")]
+    TooLarge {
+        /// The text.
+        text: String,
+    },
+    /// A number has no unit.
+    #[error("`{text}` needs a unit: `ms`, `s`, `m`, `h` or `d` (for example `{number}s`)")]
+    NoUnit {
+        /// The text.
+        text: String,
+        /// The number without a unit.
+        number: u64,
+    },
+    /// A unit is not one of `ms`, `s`, `m`, `h`, `d`.
+    #[error("unknown unit `{unit}` in `{text}`; use `ms`, `s`, `m`, `h` or `d`")]
+    UnknownUnit {
+        /// The text.
+        text: String,
+        /// The unit.
+        unit: String,
+    },
 }
 
 impl fmt::Display for DurationSpec {
@@ -115,10 +151,15 @@ mod tests {
         assert_eq!(ms("5m"), Ok(300_000));
         assert_eq!(ms("1h"), Ok(3_600_000));
         assert_eq!(ms("1m30s"), Ok(90_000));
-        assert!(ms("30").unwrap_err().contains("needs a unit"));
+        assert!(ms("30").unwrap_err().to_string().contains("needs a unit"));
         assert!(ms("3 weeks").is_err());
-        assert!(ms("").is_err());
-        assert!(ms("10y").unwrap_err().contains("unknown unit `y`"));
+        assert_eq!(ms(""), Err(DurationError::Empty));
+        assert!(
+            ms("10y")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown unit `y`")
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod step;
 
 pub use condition::ConditionSpec;
 pub use connection::{Connection, SecretSource};
-pub use duration::DurationSpec;
+pub use duration::{DurationError, DurationSpec};
 pub use param::{Param, ParamType};
 pub use step::{OnError, OneOrMany, RetrySpec, Step, UntilSpec};
 

@@ -4,14 +4,23 @@
 //! and the YAML span tree ([`tree::YamlTree`]) that maps a path in the document (`steps[2].with.key_id`) to
 //! the line and column of its key and value.
 
+pub mod depth;
 pub mod path;
+pub mod read;
+mod saphyr;
 pub mod tree;
+pub mod work;
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use path::{PathSeg, YamlPath};
+pub use read::{MAX_FILE_SIZE, ReadError, read_text};
 pub use tree::{Node, NodeKind, YamlTree};
+
+/// The byte order mark, U+FEFF.
+const BOM: char = '\u{FEFF}';
 
 /// A position in a source file: 1-based line and 1-based column, both counted in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -64,6 +73,20 @@ pub struct SourceFile {
     pub text: String,
     /// Where every node of the YAML document is; built on first use (only diagnostics need it).
     tree: OnceLock<YamlTree>,
+    /// The byte offset at which each line starts; built on first use, so that finding the text of a
+    /// line costs the same for the last diagnostic as for the first.
+    line_starts: OnceLock<Vec<usize>>,
+    /// [`ScalarMap`]s by where their scalar starts.
+    scalars: Mutex<HashMap<usize, Option<Arc<ScalarMap>>>>,
+}
+
+/// Where the characters of a string scalar written on one line are in the source.
+#[derive(Debug)]
+struct ScalarMap {
+    /// 1 when the scalar is quoted (its first character is after the quote), else 0.
+    inner_start: usize,
+    /// The byte offset of each character of the value, when some are not ASCII.
+    char_starts: Option<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -75,12 +98,20 @@ impl SourceFile {
         }
     }
 
-    /// Reads the text into a source file and builds its span tree.
+    /// Reads the text into a source file (its span tree is built on first use). A byte order mark that
+    /// starts the text is dropped: editors on Windows write one, it is not part of the document, and
+    /// columns are counted from the first character after it, as editors show them.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
+        let mut text = text.into();
+        if text.starts_with(BOM) {
+            text.drain(..BOM.len_utf8());
+        }
         Arc::new(SourceFile {
             name: name.into(),
-            text: text.into(),
+            text,
             tree: OnceLock::new(),
+            line_starts: OnceLock::new(),
+            scalars: Mutex::default(),
         })
     }
 
@@ -91,7 +122,19 @@ impl SourceFile {
 
     /// The text of 1-based `line`, without its line break.
     pub fn line_text(&self, line: usize) -> Option<&str> {
-        self.text.lines().nth(line.checked_sub(1)?)
+        let starts = self.line_starts.get_or_init(|| {
+            work::count(self.text.len());
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(at, _)| at + 1))
+                .collect()
+        });
+        let start = *starts.get(line.checked_sub(1)?)?;
+        if start == self.text.len() {
+            return None;
+        }
+        let end = starts.get(line).map_or(self.text.len(), |next| next - 1);
+        let text = &self.text[start..end];
+        Some(text.strip_suffix('\r').unwrap_or(text))
     }
 
     /// The span of the value at `path`, if the document has it.
@@ -111,36 +154,83 @@ impl SourceFile {
         let NodeKind::Scalar(value) = &node.kind else {
             return None;
         };
-        let raw = self.slice(node.span)?;
-        let inner_start = if raw.starts_with('"') || raw.starts_with('\'') {
-            1
-        } else {
-            0
-        };
-        let inner: String = raw
-            .chars()
-            .skip(inner_start)
-            .take(value.chars().count())
-            .collect();
-        if inner != *value || node.span.start.line != node.span.end.line {
+        if !value.is_char_boundary(range.start) || !value.is_char_boundary(range.end) {
             return None;
         }
-        let prefix = value.get(..range.start)?.chars().count();
-        let len = value.get(range.clone())?.chars().count();
+        let map = self.scalar_map(node.span, value)?;
+        let chars = |byte: usize| match &map.char_starts {
+            None => byte,
+            Some(starts) => starts.partition_point(|start| *start < byte),
+        };
+        let (prefix, end) = (chars(range.start), chars(range.end));
         Some(
             node.span
-                .sub(inner_start + prefix..inner_start + prefix + len),
+                .sub(map.inner_start + prefix..map.inner_start + end),
         )
     }
 
+    /// How the characters of the scalar `value` written at `span` sit in the source, worked out once per
+    /// scalar (many diagnostics can point into one long string); `None` when not one to one.
+    fn scalar_map(&self, span: Span, value: &str) -> Option<Arc<ScalarMap>> {
+        let mut maps = self.scalars.lock().unwrap_or_else(|e| e.into_inner());
+        maps.entry(span.start.offset)
+            .or_insert_with(|| {
+                if span.start.line != span.end.line {
+                    return None;
+                }
+                let raw = self.slice(span)?;
+                let inner_start = usize::from(raw.starts_with('"') || raw.starts_with('\''));
+                let inner: String = raw
+                    .chars()
+                    .skip(inner_start)
+                    .take(value.chars().count())
+                    .collect();
+                (inner == value).then(|| {
+                    Arc::new(ScalarMap {
+                        inner_start,
+                        char_starts: (!value.is_ascii())
+                            .then(|| value.char_indices().map(|(at, _)| at).collect()),
+                    })
+                })
+            })
+            .clone()
+    }
+
+    /// The text of a span that starts and ends on one line.
     fn slice(&self, span: Span) -> Option<String> {
         let len = span.end.offset.checked_sub(span.start.offset)?;
+        let line = self.line_text(span.start.line)?;
+        work::count(span.start.col + len);
         Some(
-            self.text
-                .chars()
-                .skip(span.start.offset)
+            line.chars()
+                .skip(span.start.col.checked_sub(1)?)
                 .take(len)
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_text_reads_lines_as_str_lines_does() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\n\n",
+            "a\n\nb\n",
+            "é\nü",
+        ] {
+            let source = SourceFile::new("f.yaml", text);
+            let expected: Vec<&str> = text.lines().collect();
+            let read: Vec<&str> = (1..).map_while(|line| source.line_text(line)).collect();
+            assert_eq!(read, expected, "{text:?}");
+            assert_eq!(source.line_text(0), None);
+        }
     }
 }

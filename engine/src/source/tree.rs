@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, Span as SaphyrSpan};
 
-use super::{PathSeg, Pos, Span, YamlPath};
+use super::saphyr::{parsable, pos};
+use super::{PathSeg, Span, YamlPath};
 
 /// A node of the document.
 #[derive(Debug, Clone)]
@@ -38,13 +39,27 @@ pub enum NodeKind {
 pub struct YamlTree {
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
+    /// For each large mapping (by where it starts), the position of each key among its entries, so that
+    /// locating many diagnostics in one mapping does not walk it once per diagnostic.
+    keys: HashMap<(usize, String), usize>,
 }
 
+/// Mappings with more entries than this are indexed; smaller ones are searched.
+const INDEXED: usize = 16;
+
 impl YamlTree {
-    /// Parses `text`; a document that does not parse gives an empty tree (serde reports the syntax error).
+    /// Parses `text`; a document that does not parse, or nests deeper than [`super::depth::MAX_DEPTH`],
+    /// gives an empty tree (serde reports the syntax error; the loader, the depth).
     pub fn parse(text: &str) -> YamlTree {
-        let mut builder = Builder::default();
-        for event in Parser::new_from_str(text) {
+        if super::depth::check(text).is_err() {
+            return YamlTree::default();
+        }
+        let (text, stand_in) = parsable(text);
+        let mut builder = Builder {
+            stand_in,
+            ..Builder::default()
+        };
+        for event in Parser::new_from_str(&text) {
             let Ok((event, span)) = event else {
                 return YamlTree::default();
             };
@@ -52,9 +67,14 @@ impl YamlTree {
                 break;
             }
         }
+        let mut keys = HashMap::new();
+        if let Some(root) = &builder.root {
+            index_keys(root, &mut keys);
+        }
         YamlTree {
             root: builder.root,
             anchors: builder.anchors,
+            keys,
         }
     }
 
@@ -67,7 +87,7 @@ impl YamlTree {
     pub fn value(&self, path: &YamlPath) -> Option<&Node> {
         let mut node = self.root.as_ref()?;
         for seg in &path.0 {
-            node = child(self.target(node), seg)?.1;
+            node = self.child(self.target(node), seg)?.1;
         }
         Some(node)
     }
@@ -76,7 +96,7 @@ impl YamlTree {
     pub fn key(&self, path: &YamlPath) -> Option<&Node> {
         let (last, parent) = path.0.split_last()?;
         let parent = self.value(&YamlPath(parent.to_vec()))?;
-        child(self.target(parent), last)?.0
+        self.child(self.target(parent), last)?.0
     }
 }
 
@@ -90,22 +110,39 @@ impl YamlTree {
     }
 }
 
-fn child<'a>(node: &'a Node, seg: &PathSeg) -> Option<(Option<&'a Node>, &'a Node)> {
-    match (&node.kind, seg) {
-        (NodeKind::Map(entries), PathSeg::Key(key)) => entries
-            .iter()
-            .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar(s) if s == key))
-            .map(|(k, v)| (Some(k), v)),
-        (NodeKind::Seq(items), PathSeg::Index(index)) => items.get(*index).map(|v| (None, v)),
-        _ => None,
+impl YamlTree {
+    /// The key (for a mapping entry) and value of `node`'s child at `seg`.
+    fn child<'a>(&self, node: &'a Node, seg: &PathSeg) -> Option<(Option<&'a Node>, &'a Node)> {
+        match (&node.kind, seg) {
+            (NodeKind::Map(entries), PathSeg::Key(key)) if entries.len() > INDEXED => {
+                let at = self.keys.get(&(node.span.start.offset, key.clone()))?;
+                entries.get(*at).map(|(k, v)| (Some(k), v))
+            }
+            (NodeKind::Map(entries), PathSeg::Key(key)) => entries
+                .iter()
+                .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar(s) if s == key))
+                .map(|(k, v)| (Some(k), v)),
+            (NodeKind::Seq(items), PathSeg::Index(index)) => items.get(*index).map(|v| (None, v)),
+            _ => None,
+        }
     }
 }
 
-fn pos(marker: saphyr_parser::Marker) -> Pos {
-    Pos {
-        offset: marker.index(),
-        line: marker.line(),
-        col: marker.col() + 1,
+/// Indexes the keys of every large mapping under `node` (the first entry of a key, as a search finds).
+/// An anchored mapping and its copies start at the same place and have the same keys.
+fn index_keys(node: &Node, keys: &mut HashMap<(usize, String), usize>) {
+    match &node.kind {
+        NodeKind::Map(entries) => {
+            for (i, (key, value)) in entries.iter().enumerate() {
+                if let (true, NodeKind::Scalar(name)) = (entries.len() > INDEXED, &key.kind) {
+                    keys.entry((node.span.start.offset, name.clone()))
+                        .or_insert(i);
+                }
+                index_keys(value, keys);
+            }
+        }
+        NodeKind::Seq(items) => items.iter().for_each(|item| index_keys(item, keys)),
+        NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
     }
 }
 
@@ -119,6 +156,8 @@ fn span(s: SaphyrSpan) -> Span {
 /// Builds nodes from the event stream with a stack of open collections.
 #[derive(Default)]
 struct Builder {
+    /// The character that stands for U+FEFF in the parsed text, if any.
+    stand_in: Option<char>,
     stack: Vec<Open>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
@@ -134,11 +173,16 @@ struct Open {
 impl Builder {
     /// Feeds one event; returns true once the first document's root is complete.
     fn push(&mut self, event: Event<'_>, at: SaphyrSpan) -> bool {
+        super::work::count(1);
         let node = match event {
             Event::Scalar(value, _, anchor, _) => {
+                let value = match self.stand_in {
+                    Some(c) if value.contains(c) => value.replace(c, "\u{FEFF}"),
+                    _ => value.into_owned(),
+                };
                 let node = Node {
                     span: span(at),
-                    kind: NodeKind::Scalar(value.into_owned()),
+                    kind: NodeKind::Scalar(value),
                 };
                 self.remember(anchor, &node);
                 node
@@ -232,6 +276,25 @@ mod tests {
     #[test]
     fn broken_yaml_gives_an_empty_tree() {
         assert!(YamlTree::parse("a: [1, 2").root().is_none());
+    }
+
+    #[test]
+    fn a_byte_order_mark_inside_the_document_keeps_every_position() {
+        let tree = YamlTree::parse("name: x\u{FEFF}y\nsteps:\n  - id: a \u{FEFF}\n# \u{FEFF}\n");
+        assert_eq!(at(&tree, "steps[0].id"), (3, 9));
+        let name = tree.value(&YamlPath::from_serde("name")).expect("name");
+        assert!(matches!(&name.kind, NodeKind::Scalar(s) if s == "x\u{FEFF}y"));
+    }
+
+    #[test]
+    fn large_mappings_are_found_by_key() {
+        let doc: String = (0..100).map(|i| format!("k{i}: {i}\n")).collect();
+        let tree = YamlTree::parse(&format!("m:\n{}", doc.replace("k", "  k")));
+        assert_eq!(at(&tree, "m.k0"), (2, 7));
+        assert_eq!(at(&tree, "m.k99"), (101, 8));
+        assert!(tree.value(&YamlPath::from_serde("m.k100")).is_none());
+        let key = tree.key(&YamlPath::from_serde("m.k42")).expect("key");
+        assert_eq!((key.span.start.line, key.span.start.col), (44, 3));
     }
 
     #[test]

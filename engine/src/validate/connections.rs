@@ -77,7 +77,7 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
                                 Kind::UnknownConnection { name: name.clone() },
                                 &at.key("connection"),
                             )
-                            .suggest(suggest(name, ctx.flow.connections.keys())),
+                            .suggest(ctx.suggester.suggest(name, ctx.flow.connections.keys())),
                         );
                         None
                     }
@@ -150,8 +150,10 @@ fn replaced(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagnostic>) {
                 .key(name);
             let Some(theirs) = template.plan.connections.get(name) else {
                 out.push(
-                    Diagnostic::key(Kind::UnknownConnection { name: name.clone() }, &at)
-                        .suggest(suggest(name, template.plan.connections.keys())),
+                    Diagnostic::key(Kind::UnknownConnection { name: name.clone() }, &at).suggest(
+                        ctx.suggester
+                            .suggest(name, template.plan.connections.keys()),
+                    ),
                 );
                 continue;
             };

@@ -25,6 +25,7 @@ pub(crate) fn check(
         }
         let checker = Checker {
             schemas,
+            suggester: &ctx.suggester,
             step: i,
             block: call.spec().id,
             root: call.input_schema(),
@@ -35,6 +36,7 @@ pub(crate) fn check(
 
 struct Checker<'a> {
     schemas: &'a Schemas<'a>,
+    suggester: &'a super::suggestions::Suggester,
     step: usize,
     block: &'a str,
     root: &'a Value,
@@ -90,7 +92,7 @@ impl Checker<'_> {
                             },
                             &at,
                         )
-                        .suggest(suggest(key, &allowed)),
+                        .suggest(self.suggester.suggest(key, &allowed)),
                     );
                 }
                 None => {}
@@ -166,7 +168,7 @@ impl Checker<'_> {
                                 },
                                 &at.key(key),
                             )
-                            .suggest(suggest(key, &known)),
+                            .suggest(self.suggester.suggest(key, &known)),
                         ),
                         _ => {}
                     }
@@ -211,7 +213,7 @@ impl Checker<'_> {
                 let text = lookup(value, at)
                     .and_then(Value::as_str)
                     .map(str::to_string);
-                let suggestion = text.and_then(|t| suggest(&t, &names));
+                let suggestion = text.and_then(|t| self.suggester.suggest(&t, &names));
                 Diagnostic::value(
                     Kind::NotAllowed {
                         what: what(at),
@@ -228,7 +230,7 @@ impl Checker<'_> {
                 at,
             ),
             Problem::Unknown { field, known } => {
-                let suggestion = suggest(&field, &known);
+                let suggestion = self.suggester.suggest(&field, &known);
                 Diagnostic::key(
                     Kind::UnknownField {
                         field,

@@ -15,6 +15,7 @@ mod ids;
 mod inputs;
 mod params;
 mod references;
+mod suggestions;
 mod templates;
 mod typing;
 
@@ -40,6 +41,8 @@ pub(crate) struct Context<'a> {
     ids: HashMap<&'a str, usize>,
     /// What each step calls (a block, or its template for `uses:`), when known.
     calls: Vec<Option<Call>>,
+    /// "Did you mean", within this file's budget.
+    pub suggester: suggestions::Suggester,
 }
 
 impl<'a> Context<'a> {
@@ -59,6 +62,7 @@ impl<'a> Context<'a> {
             source,
             ids,
             calls,
+            suggester: suggestions::Suggester::for_len(source.text.len()),
         }
     }
 
@@ -89,7 +93,24 @@ impl<'a> Context<'a> {
 
 /// Reads and checks a flow file; a flow with no problem becomes a plan.
 pub fn check(source: Arc<SourceFile>, registry: &Registry) -> Result<Plan, Vec<Diagnostic>> {
-    checked_load(source, registry, &Vec::new())
+    checked_load(source, registry, &templates::Stack::default()).map_err(Nested::into_diagnostics)
+}
+
+/// Why a file read as a flow did not become a plan.
+pub(crate) enum Nested {
+    /// It does not read as a flow at all (not YAML, not a mapping with `name` and `steps`): these
+    /// diagnostics may quote a file that was never meant to be a flow.
+    NotAFlow(Vec<Diagnostic>),
+    /// It is a flow, with these problems.
+    Invalid(Vec<Diagnostic>),
+}
+
+impl Nested {
+    fn into_diagnostics(self) -> Vec<Diagnostic> {
+        match self {
+            Nested::NotAFlow(found) | Nested::Invalid(found) => found,
+        }
+    }
 }
 
 /// Reads and checks; a flow with unknown fields is still checked, read as [`load`] corrects it, and what
@@ -98,20 +119,20 @@ fn checked_load(
     source: Arc<SourceFile>,
     registry: &Registry,
     stack: &templates::Stack,
-) -> Result<Plan, Vec<Diagnostic>> {
+) -> Result<Plan, Nested> {
     let loaded = load(&source);
     let Some(flow) = loaded.flow else {
-        return Err(loaded.diagnostics);
+        return Err(Nested::NotAFlow(loaded.diagnostics));
     };
     let checked = check_with(&flow, source, registry, stack);
     if loaded.diagnostics.is_empty() {
-        return checked;
+        return checked.map_err(Nested::Invalid);
     }
     let mut found = loaded.diagnostics;
     if let Err(more) = checked {
         found.extend(more);
     }
-    Err(found)
+    Err(Nested::Invalid(found))
 }
 
 /// Checks a flow read from `source`.
@@ -120,16 +141,7 @@ pub fn check_flow(
     source: Arc<SourceFile>,
     registry: &Registry,
 ) -> Result<Plan, Vec<Diagnostic>> {
-    check_with(flow, source, registry, &Vec::new())
-}
-
-/// Reads and checks a template file used from a flow (see [`templates`]).
-fn check_nested(
-    source: Arc<SourceFile>,
-    registry: &Registry,
-    stack: &templates::Stack,
-) -> Result<Plan, Vec<Diagnostic>> {
-    checked_load(source, registry, stack)
+    check_with(flow, source, registry, &templates::Stack::default())
 }
 
 fn check_with(

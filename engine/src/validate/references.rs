@@ -144,7 +144,7 @@ impl Checker<'_> {
                         },
                         &here,
                     )
-                    .suggest(suggest(name, self.ctx.step_ids())),
+                    .suggest(self.ctx.suggester.suggest(name, self.ctx.step_ids())),
                 ),
             }
         }
@@ -187,8 +187,14 @@ impl Checker<'_> {
                 );
             }
         }
+        // Paths come in the order they are written: each is looked for after the one before, so that a
+        // string of many paths is searched once, not once per path.
+        let mut from = 0;
         for path in template.paths() {
-            let range = find(source, &path.raw);
+            let range = find_after(source, &path.raw, from).or_else(|| find(source, &path.raw));
+            if let Some(range) = &range {
+                from = range.end;
+            }
             let first = path.segments[0].as_str();
             let is_root = Root::ALL.iter().any(|r| r.name() == first);
             if !is_root {
@@ -264,7 +270,7 @@ impl Checker<'_> {
             let Some(j) = self.ctx.step_index(id) else {
                 self.out.push(
                     Diagnostic::part(Kind::UnknownStep { id: id.into() }, at, range(1))
-                        .suggest(suggest(id, self.ctx.step_ids())),
+                        .suggest(self.ctx.suggester.suggest(id, self.ctx.step_ids())),
                 );
                 return;
             };
@@ -300,7 +306,7 @@ impl Checker<'_> {
             known,
         } = walked
         {
-            let suggestion = suggest(&name, &known);
+            let suggestion = self.ctx.suggester.suggest(&name, &known);
             let kind = self.missing(reference, step, segment, name, known);
             self.out
                 .push(Diagnostic::part(kind, at, range(segment)).suggest(suggestion));
@@ -383,7 +389,12 @@ fn trim_dots(text: &str, range: Range<usize>) -> Range<usize> {
 }
 
 fn find(haystack: &str, needle: &str) -> Option<Range<usize>> {
-    haystack
-        .find(needle)
-        .map(|start| start..start + needle.len())
+    find_after(haystack, needle, 0)
+}
+
+/// Where `needle` is first written in `haystack` at or after byte `from`.
+fn find_after(haystack: &str, needle: &str, from: usize) -> Option<Range<usize>> {
+    let start = from + haystack.get(from..)?.find(needle)?;
+    crate::source::work::count(start + needle.len() - from);
+    Some(start..start + needle.len())
 }

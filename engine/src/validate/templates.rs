@@ -3,23 +3,41 @@
 //! any block's input), its outputs the output (so references into it are checked), and its steps' strongest
 //! effect is the effect (so a template that deletes keys needs `confirm: true` where it is used).
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::{Map, Value, json};
 
 use crate::block::{BlockSpec, Effect, Registry};
-use crate::diagnostic::{Diagnostic, Kind, render_each};
+use crate::diagnostic::{At, Diagnostic, Kind, render_each};
 use crate::model::Step;
 use crate::plan::{Call, Plan, Template};
-use crate::source::{SourceFile, YamlPath};
+use crate::source::{ReadError, SourceFile, YamlPath, read_text};
 
 /// Templates using templates deeper than this are refused (a cycle through symlinks, say).
 const MAX_DEPTH: usize = 8;
 
-/// The template files being checked, outermost first: a template may not use itself, even indirectly.
-pub(crate) type Stack = Vec<PathBuf>;
+/// The template files being checked, outermost first (a template may not use itself, even indirectly),
+/// and what checking each template gave, shared by every use of it under one top-level check: a template
+/// used ten times by each of five nested templates is read and checked once per depth, not 10^5 times.
+#[derive(Default)]
+pub(crate) struct Stack {
+    chain: Vec<PathBuf>,
+    checked: Rc<RefCell<HashMap<(PathBuf, usize), Checked>>>,
+}
+
+/// What checking one template file gave: its plan, or the problem to report at each use.
+type Checked = Result<Arc<Plan>, Problem>;
+
+/// A problem with a template, reported at the `uses:` of every step that names it.
+#[derive(Clone)]
+struct Problem {
+    message: String,
+    help: Option<String>,
+}
 
 /// What each step calls: the registry's block, or its template; `None` when neither is known.
 pub(crate) fn resolve(
@@ -95,21 +113,10 @@ fn template(
 ) -> Option<Template> {
     let here = at.key("uses");
     let path = tidy(&source.dir().join(uses));
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) => {
-            out.push(uses_error(
-                &format!("cannot read template `{}`: {}", path.display(), e.kind()),
-                Some("a template path is relative to the file that uses it, e.g. `./templates/onboard-tenant.yaml`".into()),
-                &here,
-                false,
-            ));
-            return None;
-        }
-    };
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-    if stack.contains(&canonical) || stack.len() >= MAX_DEPTH {
+    if stack.chain.contains(&canonical) || stack.chain.len() >= MAX_DEPTH {
         let chain: Vec<String> = stack
+            .chain
             .iter()
             .chain(std::iter::once(&canonical))
             .map(|p| format!("`{}`", p.display()))
@@ -122,40 +129,93 @@ fn template(
         ));
         return None;
     }
+    let key = (canonical, stack.chain.len());
+    let known = stack.checked.borrow().get(&key).cloned();
+    let checked = match known {
+        Some(checked) => checked,
+        None => {
+            let checked = check_file(&path, &key.0, registry, stack);
+            stack.checked.borrow_mut().insert(key, checked.clone());
+            checked
+        }
+    };
+    match checked {
+        Ok(plan) => Some(interface_of(uses, plan)),
+        Err(problem) => {
+            out.push(uses_error(&problem.message, problem.help, &here, false));
+            None
+        }
+    }
+}
+
+/// Reads and checks one template file.
+fn check_file(path: &Path, canonical: &Path, registry: &Registry, stack: &Stack) -> Checked {
+    let text = read_text(path).map_err(|e| Problem {
+        message: match e {
+            ReadError::Io { path, kind } => {
+                format!("cannot read template `{}`: {kind}", path.display())
+            }
+            other => format!("cannot read template: {other}"),
+        },
+        help: Some(
+            "a template path is relative to the file that uses it, e.g. `./templates/onboard-tenant.yaml`"
+                .into(),
+        ),
+    })?;
     let template_source = SourceFile::new(path.display().to_string(), text);
-    let mut inner = stack.clone();
-    inner.push(canonical);
-    let plan = match super::check_nested(template_source.clone(), registry, &inner) {
+    let mut chain = stack.chain.clone();
+    chain.push(canonical.to_path_buf());
+    let inner = Stack {
+        chain,
+        checked: stack.checked.clone(),
+    };
+    let plan = match super::checked_load(template_source.clone(), registry, &inner) {
         Ok(plan) => plan,
-        Err(found) => {
+        Err(super::Nested::NotAFlow(found)) => {
+            return Err(not_a_flow(path, &template_source, &found));
+        }
+        Err(super::Nested::Invalid(found)) => {
             let problems: Vec<String> = render_each(&found, &template_source, false)
                 .into_iter()
                 .map(|r| r.text)
                 .collect();
-            out.push(uses_error(
-                &format!(
+            return Err(Problem {
+                message: format!(
                     "template `{}` has {} problem{}",
                     path.display(),
                     found.len(),
                     if found.len() == 1 { "" } else { "s" }
                 ),
-                Some(problems.join("\n")),
-                &here,
-                false,
-            ));
-            return None;
+                help: Some(problems.join("\n")),
+            });
         }
     };
     if plan.version.is_none() {
-        out.push(uses_error(
-            &format!("template `{}` has no `version`", path.display()),
-            Some("give the template `version: \"1.0\"`, so that the flows using it can say which one they were reviewed with".into()),
-            &here,
-            false,
-        ));
-        return None;
+        return Err(Problem {
+            message: format!("template `{}` has no `version`", path.display()),
+            help: Some("give the template `version: \"1.0\"`, so that the flows using it can say which one they were reviewed with".into()),
+        });
     }
-    Some(interface_of(uses, plan))
+    Ok(Arc::new(plan))
+}
+
+/// A file named by `uses:` that does not read as a flow. What the reader said is left out, as it may
+/// quote the file (`uses: /etc/passwd`); where it stopped is enough to find the problem.
+fn not_a_flow(path: &Path, source: &SourceFile, found: &[Diagnostic]) -> Problem {
+    let first = found.first();
+    let what = match first.map(|d| &d.kind) {
+        _ if source.text.trim().is_empty() => "it is empty",
+        Some(Kind::YamlSyntax { .. }) => "it is not valid YAML",
+        _ => "it is not a flow (a mapping with `name`, `version` and `steps`)",
+    };
+    let position = match first.map(|d| &d.at) {
+        Some(At::Pos(pos)) => format!(" (line {}, column {})", pos.line, pos.col),
+        _ => String::new(),
+    };
+    Problem {
+        message: format!("`{}` is not a template: {what}{position}", path.display()),
+        help: Some("`uses:` names a flow file with `version`, `params` and `outputs`, e.g. `./templates/onboard-tenant.yaml`; its contents are not shown".into()),
+    }
 }
 
 /// `flows/./templates/../x.yaml` → `flows/x.yaml`, so that messages show the path a user would write.
@@ -174,7 +234,7 @@ fn tidy(path: &Path) -> PathBuf {
 }
 
 /// The template with the interface of a block, as a `uses:` step calls it.
-fn interface_of(uses: &str, plan: Plan) -> Template {
+fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
     let effect = plan
         .steps
         .iter()
@@ -247,7 +307,7 @@ fn interface_of(uses: &str, plan: Plan) -> Template {
         input_schema,
         output_schema,
         example_output: Value::Object(example),
-        plan: Arc::new(plan),
+        plan,
     }
 }
 
