@@ -16,7 +16,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use path::{PathSeg, YamlPath};
-pub use read::{MAX_FILE_SIZE, ReadError, read_text};
+pub use read::{MAX_FILE_SIZE, ReadError, read_capped, read_text};
 pub use tree::{Node, NodeKind, YamlTree};
 
 /// The byte order mark, U+FEFF.

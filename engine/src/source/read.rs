@@ -54,17 +54,27 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
     let file = std::fs::File::open(path).map_err(io)?;
     // Checked again on what was opened, in case the path changed in between.
     regular(path, &file.metadata().map_err(io)?)?;
+    read_capped(file, path)
+}
+
+/// Reads at most [`MAX_FILE_SIZE`] bytes of UTF-8 text from `reader` (standard input, say), naming it
+/// `name` in errors.
+pub fn read_capped(reader: impl Read, name: &Path) -> Result<String, ReadError> {
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_SIZE + 1)
+    reader
+        .take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
-        .map_err(io)?;
+        .map_err(|e| ReadError::Io {
+            path: name.to_path_buf(),
+            kind: e.kind(),
+        })?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(ReadError::TooLarge {
-            path: path.to_path_buf(),
+            path: name.to_path_buf(),
         });
     }
     String::from_utf8(bytes).map_err(|_| ReadError::NotText {
-        path: path.to_path_buf(),
+        path: name.to_path_buf(),
     })
 }
 
