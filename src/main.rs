@@ -76,6 +76,8 @@ fn given(run: &ArgMatches) -> Vec<&'static str> {
 }
 
 fn init_tracing(verbose: u8, color: bool) {
+    use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
     let default = match verbose {
         // The run's own events are already the progress lines; `-v` adds them as logs.
         0 => "warn,keyflow::run=off",
@@ -85,10 +87,29 @@ fn init_tracing(verbose: u8, color: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
-        .with_target(false)
+    // Whatever `-v` or `RUST_LOG` ask for, libraries that log the values they handle stay below the level
+    // where they do: handlebars prints template values at debug, the HTTP stacks print bodies and frames at
+    // trace. Those values are what keyflow masks everywhere else (a secret a service echoed, a data key).
+    let leaky = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_target("handlebars", LevelFilter::WARN)
+        .with_target("aws_smithy_runtime", LevelFilter::DEBUG)
+        .with_target("aws_smithy_http", LevelFilter::DEBUG)
+        .with_target("aws_smithy_http_client", LevelFilter::DEBUG)
+        .with_target("aws_sdk_kms", LevelFilter::DEBUG)
+        .with_target("aws_config", LevelFilter::DEBUG)
+        .with_target("hyper", LevelFilter::DEBUG)
+        .with_target("hyper_util", LevelFilter::DEBUG)
+        .with_target("h2", LevelFilter::DEBUG)
+        .with_target("reqwest", LevelFilter::DEBUG)
+        .with_target("rustls", LevelFilter::DEBUG);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(color)
+                .with_target(false)
+                .with_filter(filter.and(leaky)),
+        )
         .init();
 }

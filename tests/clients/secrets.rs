@@ -207,3 +207,64 @@ fn an_oauth_access_token_is_masked_when_the_server_echoes_it() {
         "{report:#}"
     );
 }
+
+#[test]
+fn at_every_verbosity_a_key_the_server_echoes_reaches_no_output() {
+    // The logs of the HTTP stack at trace and of the template engine at debug print the values they
+    // handle; whatever `-v` asks for, they stay below that level (issue 22 item 3).
+    let server = echoing_server();
+    let canary = "eyJ-canary-at-every-verbosity";
+    let flow = format!(
+        "name: verbose\nconnections:\n  qlik: {{ connector: qlik-cloud, tenant_url: \"{}\", api_key: {{ env: QLIK_API_KEY }} }}\nsteps:\n  - id: tenant\n    block: qlik-cloud.get-tenant-info\n    on_error: continue\n  - id: said\n    block: core.fail\n    with: {{ message: \"{{{{#if steps.tenant.error}}}}{{{{steps.tenant.error.message}}}}{{{{/if}}}}\" }}\n",
+        server.url
+    );
+    let (_dir, path) = flow_file(&flow);
+    for verbosity in ["-v", "-vv", "-vvv"] {
+        let home = tempfile::tempdir().expect("tempdir");
+        let ran: Ran = qlik_command(home.path(), &[("QLIK_API_KEY", canary)])
+            .args(["run", path_str(&path), verbosity])
+            .output()
+            .expect("run keyflow")
+            .into();
+        assert_eq!(ran.code, 1, "{}", printed(&ran));
+        let everything = printed(&ran);
+        assert!(
+            everything.contains("invalid credentials"),
+            "{verbosity}: {everything}"
+        );
+        assert!(
+            !everything.contains(canary),
+            "{verbosity} printed the key: {everything}"
+        );
+    }
+}
+
+#[test]
+fn at_trace_level_the_sdk_does_not_dump_what_services_answered() {
+    // The AWS SDK's trace lines print each call's whole output or error (`output_or_error=…`), with any
+    // secret a service echoed in a message; `-vvv` must not bring them back.
+    let ran: Ran = crate::harness::keyflow()
+        .args([
+            "run",
+            "flows/kms-tenant-key.yaml",
+            "--sandbox",
+            "-vvv",
+            "--param",
+            "tenant_id=t1",
+        ])
+        .output()
+        .expect("run keyflow")
+        .into();
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stderr.contains("TRACE"), "-vvv logs at trace");
+    assert!(
+        !ran.stderr.contains("output_or_error"),
+        "{}",
+        ran.stderr
+            .lines()
+            .filter(|l| l.contains("output_or_error"))
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

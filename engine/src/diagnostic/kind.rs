@@ -284,6 +284,11 @@ impl Kind {
                 "a reference is a JSONPath query such as `$.steps.<id>.output.<field>` or `$.params.<name>`; write `$$` for a literal `$`"
                     .into()
             }
+            Kind::UnknownHelper { helper } if helper == "log" => {
+                "a template does not log: its values (secrets included) would reach the log unmasked; \
+                 log with a `core.log` step"
+                    .into()
+            }
             Kind::UnknownHelper { .. } => format!("available helpers: {}", backticked(super::super::expr::template::HELPERS)),
             Kind::Cycle { .. } => "remove one of these references or `after:` entries".into(),
             Kind::Check { help: Some(help), .. } => help.clone(),

@@ -19,10 +19,11 @@ use serde_json::Value;
 use simple::Part;
 use walk::Walker;
 
-/// The helpers registered in handlebars-rust by default (the only ones keyflow offers).
+/// The helpers keyflow offers: handlebars-rust's built-in ones but `log`, which would print values —
+/// secrets included — to the log past keyflow's masking (a `core.log` step logs, masked).
 pub const HELPERS: &[&str] = &[
-    "if", "unless", "each", "with", "lookup", "raw", "log", "eq", "ne", "gt", "gte", "lt", "lte",
-    "and", "or", "not", "len",
+    "if", "unless", "each", "with", "lookup", "raw", "eq", "ne", "gt", "gte", "lt", "lte", "and",
+    "or", "not", "len",
 ];
 
 /// Helpers whose block body is evaluated with a different current value, so that paths inside are
@@ -33,6 +34,7 @@ static HANDLEBARS: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
     let mut handlebars = Handlebars::new();
     handlebars.set_strict_mode(true);
     handlebars.register_escape_fn(handlebars::no_escape);
+    handlebars.unregister_helper("log");
     handlebars
 });
 

@@ -183,7 +183,12 @@ impl Checker<'_> {
                         at,
                         range,
                     )
-                    .suggest(suggest(helper, HELPERS.iter().copied())),
+                    // `log` is left out on purpose: the help says why, not what it looks like.
+                    .suggest(if helper == "log" {
+                        None
+                    } else {
+                        suggest(helper, HELPERS.iter().copied())
+                    }),
                 );
             }
         }
