@@ -2,7 +2,8 @@
 //! example outputs, and report like any other problem, with the line and column of the input.
 
 use keyflow_engine::block::{
-    Block, BlockContext, BlockError, BlockSpec, CheckedFlow, Effect, Finding, FlowCheck, Registry,
+    Block, BlockContext, BlockError, BlockSpec, CheckedFlow, Effect, Finding, FlowCheck, Recovery,
+    Registry,
 };
 use keyflow_engine::diagnostic::render_all;
 use keyflow_engine::source::SourceFile;
@@ -35,6 +36,7 @@ impl Block for MakeAccount {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
     fn example_output(&self) -> Account {

@@ -125,6 +125,10 @@ fn print_step(step: &StepPreview, indent: usize, group: bool, color: bool) -> st
     if step.polls {
         notes.push("polls until its condition holds".into());
     }
+    if step.recovery.at_least_once() && step.effect != Effect::Read {
+        // Nobody is promised more than the code keeps: a lost answer may mean it happened.
+        notes.push("at-least-once: a call whose answer is lost may be made twice".into());
+    }
     if !notes.is_empty() {
         outln!("{pad}  {}", style::dim(color, &notes.join("; ")))?;
     }

@@ -1,7 +1,7 @@
 //! The JSON documents of `validate`, `plan`, `run` and `blocks`, and what `run` and `plan` print instead
 //! when the flow is invalid or a parameter is wrong.
 
-use keyflow_engine::block::Effect;
+use keyflow_engine::block::{Effect, Recovery};
 use keyflow_engine::exec::report::RunReport;
 use keyflow_engine::plan::preview::StepPreview;
 use keyflow_engine::schema::flow::BlockDescriptor;
@@ -115,6 +115,9 @@ pub struct PlanStep {
     pub title: String,
     /// What a call does.
     pub effect: Effect,
+    /// How a call whose answer was lost (a timeout, a crash) is settled when it is made again:
+    /// `at_least_once` when nothing makes a repeat safe.
+    pub recovery: Recovery,
     /// The concurrency group, from 0 (steps of one group can run at the same time).
     pub group: usize,
     /// Steps it waits for.
@@ -141,6 +144,7 @@ impl From<&StepPreview> for PlanStep {
             block: step.block.clone(),
             title: step.title.clone(),
             effect: step.effect,
+            recovery: step.recovery,
             group: step.group,
             after: step.after.clone(),
             input: step.input.clone(),

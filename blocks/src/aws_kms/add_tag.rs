@@ -1,7 +1,7 @@
 //! `aws-kms.add-tag`: Add Tag to Key (TagResource).
 
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -38,6 +38,7 @@ impl Block for AddTag {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Reapply,
         }
     }
 

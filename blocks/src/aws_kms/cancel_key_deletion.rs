@@ -1,6 +1,6 @@
 //! `aws-kms.cancel-key-deletion`: Cancel Key Deletion (CancelKeyDeletion).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -34,6 +34,7 @@ impl Block for CancelKeyDeletion {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Reapply,
         }
     }
 

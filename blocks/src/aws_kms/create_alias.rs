@@ -1,6 +1,6 @@
 //! `aws-kms.create-alias`: Create Alias (CreateAlias).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 
 use super::Operation;
 use super::shapes::{AliasInput, Empty};
@@ -24,6 +24,7 @@ impl Block for CreateAlias {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

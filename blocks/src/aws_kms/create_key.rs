@@ -2,7 +2,7 @@
 
 use aws_sdk_kms::types::{KeySpec as SdkKeySpec, KeyUsageType};
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -122,6 +122,7 @@ impl Block for CreateKey {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

@@ -1,7 +1,7 @@
 //! `aws-kms.decrypt`: Decrypt (Decrypt).
 
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,7 @@ impl Block for Decrypt {
             secret_outputs: &["Plaintext"],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `aws-kms.delete-tag`: Delete Tag from Key (UntagResource).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -37,6 +37,7 @@ impl Block for DeleteTag {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

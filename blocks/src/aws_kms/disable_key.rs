@@ -1,6 +1,6 @@
 //! `aws-kms.disable-key`: Disable Key (DisableKey).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 
 use super::Operation;
 use super::shapes::{Empty, KeyIdInput};
@@ -24,6 +24,7 @@ impl Block for DisableKey {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `aws-kms.enable-key`: Enable Key (EnableKey).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 
 use super::Operation;
 use super::shapes::{Empty, KeyIdInput};
@@ -23,6 +23,7 @@ impl Block for EnableKey {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Reapply,
         }
     }
 

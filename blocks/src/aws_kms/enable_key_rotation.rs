@@ -1,6 +1,6 @@
 //! `aws-kms.enable-key-rotation`: Enable Key Rotation (EnableKeyRotation).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -38,6 +38,7 @@ impl Block for EnableKeyRotation {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Reapply,
         }
     }
 

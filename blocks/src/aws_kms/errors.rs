@@ -41,12 +41,15 @@ where
                 message: format!("{operation}: {message}"),
                 retryable,
                 retry_after: None,
+                // A 5xx answered after the request reached the service: it may have been applied.
+                in_doubt: retryable && status_of(&error).is_some_and(|s| s >= 500),
             }
         }
         SdkError::TimeoutError(_) => BlockError::retryable(
             "Timeout",
             format!("{operation}: the call to AWS KMS timed out"),
-        ),
+        )
+        .in_doubt(),
         SdkError::DispatchFailure(failure) => {
             let detail = context(&error);
             if failure.is_user()

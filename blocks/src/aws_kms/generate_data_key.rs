@@ -1,7 +1,7 @@
 //! `aws-kms.generate-data-key`: Generate Data Key (GenerateDataKey).
 
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +71,7 @@ impl Block for GenerateDataKey {
             secret_outputs: &["Plaintext"],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

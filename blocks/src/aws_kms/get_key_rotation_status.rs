@@ -1,6 +1,6 @@
 //! `aws-kms.get-key-rotation-status`: Get Key Rotation Status (GetKeyRotationStatus).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -46,6 +46,7 @@ impl Block for GetKeyRotationStatus {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `aws-kms.list-aliases`: List Aliases (ListAliases), every page.
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,7 @@ impl Block for ListAliases {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `aws-kms.put-key-policy`: Put Key Policy (PutKeyPolicy).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -43,6 +43,7 @@ impl Block for PutKeyPolicy {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: Some("bypass_policy_lockout_safety_check"),
+            recovery: Recovery::Reapply,
         }
     }
 

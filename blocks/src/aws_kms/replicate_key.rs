@@ -1,7 +1,7 @@
 //! `aws-kms.replicate-key`: Replicate Key (ReplicateKey).
 
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +62,7 @@ impl Block for ReplicateKey {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `aws-kms.schedule-key-deletion`: Schedule Key Deletion (ScheduleKeyDeletion).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,7 @@ impl Block for ScheduleKeyDeletion {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `aws-kms.update-key-description`: Update Key Description (UpdateKeyDescription).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -35,6 +35,7 @@ impl Block for UpdateKeyDescription {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Reapply,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `core.assert`: check a value, fail with a clear message when the check does not hold.
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use keyflow_engine::expr::Comparison;
 use regex::Regex;
 use schemars::JsonSchema;
@@ -70,6 +70,7 @@ impl Block for Assert {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

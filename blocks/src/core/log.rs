@@ -1,6 +1,8 @@
 //! `core.log`: write a message to the run's log.
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -44,6 +46,7 @@ impl Block for Log {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

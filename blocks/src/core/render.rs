@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, PreviewError};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, PreviewError, Recovery,
+};
 use keyflow_engine::expr::{RenderError, TemplateExpr};
 use keyflow_engine::source::{ReadError, depth, read_text};
 use schemars::JsonSchema;
@@ -46,6 +48,7 @@ impl Block for Render {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,7 +1,7 @@
 //! `core.set`: output the resolved `with:` map, to shape data for later steps.
 
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use serde_json::{Value, json};
 
 /// Outputs its inputs, resolved: a place to name and reshape values for later steps.
@@ -22,6 +22,7 @@ impl Block for Set {
             secret_outputs: &[],
             output_mirrors_input: true,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `qlik-cloud.create-key-provider`: Create Key Provider (`POST …/keyproviders`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use regex::Regex;
 use reqwest::Method;
 use schemars::JsonSchema;
@@ -58,6 +58,7 @@ impl Block for CreateKeyProvider {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

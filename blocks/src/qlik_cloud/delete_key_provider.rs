@@ -1,6 +1,6 @@
 //! `qlik-cloud.delete-key-provider`: Delete Key Provider (`DELETE …/keyproviders/{arnFingerPrint}`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -34,6 +34,7 @@ impl Block for DeleteKeyProvider {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

@@ -116,6 +116,9 @@ pub fn from_response(
         message,
         retryable: status == 429 || status == 408 || status >= 500,
         retry_after: None,
+        // A 5xx or a request timeout answered after the request reached the tenant: it may have been
+        // applied. A 429 was refused before anything happened.
+        in_doubt: status == 408 || status >= 500,
     };
     // 429 and 503 are the answers RFC 9110 gives a `Retry-After`; honour it on any retryable one.
     match retry_after {

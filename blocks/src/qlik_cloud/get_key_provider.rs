@@ -1,6 +1,6 @@
 //! `qlik-cloud.get-key-provider`: Get Key Provider by Fingerprint (`GET …/keyproviders/{arnFingerPrint}`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 
 use super::shapes::{FingerprintInput, KeyProvider, decode, example_provider, fingerprint_path};
@@ -23,6 +23,7 @@ impl Block for GetKeyProvider {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,7 +1,7 @@
 //! `qlik-cloud.get-migration-details`: Get Ongoing Key Provider Migration Details
 //! (`GET …/keyproviders/migration/actions/details`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 
 use super::shapes::{MigrationInformation, NoInput, decode, example_migration};
@@ -25,6 +25,7 @@ impl Block for GetMigrationDetails {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `qlik-cloud.get-tenant-info`: Get Tenant Info (`GET /api/v1/tenants/me`, following its redirect).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 
 use super::shapes::{NoInput, Tenant, decode};
@@ -24,6 +24,7 @@ impl Block for GetTenantInfo {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `qlik-cloud.list-key-providers`: List Key Providers (`GET …/keyproviders/actions/list`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -35,6 +35,7 @@ impl Block for ListKeyProviders {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

@@ -1,7 +1,7 @@
 //! `qlik-cloud.reset-to-qlik-provider`: Reset a Migration to Qlik Provider
 //! (`POST …/keyproviders/actions/reset-to-default-provider`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,7 @@ impl Block for ResetToQlikProvider {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `qlik-cloud.trigger-migration`: Trigger Migration to Key Provider (`POST …/{arnFingerPrint}/actions/migrate`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 
 use super::shapes::{
@@ -26,6 +26,7 @@ impl Block for TriggerMigration {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Reapply,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `qlik-cloud.update-key-provider`: Update Key Provider (`PATCH …/keyproviders/{arnFingerPrint}`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,7 @@ impl Block for UpdateKeyProvider {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Reapply,
         }
     }
 

@@ -1,6 +1,6 @@
 //! `qlik-cloud.validate-key-provider`: Validate Key Provider (`POST …/{arnFingerPrint}/actions/test`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect};
+use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
 use reqwest::Method;
 
 use super::shapes::{FingerprintInput, KeyProvider, decode, example_provider, fingerprint_path};
@@ -24,6 +24,7 @@ impl Block for ValidateKeyProvider {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 

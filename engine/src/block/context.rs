@@ -49,6 +49,7 @@ pub struct BlockContext {
     cancel: CancellationToken,
     flow_dir: Option<Arc<Path>>,
     slot: Option<Arc<Slot>>,
+    recovering: bool,
 }
 
 /// The call's place among the run's calls at the same time (`--parallelism`), which a call gives up while
@@ -89,7 +90,30 @@ impl BlockContext {
             cancel,
             flow_dir: None,
             slot: None,
+            recovering: false,
         }
+    }
+
+    /// A key that names this call (its run, step and item) and stays the same for every attempt, on
+    /// retry and on `keyflow resume`: what a block that creates something writes with it (a tag), so that
+    /// a later attempt can find what a lost one created.
+    pub fn idempotency_key(&self) -> String {
+        match self.item {
+            Some(item) => format!("{}/{}/{item}", self.run_id, self.step_id),
+            None => format!("{}/{}", self.run_id, self.step_id),
+        }
+    }
+
+    /// Whether an earlier attempt of this call may have taken effect without its answer being known (it
+    /// timed out after it went out, or the run died before recording it): a block that is not safe to
+    /// repeat settles that first, as its [`crate::block::Recovery`] says.
+    pub fn recovering(&self) -> bool {
+        self.recovering
+    }
+
+    /// The same context, for an attempt that follows one whose outcome is in doubt (or not).
+    pub fn with_recovering(self, recovering: bool) -> BlockContext {
+        BlockContext { recovering, ..self }
     }
 
     /// The same context holding `slot` of the run's parallelism.

@@ -21,6 +21,12 @@ pub struct BlockError {
     #[serde(skip)]
     #[schemars(skip)]
     pub retry_after: Option<Duration>,
+    /// The call may have taken effect although it failed (it timed out after it went out, the connection
+    /// dropped before the answer, a 5xx): the next attempt is told to settle it first
+    /// ([`crate::block::BlockContext::recovering`]).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub in_doubt: bool,
 }
 
 impl BlockError {
@@ -31,6 +37,7 @@ impl BlockError {
             message: message.into(),
             retryable: false,
             retry_after: None,
+            in_doubt: false,
         }
     }
 
@@ -46,6 +53,14 @@ impl BlockError {
     pub fn with_retry_after(self, delay: Duration) -> BlockError {
         BlockError {
             retry_after: Some(delay),
+            ..self
+        }
+    }
+
+    /// The same error, saying the call may have taken effect although it failed.
+    pub fn in_doubt(self) -> BlockError {
+        BlockError {
+            in_doubt: true,
             ..self
         }
     }

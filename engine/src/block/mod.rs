@@ -48,6 +48,33 @@ impl Effect {
     }
 }
 
+/// How a call whose answer was lost is settled when it is made again — by a retry after a timeout, or by
+/// `keyflow resume` after the process died between the call and the record of its answer. Part of the
+/// block's contract: `keyflow plan` shows a block that cannot settle it as at-least-once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Recovery {
+    /// It only reads: calling again is safe.
+    Repeat,
+    /// Applying it again leaves the same state (a key policy put, rotation enabled).
+    Reapply,
+    /// Before creating, the block finds what a lost call created (a tag it writes with the create, or
+    /// "already exists with the same target"), and answers with that instead of creating again.
+    FindFirst,
+    /// The block reads the current state first, and does nothing (answering as the call would have) when
+    /// it is already as asked.
+    ReadFirst,
+    /// Nothing makes a repeat safe: a lost call may have taken effect, and calling again may do it twice.
+    AtLeastOnce,
+}
+
+impl Recovery {
+    /// Whether a repeat may do twice what a lost call did.
+    pub fn at_least_once(self) -> bool {
+        self == Recovery::AtLeastOnce
+    }
+}
+
 /// The facts about a block that do not depend on a call.
 #[derive(Debug, Clone, Copy)]
 pub struct BlockSpec {
@@ -70,6 +97,8 @@ pub struct BlockSpec {
     /// does for a key policy): the step then needs `confirm: true` unless the input is literally `false`,
     /// and the run needs `--allow-destructive` when it is true.
     pub destructive_when: Option<&'static str>,
+    /// How a call whose answer was lost is settled when it is made again.
+    pub recovery: Recovery,
 }
 
 /// A typed block.

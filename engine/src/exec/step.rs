@@ -244,10 +244,15 @@ impl StepRun<'_> {
     ) -> CallResult {
         let policy = self.step.retry;
         let mut tries = 0;
+        // Whether an earlier attempt may have taken effect although it failed: the next one settles it.
+        let mut recovering = false;
         loop {
             tries += 1;
             let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
-            let result = self.attempt(block, input, item, attempt).await;
+            let result = self.attempt(block, input, item, attempt, recovering).await;
+            if let Err(error) = &result {
+                recovering |= error.in_doubt;
+            }
             match result {
                 Err(error) if error.retryable && tries < policy.attempts => {
                     let cap = policy.delay_cap(tries);
@@ -294,6 +299,7 @@ impl StepRun<'_> {
         input: &Value,
         item: Option<usize>,
         attempt: u32,
+        recovering: bool,
     ) -> CallResult {
         let shared = self.shared;
         let client = match &self.step.connection {
@@ -314,7 +320,8 @@ impl StepRun<'_> {
             Some(shared.logs.clone()),
             shared.cancel.clone(),
         )
-        .with_flow_dir(shared.flow_dir.clone());
+        .with_flow_dir(shared.flow_dir.clone())
+        .with_recovering(recovering);
         let shown_input = shared.records.then(|| self.redacted_input(input));
         let mut started_at = chrono::Utc::now();
         let mut started = Instant::now();
@@ -349,11 +356,13 @@ impl StepRun<'_> {
             let ctx = ctx.with_slot(Slot::new(shared.permits.clone(), permit));
             let call = block.call(&ctx, input.clone());
             match self.step.timeout {
+                // The call went out: it may have taken effect.
                 Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
                     Err(BlockError::retryable(
                         "Timeout",
                         format!("the call took longer than {}", DurationSpec(limit)),
-                    ))
+                    )
+                    .in_doubt())
                 }),
                 None => call.await,
             }

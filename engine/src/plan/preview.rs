@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::Plan;
 use super::params::ParamValue;
-use crate::block::{Effect, PreviewError};
+use crate::block::{Effect, PreviewError, Recovery};
 use crate::context::{RunFacts, StepEntries, StepEntry};
 use crate::expr::Scope;
 use crate::plan::Call;
@@ -25,6 +25,8 @@ pub struct StepPreview {
     pub title: String,
     /// What a call does.
     pub effect: Effect,
+    /// How a call whose answer was lost is settled when made again.
+    pub recovery: Recovery,
     /// The concurrency group (steps of one group can run at the same time).
     pub group: usize,
     /// Steps it waits for.
@@ -150,6 +152,7 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
             block: step.call.spec().id.to_string(),
             title: step.call.spec().title.to_string(),
             effect: step.effect(),
+            recovery: step.call.spec().recovery,
             group: step.level,
             after: step
                 .deps

@@ -9,7 +9,7 @@ use schemars::generate::SchemaSettings;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::block::{Effect, RegisteredBlock, Registry};
+use crate::block::{Effect, Recovery, RegisteredBlock, Registry};
 use crate::model::Flow;
 
 /// Where the schemas are published, for `$id`.
@@ -180,6 +180,8 @@ pub struct BlockDescriptor {
     pub description: String,
     /// What a call does to the world.
     pub effect: Effect,
+    /// How a call whose answer was lost (a timeout, a crash) is settled when it is made again.
+    pub recovery: Recovery,
     /// Output fields (dotted paths) redacted in reports and logs.
     pub secret_outputs: Vec<String>,
     /// Whether the output repeats the inputs, resolved (`core.set`).
@@ -201,6 +203,7 @@ pub fn block_descriptor(block: &RegisteredBlock) -> BlockDescriptor {
         connector: block.spec.connector.map(str::to_string),
         description: block.spec.description.to_string(),
         effect: block.spec.effect,
+        recovery: block.spec.recovery,
         secret_outputs: block
             .spec
             .secret_outputs

@@ -11,7 +11,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::{Map, Value, json};
 
-use crate::block::{BlockSpec, Effect, Registry};
+use crate::block::{BlockSpec, Effect, Recovery, Registry};
 use crate::diagnostic::{At, Diagnostic, Kind, render_each};
 use crate::model::Step;
 use crate::plan::{Call, Plan, Template};
@@ -241,6 +241,17 @@ fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
         .map(|s| s.effect())
         .max_by_key(|e| strength(*e))
         .unwrap_or(Effect::Read);
+    // Each of its steps settles a lost call its own way; the template as a whole is only as safe to
+    // repeat as its weakest step.
+    let recovery = if plan
+        .steps
+        .iter()
+        .any(|s| s.call.spec().recovery.at_least_once())
+    {
+        Recovery::AtLeastOnce
+    } else {
+        Recovery::Repeat
+    };
     let spec = BlockSpec {
         id: intern(uses),
         title: intern(&plan.name),
@@ -250,6 +261,7 @@ fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
         secret_outputs: &[],
         output_mirrors_input: false,
         destructive_when: None,
+        recovery,
     };
     let inputs: Map<String, Value> = plan
         .params

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use keyflow_engine::block::{
-    Block, BlockContext, BlockError, BlockSpec, Connector, ConnectorSpec, Effect, Registry,
+    Block, BlockContext, BlockError, BlockSpec, Connector, ConnectorSpec, Effect, Recovery,
+    Registry,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -89,6 +90,7 @@ impl Block for WhoAmI {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 
@@ -127,6 +129,7 @@ impl Block for Noop {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::Repeat,
         }
     }
 
@@ -169,6 +172,7 @@ impl Block for Shred {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
+            recovery: Recovery::AtLeastOnce,
         }
     }
 

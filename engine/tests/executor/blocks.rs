@@ -119,9 +119,13 @@ impl Block for Flaky {
         FlakyOutput { calls: 1 }
     }
 
-    async fn run(&self, _: &BlockContext, input: FlakyInput) -> Result<FlakyOutput, BlockError> {
+    async fn run(&self, ctx: &BlockContext, input: FlakyInput) -> Result<FlakyOutput, BlockError> {
         let running = self.0.enter(&input.key);
         let n = self.0.count(&input.key);
+        lock(&self.0.seen).push((
+            format!("{} call {n}", input.key),
+            serde_json::json!({ "recovering": ctx.recovering(), "key": ctx.idempotency_key() }),
+        ));
         if n <= input.fail_times {
             if let Some(ms) = input.hang_ms {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -211,6 +215,7 @@ impl Block for Policy {
         BlockSpec {
             effect: Effect::Update,
             destructive_when: Some("force"),
+            recovery: Recovery::Reapply,
             ..spec("test.policy", "Put Policy")
         }
     }

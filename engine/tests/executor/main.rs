@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Registry};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, Recovery, Registry,
+};
 use keyflow_engine::diagnostic::render_all;
 use keyflow_engine::exec::events::{RunEvent, RunObserver};
 use keyflow_engine::exec::report::{REDACTED, RunReport, Status, StepReport};

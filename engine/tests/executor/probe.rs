@@ -111,5 +111,6 @@ pub(crate) fn spec(id: &'static str, title: &'static str) -> BlockSpec {
         secret_outputs: &[],
         output_mirrors_input: false,
         destructive_when: None,
+        recovery: Recovery::Repeat,
     }
 }

@@ -238,3 +238,44 @@ async fn a_retry_after_longer_than_the_step_allows_is_not_waited_for() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_attempt_after_one_that_may_have_taken_effect_is_told_so() {
+    // A call that timed out went out: the next attempt settles it first (a create finds what it made).
+    // A throttled call was refused: the attempt after it has nothing to settle.
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        r#"
+        name: in_doubt
+        steps:
+          - id: hangs
+            block: test.flaky
+            retry: { attempts: 3, backoff: 10ms }
+            timeout: 1s
+            with: { key: h, fail_times: 1, hang_ms: 5000 }
+          - id: throttled
+            block: test.flaky
+            for_each: [a]
+            retry: { attempts: 3, backoff: 10ms }
+            with: { key: t, fail_times: 1 }
+        "#,
+        &probe,
+    )
+    .await;
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    let seen = lock(&probe.seen).clone();
+    let said = |label: &str| {
+        seen.iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no call `{label}`: {seen:?}"))
+    };
+    assert_eq!(said("h call 1")["recovering"], false);
+    assert_eq!(said("h call 2")["recovering"], true);
+    assert_eq!(said("t call 1")["recovering"], false);
+    assert_eq!(said("t call 2")["recovering"], false);
+    // The key names the call, the same for every attempt.
+    assert_eq!(said("h call 1")["key"], "run-1/hangs");
+    assert_eq!(said("h call 2")["key"], "run-1/hangs");
+    assert_eq!(said("t call 2")["key"], "run-1/throttled/0");
+}
