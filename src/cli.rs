@@ -39,6 +39,9 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Draw a flow's step graph as Mermaid or Graphviz dot.
     Graph(GraphArgs),
+    /// The recorded runs: list them, show one, prune old ones.
+    #[command(subcommand)]
+    Runs(crate::commands::runs::RunsCommand),
     /// Run the local twins of AWS KMS and Qlik Cloud (what `run --sandbox` uses) for other tools.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -155,6 +158,8 @@ pub struct RunArgs {
     pub sandbox: bool,
     #[command(flatten)]
     pub sandbox_settings: SandboxSettings,
+    #[command(flatten)]
+    pub store: crate::store::StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]

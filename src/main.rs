@@ -7,6 +7,7 @@ mod flowfile;
 mod interrupt;
 mod progress;
 mod sandbox;
+mod store;
 mod style;
 
 use std::io::IsTerminal;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Blocks(command) => commands::blocks::run(&command),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Graph(args) => commands::graph::run(&args, color),
+        Command::Runs(command) => commands::runs::run(&command, color),
         Command::Sandbox(command) => commands::sandbox::run(&command, color),
         Command::Completions(args) => commands::completions::run(&args),
     };

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod graph;
 pub mod plan;
 pub mod run;
+pub mod runs;
 pub mod sandbox;
 pub mod schema;
 pub mod validate;

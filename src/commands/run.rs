@@ -68,6 +68,8 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // Before anything runs: a run that cannot be recorded does not start.
+    let store = args.store.open(&runtime)?;
     let twins = if args.sandbox {
         let options = sandbox::Options::from_settings(&args.sandbox_settings, None, None)?;
         let twins = runtime.block_on(sandbox::Twins::start(options))?;
@@ -91,7 +93,9 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         sandbox: twins.as_ref().map(sandbox::Twins::sandbox),
         ..ExecOptions::default()
     };
-    let executor = Executor::new(options).with_observer(progress.clone());
+    let executor = Executor::new(options)
+        .with_observer(progress.clone())
+        .with_store(store.clone());
     let plan = Arc::new(plan);
     let report = runtime.block_on(async {
         let cancel = CancellationToken::new();
@@ -108,6 +112,7 @@ pub fn run(args: &RunArgs, color: bool) -> anyhow::Result<u8> {
         });
         anyhow::Ok(executor.run(plan, params, cancel).await)
     })?;
+    runtime.block_on(store.close());
     match args.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Text => print_summary(&report, color),

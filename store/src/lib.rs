@@ -107,6 +107,7 @@ impl Store {
             }
             Location::Postgres(url) => (Backend::Postgres, url.clone(), 8),
         };
+        probe(&url, backend, &shown).await?;
         let pool = AnyPoolOptions::new()
             .max_connections(connections)
             .acquire_timeout(Duration::from_secs(30))
@@ -169,6 +170,23 @@ impl Drop for Store {
     fn drop(&mut self) {
         self.stop_beats();
     }
+}
+
+/// Connects once, outside the pool, so that a store that cannot be used is reported at once: the pool
+/// would retry a failing connection until its timeout.
+async fn probe(url: &str, backend: Backend, shown: &str) -> Result<(), StoreError> {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .map_err(|e| codec::db_error(shown, &e))?;
+    let check = match backend {
+        // Reading the schema is what finds a file that is not a database.
+        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master",
+        Backend::Postgres => "SELECT 1",
+    };
+    let checked = sqlx::query(check).fetch_one(&mut conn).await;
+    conn.close().await.ok();
+    checked.map(drop).map_err(|e| codec::db_error(shown, &e))
 }
 
 /// Puts a SQLite file in WAL mode (once: the mode stays with the file). Switching needs a moment alone
