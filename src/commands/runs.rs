@@ -7,7 +7,6 @@ use keyflow_engine::exec::report::{RunReport, Status, StepReport};
 use keyflow_engine::exec::store::{AttemptRecord, Intent};
 use keyflow_store::{ListFilter, RunState, RunSummary, StoredRun};
 
-use crate::cli::Output;
 use crate::progress::format_ms;
 use crate::store::{StoreArgs, parse_age, parse_since};
 use crate::style;
@@ -62,6 +61,16 @@ pub struct PruneArgs {
     pub older_than: std::time::Duration,
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// How a `runs` command prints (as `--output` of the other commands; its own type, because `cli` names
+/// these commands and a module `cli` depends on does not depend on `cli` in turn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people.
+    Text,
+    /// For scripts.
+    Json,
 }
 
 /// A run state as `--status` takes it.

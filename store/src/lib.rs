@@ -111,17 +111,23 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(connections)
             .acquire_timeout(Duration::from_secs(30))
+            // Pinging a connection before each use costs a round trip per record; a SQLite file does
+            // not drop connections, a server may (and then the ping finds it before a record is lost).
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers and one writer work at once across processes; NORMAL syncs
                         // at checkpoints, so a committed record survives the process dying (not a
                         // power cut); the busy timeout makes a second process wait up to 30 s for the
-                        // write lock.
-                        conn.execute(sqlx::raw_sql(
-                            "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-                        ))
-                        .await?;
+                        // write lock. One statement each.
+                        for pragma in [
+                            "PRAGMA busy_timeout = 30000",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA foreign_keys = ON",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
                     }
                     Ok(())
                 })
