@@ -7,6 +7,8 @@ ALTER TABLE runs ADD COLUMN owner_host TEXT;
 ALTER TABLE runs ADD COLUMN owner_pid BIGINT;
 ALTER TABLE runs ADD COLUMN heartbeat_ms BIGINT;
 ALTER TABLE runs ADD COLUMN heartbeat_every_ms BIGINT;
-CREATE INDEX runs_top_started ON runs (parent_run_id, started_ms);
+-- Partial: PostgreSQL does not read `parent_run_id IS NULL` as fixing the first column of a composite
+-- index, so (parent_run_id, started_ms) would not give the newest top-level runs in order.
+CREATE INDEX runs_top_started ON runs (started_ms, id) WHERE parent_run_id IS NULL;
 CREATE INDEX runs_flow_started ON runs (flow, started_ms);
 CREATE INDEX runs_status_started ON runs (status, started_ms);
