@@ -48,6 +48,9 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Draw a flow's step graph as Mermaid or Graphviz dot.
     Graph(GraphArgs),
+    /// The recorded runs: list them, show one, prune old ones.
+    #[command(subcommand)]
+    Runs(crate::commands::runs::RunsCommand),
     /// Run the local twins of AWS KMS and Qlik Cloud (what `run --sandbox` uses) for other tools.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -187,6 +190,8 @@ pub struct RunArgs {
     pub sandbox: bool,
     #[command(flatten, next_help_heading = SANDBOX_HEADING)]
     pub sandbox_settings: SandboxSettings,
+    #[command(flatten)]
+    pub store: crate::store::StoreArgs,
 }
 
 /// The help heading of the flags that only mean something with `--sandbox`.

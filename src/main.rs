@@ -15,6 +15,7 @@ mod interrupt;
 mod machine;
 mod progress;
 mod sandbox;
+mod store;
 mod style;
 
 use std::process::ExitCode;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Blocks(command) => commands::blocks::run(&command, colors),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Graph(args) => commands::graph::run(&args, colors),
+        Command::Runs(command) => commands::runs::run(&command, colors),
         Command::Sandbox(command) => commands::sandbox::run(&command, colors.err)
             .map(|code| {
                 if code == 0 {

@@ -10,14 +10,22 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A `keyflow` command run from the repository root, without colors.
+/// A `keyflow` command run from the repository root, without colors, recording its runs in the tests'
+/// store rather than the user's.
 pub fn keyflow() -> Command {
     let mut command = Command::cargo_bin("keyflow").expect("keyflow binary");
     command
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env("KEYFLOW_STORE", tests_store())
         .env_remove("RUST_LOG");
     command
+}
+
+/// The run store the tests' runs go to (one SQLite file under the target folder, shared by every test
+/// process, as the default store is shared by a user's processes).
+pub fn tests_store() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keyflow-tests-runs.db")
 }
 
 /// The result of a command.

@@ -34,6 +34,7 @@ fn ctrl_c_cancels_the_steps_in_flight_and_reports_every_step() {
             "never",
         ])
         .env_remove("RUST_LOG")
+        .env("KEYFLOW_STORE", crate::harness::tests_store())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -6,6 +6,7 @@ pub mod graph;
 pub mod man;
 pub mod plan;
 pub mod run;
+pub mod runs;
 pub mod sandbox;
 pub mod schema;
 pub mod validate;

@@ -99,6 +99,8 @@ pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
         .enable_all()
         .build()
         .environment()?;
+    // Before anything runs: a run that cannot be recorded does not start.
+    let store = args.store.open(&runtime).map_err(Failure::classify)?;
     let twins = if args.sandbox {
         let options = sandbox::options(&args.sandbox_settings, None, None, color)
             .map_err(Failure::classify)?;
@@ -126,7 +128,9 @@ pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
         sandbox: twins.as_ref().map(Twins::sandbox),
         ..ExecOptions::default()
     };
-    let executor = Executor::new(options).with_observer(observer);
+    let executor = Executor::new(options)
+        .with_observer(observer)
+        .with_store(store.clone());
     let plan = Arc::new(plan);
     let report = runtime
         .block_on(async {
@@ -147,6 +151,7 @@ pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
             std::io::Result::Ok(executor.run(plan, params, cancel).await)
         })
         .environment()?;
+    runtime.block_on(store.close());
     if let Some(twins) = &twins {
         // The state before the report: a reader of stdout that goes away (`| head`) must not cost it.
         // `finish` saves again, and says when saving fails.

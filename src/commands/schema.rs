@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::cli::SchemaArgs;
 use crate::exit::{Exit, Failure, ResultExt};
 use crate::machine::documents::{
-    BlockDocument, BlocksDocument, PlanOutput, RunOutput, ValidateDocument,
+    BlockDocument, BlocksDocument, PlanOutput, RunOutput, RunsDocument, ValidateDocument,
 };
 use crate::machine::events::EventLine;
 
@@ -49,6 +49,10 @@ pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
     add(
         "validate.schema.json",
         output_schema::<ValidateDocument>("validate.schema.json", "keyflow validate --output json"),
+    )?;
+    add(
+        "runs.schema.json",
+        output_schema::<RunsDocument>("runs.schema.json", "keyflow runs list --output json"),
     )?;
     add(
         "blocks.schema.json",

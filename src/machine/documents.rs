@@ -189,6 +189,15 @@ pub enum RunOutput<'a> {
     Invalid(InvalidDocument),
 }
 
+/// `keyflow runs list --output json`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RunsDocument {
+    /// The format's version.
+    pub format_version: FormatVersion,
+    /// The runs that match, newest first.
+    pub runs: Vec<keyflow_store::RunSummary>,
+}
+
 /// `keyflow blocks list --output json`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct BlocksDocument {

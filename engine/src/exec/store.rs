@@ -34,7 +34,7 @@ pub struct RunStart {
 }
 
 /// The step (and item) of a run that runs a template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParentStep {
     /// The parent run.
     pub run_id: String,

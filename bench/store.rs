@@ -1,0 +1,383 @@
+//! Benchmarks of the run store, printed as figures against their targets (`cargo bench --bench store`).
+//!
+//! 1. engine overhead per step on the 10,000-step `core.set` chain recording into a SQLite store
+//!    (target ≤ 40 µs median; the same chain with no store is measured beside it);
+//! 2. the same into PostgreSQL on loopback, when `KEYFLOW_POSTGRES_URL` names a server (a fresh
+//!    database is made on it);
+//! 3. one record on its own, committed into SQLite (what a chain step pays twice);
+//! 4. `runs list` (the newest 20; by flow; by status) over a store holding 100,000 runs (target ≤ 50 ms).
+//!
+//! A figure that misses its target is reported loudly, but the bench still exits 0: it is a measurement,
+//! not a test.
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use keyflow_engine::exec::report::{RunReport, Status, StepReport};
+use keyflow_engine::exec::store::{NoStore, RunStart, RunStore};
+use keyflow_engine::exec::{ExecOptions, Executor};
+use keyflow_engine::plan::Plan;
+use keyflow_engine::source::SourceFile;
+use keyflow_engine::validate::check;
+use keyflow_store::{ListFilter, Location, RunState, Store};
+use sqlx::Connection as _;
+use tokio_util::sync::CancellationToken;
+
+const STEPS: usize = 10_000;
+const RUNS: usize = 100_000;
+
+/// `steps` `core.set` steps, each reading the previous one (as `spine`'s chain).
+fn chain_flow(steps: usize) -> String {
+    let mut yaml = String::from(
+        "name: chain\nsteps:\n  - id: s0\n    block: core.set\n    with: { v: 0, n: 0 }\n",
+    );
+    for i in 1..steps {
+        let _ = write!(
+            yaml,
+            "  - id: s{i}\n    block: core.set\n    with: {{ v: $.steps.s{}.output.v, n: {i} }}\n",
+            i - 1
+        );
+    }
+    yaml
+}
+
+fn plan_of(yaml: String) -> Plan {
+    check(
+        SourceFile::new("bench.yaml", yaml),
+        &keyflow_blocks::registry(),
+    )
+    .unwrap_or_else(|_| panic!("invalid bench flow"))
+}
+
+fn median(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
+    samples.sort();
+    (
+        samples[samples.len() / 2],
+        samples[0],
+        samples[samples.len() - 1],
+    )
+}
+
+struct Figure {
+    name: String,
+    value: f64,
+    unit: &'static str,
+    target: Option<f64>,
+    detail: String,
+}
+
+/// Per-step time of the chain recording into `store`, median of `rounds`.
+fn chain_per_step(
+    runtime: &tokio::runtime::Runtime,
+    plan: &Arc<Plan>,
+    store: Arc<dyn RunStore>,
+    rounds: usize,
+) -> (Duration, Duration, Duration) {
+    let mut samples = Vec::new();
+    for _ in 0..rounds {
+        let params = plan.bind_params(&IndexMap::new()).unwrap();
+        let executor = Executor::new(ExecOptions::default()).with_store(store.clone());
+        let started = Instant::now();
+        let report = runtime.block_on(executor.run(plan.clone(), params, CancellationToken::new()));
+        let elapsed = started.elapsed();
+        assert_eq!(report.status, Status::Succeeded, "{:?}", report.reason);
+        assert_eq!(report.steps.len(), STEPS);
+        samples.push(elapsed / STEPS as u32);
+    }
+    median(samples)
+}
+
+fn chain_figures(runtime: &tokio::runtime::Runtime, postgres: Option<&str>) -> Vec<Figure> {
+    let plan = Arc::new(plan_of(chain_flow(STEPS)));
+    let mut figures = Vec::new();
+    let (none, ..) = chain_per_step(runtime, &plan, Arc::new(NoStore), 5);
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Location::Sqlite(dir.path().join("runs.db"));
+    let store = Arc::new(runtime.block_on(Store::open(&sqlite)).unwrap());
+    let (median, min, max) = chain_per_step(runtime, &plan, store.clone(), 5);
+    let shown = runtime
+        .block_on(
+            store.show(
+                &runtime
+                    .block_on(store.list(&ListFilter::default()))
+                    .unwrap()[0]
+                    .run_id,
+            ),
+        )
+        .unwrap();
+    assert_eq!(shown.attempts.len(), STEPS, "every attempt is on record");
+    figures.push(Figure {
+        name: "engine overhead per step, SQLite store".into(),
+        value: median.as_secs_f64() * 1e6,
+        unit: "µs",
+        target: Some(40.0),
+        detail: format!(
+            "10,000-step core.set chain, 5 runs; min {min:.1?}, max {max:.1?}; without a store {none:.1?} per step"
+        ),
+    });
+    if let Some(url) = postgres {
+        let location = Location::Postgres(url.to_string());
+        let store = Arc::new(runtime.block_on(Store::open(&location)).unwrap());
+        let (median, min, max) = chain_per_step(runtime, &plan, store, 3);
+        figures.push(Figure {
+            name: "engine overhead per step, PostgreSQL store".into(),
+            value: median.as_secs_f64() * 1e6,
+            unit: "µs",
+            target: None,
+            detail: format!("same chain, 3 runs, server on loopback; min {min:.1?}, max {max:.1?}"),
+        });
+    }
+    figures
+}
+
+/// One record on its own: a step's row written into SQLite and committed, 5,000 times in a row. What
+/// a step of the chain pays twice (its attempt, then its row), without the engine around it.
+fn record_figure(runtime: &tokio::runtime::Runtime) -> Figure {
+    const RECORDS: u32 = 5_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = runtime
+        .block_on(Store::open(&Location::Sqlite(dir.path().join("runs.db"))))
+        .unwrap();
+    let elapsed = runtime.block_on(async {
+        let start = RunStart {
+            run_id: "r".into(),
+            parent: None,
+            flow: "f".into(),
+            source: "f.yaml".into(),
+            params: serde_json::json!({}),
+            started_at: "2026-12-01T00:00:00.000Z".into(),
+        };
+        store.begin_run(&start).await.unwrap();
+        let started = Instant::now();
+        for i in 0..RECORDS {
+            let step = StepReport {
+                id: format!("s{i}"),
+                block: "core.set".into(),
+                status: Status::Succeeded,
+                attempts: 1,
+                duration_ms: 1,
+                output: Some(serde_json::json!({ "v": i })),
+                error: None,
+                reason: None,
+                items: None,
+                runs: None,
+            };
+            store.finish_step("r", &step).await.unwrap();
+        }
+        started.elapsed()
+    });
+    Figure {
+        name: "one record committed, SQLite".into(),
+        value: (elapsed / RECORDS).as_secs_f64() * 1e6,
+        unit: "µs",
+        target: None,
+        detail:
+            "a step's row, one transaction each, 5,000 in a row (mean); a chain step writes two"
+                .into(),
+    }
+}
+
+/// Fills `store` with [`RUNS`] ended runs of five flows, through the store's own interface.
+async fn fill(store: &Store) {
+    let base = chrono::Utc::now() - chrono::Duration::days(200);
+    let step = StepReport {
+        id: "s".into(),
+        block: "core.set".into(),
+        status: Status::Succeeded,
+        attempts: 1,
+        duration_ms: 1,
+        output: None,
+        error: None,
+        reason: None,
+        items: None,
+        runs: None,
+    };
+    for i in 0..RUNS {
+        let started_at = (base + chrono::Duration::seconds(i as i64 * 150))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let flow = format!("flow-{}", i % 5);
+        let run_id = format!("run-{i:06}");
+        store
+            .begin_run(&RunStart {
+                run_id: run_id.clone(),
+                parent: None,
+                flow: flow.clone(),
+                source: format!("{flow}.yaml"),
+                params: serde_json::json!({}),
+                started_at: started_at.clone(),
+            })
+            .await
+            .unwrap();
+        let status = if i % 50 == 0 {
+            Status::Failed
+        } else {
+            Status::Succeeded
+        };
+        store
+            .finish_run(&RunReport {
+                run_id,
+                flow,
+                status,
+                started_at,
+                duration_ms: 10,
+                outputs: IndexMap::new(),
+                steps: vec![step.clone()],
+                reason: None,
+            })
+            .await
+            .unwrap();
+    }
+}
+
+fn list_figure(runtime: &tokio::runtime::Runtime, location: &Location, what: &str) -> Figure {
+    let store = runtime.block_on(Store::open(location)).unwrap();
+    let started = Instant::now();
+    runtime.block_on(fill(&store));
+    let filled = started.elapsed();
+    let filters = [
+        (
+            "newest 20",
+            ListFilter {
+                limit: Some(20),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "--flow flow-3",
+            ListFilter {
+                flow: Some("flow-3".into()),
+                limit: Some(20),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "--status failed",
+            ListFilter {
+                state: Some(RunState::Failed),
+                limit: Some(20),
+                ..ListFilter::default()
+            },
+        ),
+    ];
+    let mut worst = Duration::ZERO;
+    let mut details = Vec::new();
+    for (name, filter) in &filters {
+        let mut samples = Vec::new();
+        for _ in 0..20 {
+            let started = Instant::now();
+            let runs = runtime.block_on(store.list(filter)).unwrap();
+            samples.push(started.elapsed());
+            assert_eq!(runs.len(), 20);
+        }
+        let (median, ..) = median(samples);
+        worst = worst.max(median);
+        details.push(format!("{name} {median:.1?}"));
+    }
+    Figure {
+        name: format!("runs list over 100,000 runs, {what}"),
+        value: worst.as_secs_f64() * 1e3,
+        unit: "ms",
+        target: Some(50.0),
+        detail: format!(
+            "slowest median of 20 of: {}; filling took {filled:.1?}",
+            details.join(", ")
+        ),
+    }
+}
+
+/// A fresh database on the server at `url`.
+fn fresh_database(runtime: &tokio::runtime::Runtime, url: &str, name: &str) -> String {
+    sqlx::any::install_default_drivers();
+    runtime.block_on(async {
+        let mut admin = sqlx::AnyConnection::connect(url).await.unwrap();
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    });
+    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let postgres = std::env::var("KEYFLOW_POSTGRES_URL").ok();
+    println!(
+        "keyflow run store benchmarks ({} cores){}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if postgres.is_some() {
+            ""
+        } else {
+            "; PostgreSQL skipped: KEYFLOW_POSTGRES_URL is not set"
+        }
+    );
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
+    let mut figures = Vec::new();
+    let pid = std::process::id();
+    if wanted("chain") {
+        let url = postgres
+            .as_ref()
+            .map(|url| fresh_database(&runtime, url, &format!("kf_bench_chain_{pid}")));
+        figures.extend(chain_figures(&runtime, url.as_deref()));
+    }
+    if wanted("record") {
+        figures.push(record_figure(&runtime));
+    }
+    if wanted("list") {
+        let dir = tempfile::tempdir().unwrap();
+        figures.push(list_figure(
+            &runtime,
+            &Location::Sqlite(dir.path().join("runs.db")),
+            "SQLite",
+        ));
+        if let Some(url) = &postgres {
+            let url = fresh_database(&runtime, url, &format!("kf_bench_list_{pid}"));
+            figures.push(list_figure(
+                &runtime,
+                &Location::Postgres(url),
+                "PostgreSQL",
+            ));
+        }
+    }
+    println!(
+        "\n{:<52} {:>12} {:>10}  verdict",
+        "figure", "median", "target"
+    );
+    let mut missed = 0;
+    for figure in &figures {
+        let verdict = match figure.target {
+            Some(target) if figure.value <= target => {
+                format!("PASS ({:.2}x of target)", figure.value / target)
+            }
+            Some(_) => {
+                missed += 1;
+                "MISS <<<<<<<<<<".to_string()
+            }
+            None => "(no target)".to_string(),
+        };
+        let target = figure.target.map_or("-".to_string(), |t| format!("{t}"));
+        println!(
+            "{:<52} {:>9.2} {:<2} {:>7} {:<2}  {verdict}",
+            figure.name, figure.value, figure.unit, target, figure.unit
+        );
+        println!("    {}", figure.detail);
+    }
+    if missed > 0 {
+        println!("\n{missed} figure(s) MISSED their target");
+    }
+}

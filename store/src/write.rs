@@ -1,0 +1,199 @@
+//! What the executor hands the store, written before the call returns. A single statement commits on
+//! its own; a run's end, which touches several rows, is one transaction.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use keyflow_engine::exec::report::{RunReport, StepReport};
+use keyflow_engine::exec::store::{AttemptRecord, Intent, RunStart, RunStore, StoreError};
+use sqlx::{Any, Row};
+
+use crate::Store;
+use crate::codec::{db_error, int, json, json_opt, ms_of, now_ms, rfc3339_of, status_name};
+use crate::owner::start_heartbeat;
+
+/// A step's report line as a row. Its template runs are rows of `runs` of their own; the row keeps how
+/// many there were, so that a step with none is told from a step that is not a template's.
+const UPSERT_STEP: &str = "INSERT INTO steps (run_id, step, block, status, attempts, duration_ms, output, error, reason, items, \
+     template_runs, ended_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+     ON CONFLICT (run_id, step) DO UPDATE SET block = excluded.block, status = excluded.status, \
+     attempts = excluded.attempts, duration_ms = excluded.duration_ms, output = excluded.output, \
+     error = excluded.error, reason = excluded.reason, items = excluded.items, \
+     template_runs = excluded.template_runs, ended_ms = excluded.ended_ms";
+
+fn step_query<'q>(
+    run_id: &'q str,
+    step: &'q StepReport,
+) -> Result<sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>, StoreError> {
+    Ok(sqlx::query(UPSERT_STEP)
+        .bind(run_id)
+        .bind(step.id.as_str())
+        .bind(step.block.as_str())
+        .bind(status_name(step.status))
+        .bind(i64::from(step.attempts))
+        .bind(int(step.duration_ms))
+        .bind(json_opt(step.output.as_ref())?)
+        .bind(json_opt(step.error.as_ref())?)
+        .bind(step.reason.clone())
+        .bind(step.items.map(int))
+        .bind(step.runs.as_ref().map(|runs| int(runs.len())))
+        .bind(now_ms()))
+}
+
+#[async_trait]
+impl RunStore for Store {
+    async fn begin_run(&self, run: &RunStart) -> Result<(), StoreError> {
+        let top = run.parent.is_none();
+        let now = now_ms();
+        let (host, pid, beat, every) = if top {
+            (
+                Some(self.options.owner.host.clone()),
+                Some(i64::from(self.options.owner.pid)),
+                Some(now),
+                Some(int(self.options.heartbeat.as_millis())),
+            )
+        } else {
+            // A template's run lives and dies with its top-level run, whose heartbeat speaks for it.
+            (None, None, None, None)
+        };
+        let parent = run.parent.as_ref();
+        // A template step that is retried runs its template again under the same id: the row is the
+        // latest run's.
+        sqlx::query(
+            "INSERT INTO runs (id, root_run_id, parent_run_id, parent_step, parent_item, flow, source, params, \
+             status, started_at, started_ms, owner_host, owner_pid, heartbeat_ms, heartbeat_every_ms) \
+             VALUES ($1, COALESCE((SELECT r.root_run_id FROM runs r WHERE r.id = $2), $2, $1), $2, $3, $4, \
+             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at, \
+             started_ms = excluded.started_ms, params = excluded.params, ended_at = NULL, \
+             duration_ms = NULL, reason = NULL, outputs = NULL, step_order = NULL, \
+             owner_host = excluded.owner_host, owner_pid = excluded.owner_pid, \
+             heartbeat_ms = excluded.heartbeat_ms, heartbeat_every_ms = excluded.heartbeat_every_ms",
+        )
+        .bind(run.run_id.as_str())
+        .bind(parent.map(|p| p.run_id.clone()))
+        .bind(parent.map(|p| p.step.clone()))
+        .bind(parent.and_then(|p| p.item).map(int))
+        .bind(run.flow.as_str())
+        .bind(run.source.as_str())
+        .bind(json(&run.params)?)
+        .bind(status_name(keyflow_engine::exec::report::Status::Running))
+        .bind(run.started_at.as_str())
+        .bind(ms_of(&run.started_at))
+        .bind(host)
+        .bind(pid)
+        .bind(beat)
+        .bind(every)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(&self.shown, &e))?;
+        if top {
+            let beat = start_heartbeat(
+                self.pool.clone(),
+                run.run_id.clone(),
+                self.options.heartbeat,
+            );
+            let mut beats = self.beats.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(old) = beats.insert(run.run_id.clone(), beat) {
+                old.abort();
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_intent(&self, intent: &Intent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO intents (run_id, step, item, attempt, block, effect, started_at, input) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(intent.run_id.as_str())
+        .bind(intent.step.as_str())
+        .bind(intent.item.map(int))
+        .bind(i64::from(intent.attempt))
+        .bind(intent.block.as_str())
+        .bind(intent.effect.name())
+        .bind(intent.started_at.as_str())
+        .bind(json(&intent.input)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(&self.shown, &e))?;
+        Ok(())
+    }
+
+    async fn record_attempt(&self, record: &AttemptRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO attempts (run_id, step, item, attempt, started_at, duration_ms, input, output, error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(record.run_id.as_str())
+        .bind(record.step.as_str())
+        .bind(record.item.map(int))
+        .bind(i64::from(record.attempt))
+        .bind(record.started_at.as_str())
+        .bind(int(record.duration_ms))
+        .bind(json(&record.input)?)
+        .bind(json_opt(record.output.as_ref())?)
+        .bind(json_opt(record.error.as_ref())?)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(&self.shown, &e))?;
+        Ok(())
+    }
+
+    async fn finish_step(&self, run_id: &str, step: &StepReport) -> Result<(), StoreError> {
+        step_query(run_id, step)?
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(&self.shown, &e))?;
+        Ok(())
+    }
+
+    async fn finish_run(&self, report: &RunReport) -> Result<(), StoreError> {
+        if let Some(beat) = self
+            .beats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&report.run_id)
+        {
+            beat.abort();
+        }
+        let shown = &self.shown;
+        let order: Vec<&str> = report.steps.iter().map(|s| s.id.as_str()).collect();
+        let ended_ms = ms_of(&report.started_at) + int(report.duration_ms);
+        let mut tx = self.pool.begin().await.map_err(|e| db_error(shown, &e))?;
+        let updated = sqlx::query(
+            "UPDATE runs SET status = $1, ended_at = $2, duration_ms = $3, reason = $4, outputs = $5, \
+             step_order = $6, heartbeat_ms = $7 WHERE id = $8",
+        )
+        .bind(status_name(report.status))
+        .bind(rfc3339_of(ended_ms))
+        .bind(int(report.duration_ms))
+        .bind(report.reason.clone())
+        .bind(json(&report.outputs)?)
+        .bind(json(&order)?)
+        .bind(now_ms())
+        .bind(report.run_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(shown, &e))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("run `{}`", report.run_id)));
+        }
+        // Steps that never started (the run stopped first) reach the store only here.
+        let recorded: HashSet<String> = sqlx::query("SELECT step FROM steps WHERE run_id = $1")
+            .bind(report.run_id.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| db_error(shown, &e))?
+            .iter()
+            .filter_map(|row| row.try_get(0).ok())
+            .collect();
+        for step in report.steps.iter().filter(|s| !recorded.contains(&s.id)) {
+            step_query(&report.run_id, step)?
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(shown, &e))?;
+        }
+        tx.commit().await.map_err(|e| db_error(shown, &e))
+    }
+}
