@@ -149,6 +149,8 @@ fn record_figure(runtime: &tokio::runtime::Runtime) -> Figure {
             source: "f.yaml".into(),
             params: serde_json::json!({}),
             started_at: "2026-12-01T00:00:00.000Z".into(),
+            definitions: Default::default(),
+            resumed: false,
         };
         store.begin_run(&start).await.unwrap();
         let started = Instant::now();
@@ -164,6 +166,7 @@ fn record_figure(runtime: &tokio::runtime::Runtime) -> Figure {
                 reason: None,
                 items: None,
                 runs: None,
+                reused: false,
             };
             store.finish_step("r", &step).await.unwrap();
         }
@@ -194,6 +197,7 @@ async fn fill(store: &Store) {
         reason: None,
         items: None,
         runs: None,
+        reused: false,
     };
     for i in 0..RUNS {
         let started_at = (base + chrono::Duration::seconds(i as i64 * 150))
@@ -208,6 +212,8 @@ async fn fill(store: &Store) {
                 source: format!("{flow}.yaml"),
                 params: serde_json::json!({}),
                 started_at: started_at.clone(),
+                definitions: Default::default(),
+                resumed: false,
             })
             .await
             .unwrap();

@@ -11,9 +11,10 @@ use crate::Backend;
 use crate::codec::{db_error, now_ms};
 
 /// Every migration, in order: migration `i` brings the store to version `i + 1`.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     include_str!("../migrations/0001_runs.sql"),
     include_str!("../migrations/0002_owner_heartbeat.sql"),
+    include_str!("../migrations/0003_resume.sql"),
 ];
 
 /// The schema version this keyflow writes.

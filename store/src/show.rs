@@ -27,6 +27,9 @@ pub struct StoredRun {
     pub attempts: Vec<AttemptRecord>,
     /// Every intent of it and of its template runs, in the order they were recorded.
     pub intents: Vec<Intent>,
+    /// Each step's digest as its flow was written when the run (or one of its template runs) ran, by run
+    /// id, then step id: what `keyflow resume` compares with the flow as it is now.
+    pub definitions: HashMap<String, IndexMap<String, String>>,
 }
 
 /// A run's row, before its steps join it.
@@ -37,6 +40,7 @@ struct RunRow {
     heartbeat_ms: Option<i64>,
     outputs: Option<String>,
     step_order: Option<Vec<String>>,
+    definitions: Option<IndexMap<String, String>>,
 }
 
 impl Store {
@@ -59,7 +63,7 @@ impl Store {
         }
         let run_rows = sqlx::query(concat!(
             select_summary!(),
-            ", r.params, r.started_ms, r.outputs, r.step_order",
+            ", r.params, r.started_ms, r.outputs, r.step_order, r.definitions",
             from_runs!(),
             " WHERE r.root_run_id = $1"
         ))
@@ -135,12 +139,18 @@ impl Store {
         let run = runs
             .get(&id)
             .ok_or_else(|| StoreError::NotFound(format!("run `{id}`")))?;
+        let definitions = runs
+            .iter()
+            .filter(|(run_id, _)| in_run(run_id))
+            .filter_map(|(run_id, run)| Some((run_id.clone(), run.definitions.clone()?)))
+            .collect();
         Ok(StoredRun {
             summary: run.summary.clone(),
             params: run.params.clone(),
             report,
             attempts,
             intents,
+            definitions,
         })
     }
 
@@ -263,6 +273,7 @@ fn run_row(row: &AnyRow, here: &crate::Owner, now: i64) -> Result<RunRow, StoreE
         heartbeat_ms: row.try_get("heartbeat_ms").map_err(get_err)?,
         outputs: row.try_get("outputs").map_err(get_err)?,
         step_order: parse_opt(row.try_get("step_order").map_err(get_err)?, "step order")?,
+        definitions: parse_opt(row.try_get("definitions").map_err(get_err)?, "step digests")?,
     })
 }
 
@@ -282,6 +293,10 @@ fn step_row(row: &AnyRow) -> Result<(String, StepReport), StoreError> {
             .map_err(get_err)?
             .map(uint),
         runs: template_runs.map(|n| Vec::with_capacity(uint(n))),
+        reused: row
+            .try_get::<Option<i64>, _>("reused")
+            .map_err(get_err)?
+            .is_some_and(|r| r != 0),
     };
     Ok((row.try_get("run_id").map_err(get_err)?, step))
 }
@@ -327,4 +342,16 @@ fn intent_row(row: &AnyRow) -> Result<Intent, StoreError> {
             "input",
         )?,
     })
+}
+
+impl StoredRun {
+    /// What `keyflow resume` reads of this run (see [`Recorded::of`]).
+    pub fn recorded(&self) -> keyflow_engine::exec::resume::Recorded {
+        keyflow_engine::exec::resume::Recorded::of(
+            &self.report,
+            &self.definitions,
+            &self.attempts,
+            &self.intents,
+        )
+    }
 }

@@ -15,11 +15,11 @@ use crate::owner::start_heartbeat;
 /// A step's report line as a row. Its template runs are rows of `runs` of their own; the row keeps how
 /// many there were, so that a step with none is told from a step that is not a template's.
 const UPSERT_STEP: &str = "INSERT INTO steps (run_id, step, block, status, attempts, duration_ms, output, error, reason, items, \
-     template_runs, ended_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+     template_runs, ended_ms, reused) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
      ON CONFLICT (run_id, step) DO UPDATE SET block = excluded.block, status = excluded.status, \
      attempts = excluded.attempts, duration_ms = excluded.duration_ms, output = excluded.output, \
      error = excluded.error, reason = excluded.reason, items = excluded.items, \
-     template_runs = excluded.template_runs, ended_ms = excluded.ended_ms";
+     template_runs = excluded.template_runs, ended_ms = excluded.ended_ms, reused = excluded.reused";
 
 fn step_query<'q>(
     run_id: &'q str,
@@ -37,7 +37,8 @@ fn step_query<'q>(
         .bind(step.reason.clone())
         .bind(step.items.map(int))
         .bind(step.runs.as_ref().map(|runs| int(runs.len())))
-        .bind(now_ms()))
+        .bind(now_ms())
+        .bind(i64::from(step.reused)))
 }
 
 #[async_trait]
@@ -61,14 +62,16 @@ impl RunStore for Store {
         // latest run's.
         sqlx::query(
             "INSERT INTO runs (id, root_run_id, parent_run_id, parent_step, parent_item, flow, source, params, \
-             status, started_at, started_ms, owner_host, owner_pid, heartbeat_ms, heartbeat_every_ms) \
+             status, started_at, started_ms, owner_host, owner_pid, heartbeat_ms, heartbeat_every_ms, \
+             definitions) \
              VALUES ($1, COALESCE((SELECT r.root_run_id FROM runs r WHERE r.id = $2), $2, $1), $2, $3, $4, \
-             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at, \
              started_ms = excluded.started_ms, params = excluded.params, ended_at = NULL, \
              duration_ms = NULL, reason = NULL, outputs = NULL, step_order = NULL, \
              owner_host = excluded.owner_host, owner_pid = excluded.owner_pid, \
-             heartbeat_ms = excluded.heartbeat_ms, heartbeat_every_ms = excluded.heartbeat_every_ms",
+             heartbeat_ms = excluded.heartbeat_ms, heartbeat_every_ms = excluded.heartbeat_every_ms, \
+             definitions = excluded.definitions",
         )
         .bind(run.run_id.as_str())
         .bind(parent.map(|p| p.run_id.clone()))
@@ -84,6 +87,7 @@ impl RunStore for Store {
         .bind(pid)
         .bind(beat)
         .bind(every)
+        .bind(json(&run.definitions)?)
         .execute(&self.pool)
         .await
         .map_err(|e| db_error(&self.shown, &e))?;

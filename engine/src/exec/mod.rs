@@ -12,6 +12,7 @@ mod connections;
 pub mod events;
 mod outcome;
 pub mod report;
+pub mod resume;
 pub mod sandbox;
 mod scheduler;
 mod step;
@@ -49,6 +50,8 @@ pub struct ExecOptions {
     pub run_id: Option<String>,
     /// Point every connection at its connector's twin instead (`--sandbox`).
     pub sandbox: Option<Arc<Sandbox>>,
+    /// Continue a recorded run (`keyflow resume`): reuse what it recorded (give `run_id` its id).
+    pub resume: Option<Arc<resume::Resume>>,
 }
 
 impl Default for ExecOptions {
@@ -59,6 +62,7 @@ impl Default for ExecOptions {
             seed: None,
             run_id: None,
             sandbox: None,
+            resume: None,
         }
     }
 }
@@ -166,6 +170,18 @@ fn run_facts(run_id: &str, plan: &Plan, started_at: &str) -> Value {
     .to_value()
 }
 
+impl Shared {
+    /// What this run reuses of its record, when it continues one.
+    fn resumed_run(&self) -> Option<&resume::ResumedRun> {
+        self.options.resume.as_ref()?.run(&self.run_id)
+    }
+
+    /// Whether this run continues a recorded one.
+    fn resumed(&self) -> bool {
+        self.resumed_run().is_some()
+    }
+}
+
 pub(super) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -186,6 +202,13 @@ pub(super) async fn execute(shared: Arc<Shared>, started_at: String) -> RunRepor
         source: shared.plan.source.name.clone(),
         params: shared.params.clone(),
         started_at: started_at.clone(),
+        definitions: shared
+            .plan
+            .steps
+            .iter()
+            .map(|s| (s.id.clone(), s.definition.clone()))
+            .collect(),
+        resumed: shared.resumed(),
     };
     if let Err(e) = shared.store.begin_run(&start).await {
         scheduler.stop(Status::Failed, e.to_string());

@@ -31,6 +31,8 @@ pub(crate) struct StepOutcome {
     pub runs: Option<Vec<RunReport>>,
     /// From its start to its end.
     pub duration: Duration,
+    /// Its result was recorded by the run this one resumes, and reused.
+    pub reused: bool,
 }
 
 impl StepOutcome {
@@ -45,6 +47,18 @@ impl StepOutcome {
             items: None,
             runs: None,
             duration: Duration::ZERO,
+            reused: false,
+        }
+    }
+
+    /// A step whose result the resumed run recorded: it succeeded with `output` in `attempts` calls.
+    pub fn reused(output: serde_json::Value, attempts: u32) -> StepOutcome {
+        StepOutcome {
+            output: Some(output),
+            reason: None,
+            attempts,
+            reused: true,
+            ..StepOutcome::not_run(Status::Succeeded, String::new())
         }
     }
 
@@ -108,6 +122,7 @@ impl StepOutcome {
             reason: self.reason.clone(),
             items: self.items,
             runs: self.runs.clone(),
+            reused: self.reused,
         }
     }
 }

@@ -38,6 +38,10 @@ pub struct StepReport {
     /// that what a failed template did before it failed is on record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<Vec<RunReport>>,
+    /// Its result was recorded by an earlier attempt of this run (`keyflow resume`) and reused: it did
+    /// not run again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reused: bool,
 }
 
 /// What happened to a run.

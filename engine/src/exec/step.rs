@@ -53,7 +53,13 @@ impl<'a> StepRun<'a> {
             step,
             entries,
             seed,
-            attempts: AtomicU32::new(0),
+            // A resumed run's step numbers its attempts on from those recorded.
+            attempts: AtomicU32::new(
+                shared
+                    .resumed_run()
+                    .and_then(|r| r.attempts.get(&step.id).copied())
+                    .unwrap_or(0),
+            ),
             runs: Mutex::new(Vec::new()),
             started: Instant::now(),
         }
@@ -245,7 +251,13 @@ impl StepRun<'_> {
         let policy = self.step.retry;
         let mut tries = 0;
         // Whether an earlier attempt may have taken effect although it failed: the next one settles it.
-        let mut recovering = false;
+        // On resume, a call recorded as made with no answer recorded is such an attempt.
+        let mut recovering = self
+            .shared
+            .options
+            .resume
+            .as_ref()
+            .is_some_and(|resume| resume.in_doubt(&self.shared.run_id, &self.step.id, item));
         loop {
             tries += 1;
             let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;

@@ -10,6 +10,7 @@
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -31,6 +32,13 @@ pub struct RunStart {
     pub params: Value,
     /// When it started (RFC 3339).
     pub started_at: String,
+    /// Each step's digest as the run's flow wrote it (see [`crate::plan::PlannedStep::definition`]), by
+    /// step id: `keyflow resume` reuses a result only while its step is unchanged.
+    #[serde(default)]
+    pub definitions: IndexMap<String, String>,
+    /// Whether this run continues one recorded before (`keyflow resume`): same id, more attempts.
+    #[serde(default)]
+    pub resumed: bool,
 }
 
 /// The step (and item) of a run that runs a template.

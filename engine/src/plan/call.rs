@@ -34,6 +34,8 @@ pub struct Template {
     pub example_output: Value,
     /// The checked template flow.
     pub plan: Arc<Plan>,
+    /// A digest of the template's text.
+    pub digest: String,
 }
 
 impl Call {

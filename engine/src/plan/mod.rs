@@ -5,6 +5,7 @@
 //! index is their position in the file); `order` is a topological order with file order breaking ties.
 
 mod call;
+pub(crate) mod digest;
 mod params;
 pub mod preview;
 
@@ -102,6 +103,9 @@ pub struct PlannedStep {
     pub secret_inputs: Vec<String>,
     /// The concurrency group: 0 for steps without dependencies, else one more than the deepest dependency.
     pub level: usize,
+    /// A digest of the step as written (and of its template's text, for `uses:`): `keyflow resume` reuses
+    /// a recorded result only while the step it came from is unchanged.
+    pub definition: String,
 }
 
 impl PlannedStep {

@@ -10,6 +10,7 @@ use super::references::Deps;
 use crate::diagnostic::{Diagnostic, Kind, suggest};
 use crate::expr::{Condition, ExprError, ExprIssue, ReferenceError, Root, ValueExpr};
 use crate::model::{Connection, SecretSource};
+use crate::plan::digest::digest;
 use crate::plan::{
     Call, DEFAULT_CONCURRENCY, ForEach, ParamSpec, Plan, PlannedConnection, PlannedStep,
     RetryPolicy, Setting, Until,
@@ -251,6 +252,13 @@ pub(crate) fn into_plan(
                     Some((name, planned))
                 })
                 .collect();
+            // The step as written, and for `uses:` its template's text: what resume checks is unchanged.
+            let written = serde_json::to_vec(model).unwrap_or_default();
+            let template = call
+                .template()
+                .map(|t| t.digest.clone())
+                .unwrap_or_default();
+            let definition = digest([written.as_slice(), template.as_bytes()]);
             Some(PlannedStep {
                 index: i,
                 id: model.id.clone(),
@@ -273,6 +281,7 @@ pub(crate) fn into_plan(
                 output_deps: deps.output_deps[i].iter().copied().collect(),
                 secret_inputs: deps.secret_inputs[i].iter().cloned().collect(),
                 level: levels[i],
+                definition,
             })
         })
         .collect();

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::block::{BlockSpec, Effect, Recovery, Registry};
 use crate::diagnostic::{At, Diagnostic, Kind, render_each};
 use crate::model::Step;
+use crate::plan::digest::digest;
 use crate::plan::{Call, Plan, Template};
 use crate::source::{ReadError, SourceFile, YamlPath, read_text};
 
@@ -314,7 +315,10 @@ fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
             (name.clone(), value)
         })
         .collect();
+    let definitions = plan.steps.iter().map(|s| s.definition.as_bytes());
+    let digest = digest(std::iter::once(plan.source.text.as_bytes()).chain(definitions));
     Template {
+        digest,
         spec,
         input_schema,
         output_schema,

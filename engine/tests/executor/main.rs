@@ -37,6 +37,7 @@ mod harness;
 mod on_error;
 mod ordering;
 mod probe;
+mod resume;
 mod retry;
 mod skips;
 mod store;

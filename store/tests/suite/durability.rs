@@ -71,6 +71,8 @@ fn start(run_id: &str) -> RunStart {
         source: "rotate.yaml".into(),
         params: json!({}),
         started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        definitions: Default::default(),
+        resumed: false,
     }
 }
 

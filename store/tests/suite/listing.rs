@@ -32,6 +32,8 @@ async fn record(
         source: format!("{flow}.yaml"),
         params: json!({}),
         started_at: started_at.into(),
+        definitions: Default::default(),
+        resumed: false,
     };
     store.begin_run(&start).await.unwrap();
     let child_id = format!("{id}/t");
@@ -73,6 +75,7 @@ async fn record(
         reason: None,
         items: None,
         runs: None,
+        reused: false,
     };
     let report = |run_id: &str| RunReport {
         run_id: run_id.into(),

@@ -19,6 +19,8 @@ fn start(run_id: &str, parent: Option<ParentStep>) -> RunStart {
         source: "flows/rotate.yaml".into(),
         params: json!({ "tenant": "acme", "api_key": "<redacted>" }),
         started_at: "2026-12-01T10:00:00.000Z".into(),
+        definitions: Default::default(),
+        resumed: false,
     }
 }
 
@@ -34,6 +36,7 @@ fn step(id: &str, status: Status) -> StepReport {
         reason: None,
         items: None,
         runs: None,
+        reused: false,
     }
 }
 

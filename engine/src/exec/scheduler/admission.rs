@@ -16,6 +16,13 @@ impl Scheduler {
     pub(super) fn admission(&self, i: usize) -> Option<StepOutcome> {
         let shared = &self.shared;
         let step = &shared.plan.steps[i];
+        // Done before the resume: whatever happens to the rest of the run, it happened.
+        if let Some(output) = shared.resumed_run().and_then(|r| r.reused.get(&step.id)) {
+            let attempts = shared
+                .resumed_run()
+                .map_or(0, |r| prior_attempts(r, &step.id));
+            return Some(StepOutcome::reused(output.clone(), attempts));
+        }
         if let Some((_, why)) = &self.stopping {
             let reason = format!("not started: {why}");
             return Some(StepOutcome::not_run(Status::Cancelled, reason));
@@ -82,4 +89,9 @@ impl Scheduler {
             self.shared.secrets.mask_str(&message),
         )
     }
+}
+
+/// Calls `step` made before the resume.
+fn prior_attempts(run: &crate::exec::resume::ResumedRun, step: &str) -> u32 {
+    run.attempts.get(step).copied().unwrap_or(0)
 }

@@ -1,0 +1,267 @@
+//! `keyflow resume`: what a run continued from its record reuses. The caller (the CLI, from the run
+//! store) decides which recorded results still stand — steps that succeeded, are unchanged in the flow,
+//! and whose output holds no redacted secret — and the executor settles those steps with them instead of
+//! running them, continues each step's attempt numbering, and tells the first attempt of a call whose
+//! answer was lost that it is recovering.
+
+use std::collections::{HashMap, HashSet};
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::report::RunReport;
+use super::store::{AttemptRecord, Intent};
+
+/// What a resumed run reuses, for it and its template runs.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    /// By run id (the run's own, and its template runs' `<id>/<step>[/<item>]`).
+    pub runs: HashMap<String, ResumedRun>,
+    /// Calls recorded as about to be made with no answer recorded: (run id, step, item).
+    pub in_doubt: HashSet<(String, String, Option<usize>)>,
+}
+
+/// What one run of a resumed tree reuses.
+#[derive(Debug, Clone, Default)]
+pub struct ResumedRun {
+    /// Steps whose recorded output stands, by id: they are not run again.
+    pub reused: HashMap<String, Value>,
+    /// Calls each step already made, by id: a step that runs again numbers its attempts on from there.
+    pub attempts: HashMap<String, u32>,
+}
+
+impl Resume {
+    /// What run `run_id` reuses, if it is part of the resumed tree.
+    pub fn run(&self, run_id: &str) -> Option<&ResumedRun> {
+        self.runs.get(run_id)
+    }
+
+    /// Whether the call of `step` (and `item`) in run `run_id` may have taken effect unrecorded.
+    pub fn in_doubt(&self, run_id: &str, step: &str, item: Option<usize>) -> bool {
+        self.in_doubt
+            .contains(&(run_id.to_string(), step.to_string(), item))
+    }
+}
+
+/// What the store recorded of a run and its template runs, as `keyflow resume` reads it.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// By run id: the run and its template runs.
+    pub runs: HashMap<String, RecordedRun>,
+    /// Calls recorded as about to be made with no answer recorded: (run id, step, item).
+    pub unanswered: Vec<(String, String, Option<usize>)>,
+}
+
+impl Recorded {
+    /// What a run's record says for resuming it: each of its runs' steps that ended (outputs as
+    /// recorded, calls made), the step digests each ran with (by run id), and the calls recorded as about
+    /// to be made (`intents`) that have no answer among `attempts`.
+    pub fn of(
+        report: &RunReport,
+        definitions: &HashMap<String, IndexMap<String, String>>,
+        attempts: &[AttemptRecord],
+        intents: &[Intent],
+    ) -> Recorded {
+        fn walk(report: &RunReport, into: &mut HashMap<String, RecordedRun>) {
+            let run = into.entry(report.run_id.clone()).or_default();
+            for step in &report.steps {
+                run.steps.insert(
+                    step.id.clone(),
+                    RecordedStep {
+                        status: step.status,
+                        output: step.output.clone(),
+                        attempts: step.attempts,
+                    },
+                );
+            }
+            for child in report.steps.iter().flat_map(|s| s.runs.iter().flatten()) {
+                walk(child, into);
+            }
+        }
+        let mut runs = HashMap::new();
+        walk(report, &mut runs);
+        for (run_id, steps) in definitions {
+            runs.entry(run_id.clone()).or_default().definitions = steps
+                .iter()
+                .map(|(step, digest)| (step.clone(), digest.clone()))
+                .collect();
+        }
+        let answered: HashSet<(&str, &str, Option<usize>, u32)> = attempts
+            .iter()
+            .map(|a| (a.run_id.as_str(), a.step.as_str(), a.item, a.attempt))
+            .collect();
+        let unanswered = intents
+            .iter()
+            .filter(|i| {
+                !answered.contains(&(i.run_id.as_str(), i.step.as_str(), i.item, i.attempt))
+            })
+            .map(|i| (i.run_id.clone(), i.step.clone(), i.item))
+            .collect();
+        Recorded { runs, unanswered }
+    }
+}
+
+/// One recorded run.
+#[derive(Debug, Clone, Default)]
+pub struct RecordedRun {
+    /// Its steps that ended, by id.
+    pub steps: HashMap<String, RecordedStep>,
+    /// Each step's digest as the flow was written when it ran, by id.
+    pub definitions: HashMap<String, String>,
+}
+
+/// One recorded step.
+#[derive(Debug, Clone)]
+pub struct RecordedStep {
+    /// How it ended.
+    pub status: crate::context::Status,
+    /// Its output as recorded (secrets redacted).
+    pub output: Option<Value>,
+    /// Calls it made.
+    pub attempts: u32,
+}
+
+/// Why a recorded run cannot be continued as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResumeError {
+    /// Steps that succeeded changed in the flow since: their results may not stand.
+    #[error(
+        "the flow changed since the run: step{} {} succeeded as the flow was then; \
+         rerun {} with `--rerun STEP` (which also reruns what depends on it), or run the flow anew",
+        if .0.len() == 1 { "" } else { "s" },
+        backticked(.0),
+        if .0.len() == 1 { "it" } else { "them" }
+    )]
+    Changed(Vec<String>),
+    /// `--rerun` names a step the flow does not have.
+    #[error("`--rerun {0}`: the flow has no step `{0}`")]
+    UnknownStep(String),
+}
+
+fn backticked(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A recorded output that cannot stand in for the step's real one: a secret in it was redacted.
+fn redacted(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains(crate::redact::REDACTED),
+        Value::Array(list) => list.iter().any(redacted),
+        Value::Object(map) => map.values().any(redacted),
+        _ => false,
+    }
+}
+
+impl Resume {
+    /// What a run of `plan` with id `run_id` reuses of `recorded`, recorded under the id `recorded_id`
+    /// (the same id for `keyflow resume`; another run's for `run --from`). A step's result stands when
+    /// it succeeded, its step is unchanged, its output holds no redacted secret, it is not in `rerun`, and
+    /// no step it depends on runs again; a step that runs again reruns every step that depends on it.
+    /// With `continues`, attempts number on and unanswered calls are recovered (the same run goes on).
+    pub fn plan(
+        plan: &crate::plan::Plan,
+        run_id: &str,
+        recorded_id: &str,
+        recorded: &Recorded,
+        rerun: &[String],
+        continues: bool,
+    ) -> Result<Resume, ResumeError> {
+        for name in rerun {
+            if !plan.steps.iter().any(|s| &s.id == name) {
+                return Err(ResumeError::UnknownStep(name.clone()));
+            }
+        }
+        let mut resume = Resume::default();
+        let changed = resume.add(plan, run_id, recorded_id, recorded, rerun, continues);
+        let refused: Vec<String> = changed
+            .into_iter()
+            .filter(|step| !rerun.contains(step))
+            .collect();
+        if !refused.is_empty() {
+            return Err(ResumeError::Changed(refused));
+        }
+        if continues {
+            for (run, step, item) in &recorded.unanswered {
+                resume.in_doubt.insert((run.clone(), step.clone(), *item));
+            }
+        }
+        Ok(resume)
+    }
+
+    /// Adds what run `run_id` of `plan` reuses; returns the steps that succeeded but changed.
+    fn add(
+        &mut self,
+        plan: &crate::plan::Plan,
+        run_id: &str,
+        recorded_id: &str,
+        recorded: &Recorded,
+        rerun: &[String],
+        continues: bool,
+    ) -> Vec<String> {
+        let Some(record) = recorded.runs.get(recorded_id) else {
+            return Vec::new();
+        };
+        let succeeded = |id: &str| {
+            record
+                .steps
+                .get(id)
+                .filter(|s| s.status == crate::context::Status::Succeeded)
+        };
+        let changed: Vec<String> = plan
+            .steps
+            .iter()
+            .filter(|s| succeeded(&s.id).is_some())
+            .filter(|s| record.definitions.get(&s.id) != Some(&s.definition))
+            .map(|s| s.id.clone())
+            .collect();
+        // In topological order, so that a step knows whether what it depends on runs again.
+        let mut runs_again = vec![false; plan.steps.len()];
+        let mut run = ResumedRun::default();
+        for &i in &plan.order {
+            let step = &plan.steps[i];
+            let stands = succeeded(&step.id).and_then(|s| {
+                let output = s.output.clone().unwrap_or(Value::Null);
+                let fresh = !rerun.contains(&step.id)
+                    && !changed.contains(&step.id)
+                    && !redacted(&output)
+                    && step.deps.iter().all(|&d| !runs_again[d]);
+                fresh.then_some(output)
+            });
+            match stands {
+                Some(output) => {
+                    run.reused.insert(step.id.clone(), output);
+                }
+                None => runs_again[i] = true,
+            }
+            if continues && let Some(recorded_step) = record.steps.get(&step.id) {
+                run.attempts.insert(step.id.clone(), recorded_step.attempts);
+            }
+        }
+        // A template step that runs again continues its template runs, unless it is to run anew.
+        for (i, step) in plan.steps.iter().enumerate() {
+            let Some(template) = step.call.template() else {
+                continue;
+            };
+            if !runs_again[i] || rerun.contains(&step.id) || changed.contains(&step.id) {
+                continue;
+            }
+            let prefix = format!("{recorded_id}/{}", step.id);
+            for child in recorded.runs.keys() {
+                let Some(rest) = child.strip_prefix(&prefix) else {
+                    continue;
+                };
+                if !(rest.is_empty() || rest.starts_with('/') && !rest[1..].contains('/')) {
+                    continue;
+                }
+                let child_id = format!("{run_id}/{}{rest}", step.id);
+                self.add(&template.plan, &child_id, child, recorded, &[], continues);
+            }
+        }
+        self.runs.insert(run_id.to_string(), run);
+        changed
+    }
+}
