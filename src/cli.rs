@@ -41,6 +41,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Validate, then run a flow.
     Run(RunArgs),
+    /// Continue a recorded run that failed, was cancelled or was interrupted: the same run goes on from
+    /// the first step that did not succeed, reusing what the others recorded.
+    Resume(ResumeArgs),
     /// List the blocks, or describe one.
     #[command(subcommand)]
     Blocks(BlocksCommand),
@@ -170,6 +173,35 @@ pub struct RunArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub params: ParamArgs,
+    /// Reuse what another recorded run of this flow did: the results of its steps that succeeded stand,
+    /// but for the `--rerun` steps and what depends on them (a new run, with a new id).
+    #[arg(long, value_name = "RUN", help_heading = RESUME_HEADING)]
+    pub from: Option<String>,
+    /// With `--from`: run this step again, and every step that depends on it (repeatable).
+    #[arg(long, value_name = "STEP", requires = "from", help_heading = RESUME_HEADING)]
+    pub rerun: Vec<String>,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// `keyflow resume RUN`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run to continue (an id prefix is enough): the same run goes on, with its flow file and its
+    /// parameters, from the first step that did not succeed.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// Run this step again although it succeeded (the flow changed, say), and every step that depends on
+    /// it (repeatable).
+    #[arg(long, value_name = "STEP")]
+    pub rerun: Vec<String>,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// How a run goes, for `run` and `resume`.
+#[derive(Debug, Args)]
+pub struct RunOptions {
     /// `json` prints the run report on stdout; `jsonl` one event per line as the run goes, ending with
     /// the report (progress still goes to stderr).
     #[arg(long, value_enum, default_value_t = RunOutput::Text)]
@@ -193,6 +225,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub store: crate::store::StoreArgs,
 }
+
+/// The help heading of the flags that continue a recorded run.
+pub const RESUME_HEADING: &str = "Reusing a recorded run";
 
 /// The help heading of the flags that only mean something with `--sandbox`.
 pub const SANDBOX_HEADING: &str = "Sandbox (with --sandbox)";

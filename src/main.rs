@@ -35,8 +35,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
-    if let (Command::Run(args), Some(("run", run))) = (&mut cli.command, matches.subcommand()) {
-        args.sandbox_settings.given = given(run);
+    match (&mut cli.command, matches.subcommand()) {
+        (Command::Run(args), Some(("run", run))) => {
+            args.options.sandbox_settings.given = given(run);
+        }
+        (Command::Resume(args), Some(("resume", resume))) => {
+            args.options.sandbox_settings.given = given(resume);
+        }
+        _ => {}
     }
     let colors = Colors::decide(cli.color);
     init_tracing(cli.verbose, colors.err);
@@ -44,6 +50,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&args, colors),
         Command::Plan(args) => commands::plan::run(&args, colors),
         Command::Run(args) => commands::run::run(&args, colors),
+        Command::Resume(args) => commands::resume::run(&args, colors),
         Command::Blocks(command) => commands::blocks::run(&command, colors),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Graph(args) => commands::graph::run(&args, colors),

@@ -92,13 +92,15 @@ impl Progress {
     pub fn step_line(&self, report: &StepReport) -> String {
         let c = self.color;
         let (mark, status) = match report.status {
+            // Done before a resume: its recorded result stands.
+            Status::Succeeded if report.reused => (style::green(c, "✓"), style::dim(c, "reused")),
             Status::Succeeded => (style::green(c, "✓"), style::green(c, "succeeded")),
             Status::Failed => (style::red(c, "✗"), style::red(c, "failed")),
             Status::Skipped => (style::dim(c, "-"), style::dim(c, "skipped")),
             Status::Cancelled => (style::yellow(c, "⊘"), style::yellow(c, "cancelled")),
             Status::Pending | Status::Running => (" ".into(), report.status.name().into()),
         };
-        let ran = report.attempts > 0;
+        let ran = report.attempts > 0 && !report.reused;
         let duration = if ran {
             format_ms(report.duration_ms)
         } else {

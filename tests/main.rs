@@ -16,6 +16,7 @@ mod machine;
 mod onboard;
 mod operator_flows;
 mod render;
+mod resume;
 mod robustness;
 mod run;
 mod runs;

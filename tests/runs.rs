@@ -270,7 +270,7 @@ fn the_default_store_is_in_the_data_directory_and_keyflow_store_overrides_it() {
 }
 
 /// `keyflow run FLOW` as a child process recording into `store`.
-fn spawn_run(flow: &Path, store: &Path) -> Child {
+pub fn spawn_run(flow: &Path, store: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_keyflow"))
         .args([
             "run",

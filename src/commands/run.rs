@@ -6,11 +6,12 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use keyflow_engine::exec::events::RunObserver;
 use keyflow_engine::exec::report::{RunReport, Status};
+use keyflow_engine::exec::resume::Resume;
 use keyflow_engine::exec::{ExecOptions, Executor};
 use keyflow_twins::sandbox::Twins;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{RunArgs, RunOutput};
+use crate::cli::{RunArgs, RunOptions, RunOutput};
 use crate::exit::{Exit, Failure, ResultExt};
 use crate::interrupt::Interrupts;
 use crate::machine::documents::{self, InvalidDocument, RunDocument};
@@ -25,18 +26,18 @@ use crate::{flowfile, sandbox, style};
 const CREDENTIAL_CODES: [&str; 2] = ["NoCredentials", "SecretUnavailable"];
 
 pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
-    if !args.sandbox && args.sandbox_settings.any() {
-        return Err(Failure::invalid(anyhow!(
-            "`--state`, `--tenant-region`, `--migration-seconds`, `--no-quotas` and `--quota` set up the sandbox: add `--sandbox`"
-        )));
-    }
+    let options = &args.options;
+    options.check()?;
     let color = colors.err;
     let given = flowfile::params(&args.params)?;
     let plan = match flowfile::checked(&args.file, color)? {
         Ok(plan) => plan,
         Err((source, diagnostics)) => {
             let diagnostics = diagnostic::of_flow(&source, &diagnostics);
-            print_invalid(args.output, InvalidDocument::new(&source.name, diagnostics))?;
+            print_invalid(
+                options.output,
+                InvalidDocument::new(&source.name, diagnostics),
+            )?;
             return Ok(Exit::Invalid);
         }
     };
@@ -46,12 +47,59 @@ pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
         Err(errors) => {
             flowfile::print_param_errors(&errors, color);
             print_invalid(
-                args.output,
+                options.output,
                 flowfile::invalid_params(&plan.source.name, &errors),
             )?;
             return Ok(Exit::Invalid);
         }
     };
+    let from = args.from.as_ref().map(|run| From {
+        run: run.clone(),
+        rerun: args.rerun.clone(),
+    });
+    execute(options, plan, params, Continue::Fresh(from), colors)
+}
+
+/// Where a run's steps come from besides the flow.
+pub enum Continue {
+    /// A new run; with `--from`, reusing another recorded run's results.
+    Fresh(Option<From>),
+    /// The recorded run with this id goes on (`keyflow resume`), reusing these results.
+    Resumed {
+        /// Its id.
+        run_id: String,
+        /// What it reuses.
+        resume: Resume,
+    },
+}
+
+/// `--from RUN --rerun STEP…`.
+pub struct From {
+    run: String,
+    rerun: Vec<String>,
+}
+
+impl RunOptions {
+    /// The sandbox settings mean nothing without `--sandbox`.
+    pub fn check(&self) -> Result<(), Failure> {
+        if !self.sandbox && self.sandbox_settings.any() {
+            return Err(Failure::invalid(anyhow!(
+                "`--state`, `--tenant-region`, `--migration-seconds`, `--no-quotas` and `--quota` set up the sandbox: add `--sandbox`"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Runs `plan` with `params` as `args` say, and reports.
+pub fn execute(
+    args: &RunOptions,
+    plan: keyflow_engine::plan::Plan,
+    params: serde_json::Value,
+    from: Continue,
+    colors: Colors,
+) -> Result<Exit, Failure> {
+    let color = colors.err;
     let destructive: Vec<&str> = plan
         .steps
         .iter()
@@ -101,6 +149,27 @@ pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
         .environment()?;
     // Before anything runs: a run that cannot be recorded does not start.
     let store = args.store.open(&runtime).map_err(Failure::classify)?;
+    let (run_id, resume) = match from {
+        Continue::Resumed { run_id, resume } => (Some(run_id), Some(Arc::new(resume))),
+        Continue::Fresh(None) => (None, None),
+        Continue::Fresh(Some(from)) => {
+            // A new run, whose id is known now: the other run's results are keyed by it.
+            let run_id = uuid::Uuid::now_v7().to_string();
+            let stored = runtime
+                .block_on(store.show(&from.run))
+                .map_err(crate::commands::resume::stored)?;
+            let resume = Resume::plan(
+                &plan,
+                &run_id,
+                &stored.summary.run_id,
+                &stored.recorded(),
+                &from.rerun,
+                false,
+            )
+            .map_err(Failure::invalid)?;
+            (Some(run_id), Some(Arc::new(resume)))
+        }
+    };
     let twins = if args.sandbox {
         let options = sandbox::options(&args.sandbox_settings, None, None, color)
             .map_err(Failure::classify)?;
@@ -126,6 +195,8 @@ pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
         parallelism: usize::from(args.parallelism),
         allow_destructive: args.allow_destructive,
         sandbox: twins.as_ref().map(Twins::sandbox),
+        run_id,
+        resume,
         ..ExecOptions::default()
     };
     let executor = Executor::new(options)

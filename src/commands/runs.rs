@@ -7,8 +7,7 @@ use keyflow_engine::exec::report::{RunReport, Status, StepReport};
 use keyflow_engine::exec::store::{AttemptRecord, Intent};
 use keyflow_store::{ListFilter, RunState, RunSummary, StoredRun};
 
-use keyflow_engine::exec::store::StoreError;
-
+use crate::commands::resume::stored;
 use crate::exit::{Exit, Failure, ResultExt};
 use crate::machine::documents::{RunDocument, RunOutput, RunsDocument};
 use crate::machine::{FormatVersion, print_json};
@@ -156,15 +155,6 @@ pub fn run(command: &RunsCommand, colors: Colors) -> Result<Exit, Failure> {
         }
     }
     Ok(Exit::Success)
-}
-
-/// A store's refusal as the command's failure: a run that is not there is a bad argument, a store that
-/// cannot be used the environment's.
-fn stored(error: StoreError) -> Failure {
-    match error {
-        StoreError::NotFound(_) => Failure::invalid(error),
-        other => Failure::environment(other),
-    }
 }
 
 fn humanize(age: std::time::Duration) -> String {
@@ -326,6 +316,12 @@ fn print_step(
         if step.attempts == 1 { "" } else { "s" },
         format_ms(step.duration_ms)
     )?;
+    if step.reused {
+        outln!(
+            "{pad}    {}",
+            style::dim(color, "reused: recorded before the run was resumed")
+        )?;
+    }
     if let Some(reason) = &step.reason {
         outln!("{pad}    {}", style::dim(color, reason))?;
     }

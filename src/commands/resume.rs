@@ -1,0 +1,129 @@
+//! `keyflow resume RUN`: the recorded run goes on from the first step that did not succeed, with its flow
+//! file and its parameters, reusing the results its other steps recorded. What stands and what runs again
+//! is the engine's rule ([`keyflow_engine::exec::resume::Resume::plan`]); this command reads the record and
+//! refuses what cannot be resumed, saying why.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use indexmap::IndexMap;
+use keyflow_engine::exec::resume::Resume;
+use keyflow_engine::exec::store::StoreError;
+use keyflow_engine::plan::ParamValue;
+use keyflow_store::RunState;
+
+use super::run::{Continue, execute};
+use crate::cli::ResumeArgs;
+use crate::exit::{Exit, Failure, ResultExt};
+use crate::out::Colors;
+use crate::{flowfile, style};
+
+pub fn run(args: &ResumeArgs, colors: Colors) -> Result<Exit, Failure> {
+    args.options.check()?;
+    let color = colors.err;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .environment()?;
+    let store = args
+        .options
+        .store
+        .open(&runtime)
+        .map_err(Failure::classify)?;
+    let stored = runtime.block_on(store.show(&args.run)).map_err(stored);
+    runtime.block_on(store.close());
+    let stored = stored?;
+    let summary = &stored.summary;
+    let id = summary.run_id.clone();
+    if let Some(parent) = &summary.parent {
+        return Err(Failure::invalid(anyhow!(
+            "run `{id}` is a template's run: resume the run that ran it, `{}`",
+            parent.run_id
+        )));
+    }
+    match summary.status {
+        RunState::Succeeded => {
+            return Err(Failure::invalid(anyhow!(
+                "run `{id}` succeeded: there is nothing to resume (`keyflow run FILE --from {id} --rerun STEP` runs steps of it again)"
+            )));
+        }
+        RunState::Running => {
+            return Err(Failure::invalid(anyhow!(
+                "run `{id}` is still running: its process is alive; wait for it to end, or stop it, then resume"
+            )));
+        }
+        RunState::Failed | RunState::Cancelled | RunState::Interrupted => {}
+    }
+    if summary.source == "<stdin>" {
+        return Err(Failure::invalid(anyhow!(
+            "run `{id}` read its flow from standard input: give it again with `keyflow run - --from {id}`"
+        )));
+    }
+    let source = Path::new(&summary.source);
+    if source.is_relative() && !source.exists() {
+        return Err(Failure::invalid(anyhow!(
+            "run `{id}` ran the flow file `{}`, a path relative to the folder it was started in: resume it from that folder",
+            summary.source
+        )));
+    }
+    let plan = match flowfile::checked(source, color)? {
+        Ok(plan) => plan,
+        Err(_) => return Ok(Exit::Invalid),
+    };
+    if plan.name != summary.flow {
+        return Err(Failure::invalid(anyhow!(
+            "`{}` is now flow `{}`, not `{}` as when run `{id}` ran: resume it from its own flow file",
+            summary.source,
+            plan.name,
+            summary.flow
+        )));
+    }
+    let given: IndexMap<String, ParamValue> = stored
+        .params
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (name.clone(), ParamValue::Json(value.clone())))
+        .collect();
+    let params = match plan.bind_params(&given) {
+        Ok(params) => params,
+        Err(errors) => {
+            flowfile::print_param_errors(&errors, color);
+            return Ok(Exit::Invalid);
+        }
+    };
+    let resume = Resume::plan(&plan, &id, &id, &stored.recorded(), &args.rerun, true)
+        .map_err(Failure::invalid)?;
+    if !args.options.quiet {
+        let reused = resume.run(&id).map_or(0, |r| r.reused.len());
+        errln!(
+            "{} run `{id}` of `{}` goes on: {reused} of {} steps stand as recorded{}",
+            style::yellow(color, "resume:"),
+            plan.name,
+            plan.steps.len(),
+            match resume.in_doubt.len() {
+                0 => String::new(),
+                n => format!(
+                    "; {n} call{} went out unanswered and will be settled first",
+                    if n == 1 { "" } else { "s" }
+                ),
+            }
+        );
+    }
+    execute(
+        &args.options,
+        plan,
+        params,
+        Continue::Resumed { run_id: id, resume },
+        colors,
+    )
+}
+
+/// A store's refusal as the command's failure: a run that is not there is a bad argument, a store that
+/// cannot be used the environment's.
+pub fn stored(error: StoreError) -> Failure {
+    match error {
+        StoreError::NotFound(_) => Failure::invalid(error),
+        other => Failure::environment(other),
+    }
+}
