@@ -106,10 +106,14 @@ const SHAPES: &[Shape] = &[
         flow
     }),
     ("undeclared paths in one string", |n| {
-        // Each diagnostic shows the whole line, so the output is quadratic here: kept small.
         let paths: String = (0..n / 4)
             .map(|i| format!("{{{{params.p{i}}}}} "))
             .collect();
+        format!("name: x\nsteps:\n  - id: s\n    block: core.noop\noutputs:\n  o: \"{paths}\"\n")
+    }),
+    ("diagnostics on one long line", |n| {
+        // Each diagnostic shows a window of the line, not the whole line.
+        let paths: String = (0..n).map(|i| format!("{{{{params.p{i:05}}}}}")).collect();
         format!("name: x\nsteps:\n  - id: s\n    block: core.noop\noutputs:\n  o: \"{paths}\"\n")
     }),
     ("the same path repeated in one string", |n| {
@@ -168,4 +172,24 @@ fn validate_is_linear_in_every_dimension() {
             );
         }
     }
+}
+
+/// 4,000 diagnostics on one 68 KB line print a window of it each: under 500 bytes a diagnostic, where
+/// printing the whole line every time made 270 MB.
+#[test]
+fn many_diagnostics_on_one_long_line_print_a_window_each() {
+    let n = 4_000;
+    let paths: String = (0..n).map(|i| format!("{{{{params.p{i:05}}}}}")).collect();
+    let source = SourceFile::new(
+        "long.yaml",
+        format!("name: x\nsteps:\n  - id: s\n    block: core.noop\noutputs:\n  o: \"{paths}\"\n"),
+    );
+    let found = check(source.clone(), &registry(Arc::default())).expect_err("undeclared");
+    assert_eq!(found.len(), n);
+    let printed = render_all(&found, &source, false);
+    println!("{} bytes printed", printed.len());
+    assert!(printed.len() < n * 500, "{} bytes printed", printed.len());
+    let last = printed.rsplit("\n\n").next().unwrap_or_default();
+    assert!(last.contains("long.yaml:6:67992"), "{last}");
+    assert!(last.contains("6 | …03995}}{{params.p03996}}"), "{last}");
 }

@@ -1,9 +1,14 @@
-//! Rendering diagnostics like a compiler: `file:line:col`, the source line, a caret under the value.
+//! Rendering diagnostics like a compiler: `file:line:col`, the source line, a caret under the value. A
+//! long line is cut to a window around the caret, marked `…` where it was cut, so that many diagnostics
+//! on one long line print (and cost) in proportion to their number, not to their number times the line.
+
+mod shown;
 
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
 use super::{At, Diagnostic};
-use crate::source::{SourceFile, Span, YamlPath};
+use crate::source::{SourceFile, Span, YamlPath, work};
+use shown::Lines;
 
 /// A diagnostic rendered, with the position it points at (for sorting and for JSON output).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,54 +27,39 @@ pub struct Rendered {
 
 /// Renders one diagnostic against its source.
 pub fn render(diagnostic: &Diagnostic, source: &SourceFile, color: bool) -> Rendered {
-    render_masked(
-        diagnostic,
+    let mut lines = Lines::new(
         source,
-        color,
-        &secret_spans(std::slice::from_ref(diagnostic), source),
-    )
+        secret_spans(std::slice::from_ref(diagnostic), source),
+    );
+    render_one(diagnostic, source, color, &mut lines)
 }
 
 /// Renders every diagnostic of one flow, each on its own, with the literal secrets any of them found
 /// masked in every source line shown.
 pub fn render_each(diagnostics: &[Diagnostic], source: &SourceFile, color: bool) -> Vec<Rendered> {
-    let masks = secret_spans(diagnostics, source);
+    let mut lines = Lines::new(source, secret_spans(diagnostics, source));
     diagnostics
         .iter()
-        .map(|d| render_masked(d, source, color, &masks))
+        .map(|d| render_one(d, source, color, &mut lines))
         .collect()
 }
 
 /// Where literal secrets are written: shown as `*` in any source line a diagnostic prints.
-fn secret_spans(diagnostics: &[Diagnostic], source: &SourceFile) -> Vec<Span> {
+fn secret_spans<'a>(
+    diagnostics: &'a [Diagnostic],
+    source: &'a SourceFile,
+) -> impl Iterator<Item = Span> + 'a {
     diagnostics
         .iter()
         .filter(|d| matches!(d.kind, super::Kind::LiteralSecret { .. }))
         .filter_map(|d| locate(&d.at, source))
-        .collect()
 }
 
-fn masked(line: usize, text: &str, masks: &[Span]) -> String {
-    text.chars()
-        .enumerate()
-        .map(|(i, c)| {
-            let col = i + 1;
-            let hidden = masks.iter().any(|m| {
-                m.start.line <= line
-                    && line <= m.end.line
-                    && (m.start.line < line || col >= m.start.col)
-                    && (m.end.line > line || col < m.end.col)
-            });
-            if hidden && !c.is_whitespace() { '*' } else { c }
-        })
-        .collect()
-}
-
-fn render_masked(
+fn render_one(
     diagnostic: &Diagnostic,
     source: &SourceFile,
     color: bool,
-    masks: &[Span],
+    lines: &mut Lines,
 ) -> Rendered {
     let span = locate(&diagnostic.at, source);
     let (line, col) = span.map_or((0, 0), |s| (s.start.line, s.start.col));
@@ -88,39 +78,45 @@ fn render_masked(
     helps.extend(diagnostic.kind.help());
     // Only the line the span starts on is shown, with the span cut at its end, as before: the snippet
     // renderer then lays the carets out under tabs and wide characters as a terminal shows them.
-    let text = span.map(|_| masked(line, source.line_text(line).unwrap_or_default(), masks));
+    let window = span.map(|span| {
+        let shown = lines.get(line);
+        let width = caret_width(span, shown.chars);
+        shown.window(col.saturating_sub(1), width)
+    });
     let title = Level::ERROR
         .primary_title(message.as_str())
         .id(diagnostic.kind.code());
-    let mut group = match (span, &text) {
-        (Some(span), Some(text)) => {
-            let first = col.saturating_sub(1);
-            let start = byte_offset(text, first);
-            let end = byte_offset(text, first + caret_width(span, text));
-            title.element(
-                Snippet::source(text.as_str())
-                    .line_start(line)
-                    .path(source.name.as_str())
-                    .fold(false)
-                    .annotation(AnnotationKind::Primary.span(start..end)),
-            )
-        }
-        _ => title.element(Origin::path(source.name.as_str())),
+    let group = match &window {
+        Some((text, carets, _)) => title.element(
+            Snippet::source(text.as_str())
+                .line_start(line)
+                .path(source.name.as_str())
+                .fold(false)
+                .annotation(AnnotationKind::Primary.span(carets.clone())),
+        ),
+        None => title.element(Origin::path(source.name.as_str())),
     };
-    for help in &helps {
-        group = group.element(Level::HELP.message(help.as_str()));
-    }
+    let group = helps.iter().fold(group, |group, help| {
+        group.element(Level::HELP.message(help.as_str()))
+    });
     let renderer = if color {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
-    // Lines are shown whole, however long, as the pinned renderings have them.
-    let text = renderer
+    // The renderer's own cutting is left off: it would walk the whole line for every diagnostic.
+    let mut text = renderer
         .term_width(usize::from(u16::MAX))
         .render(&[group])
         .trim_end_matches('\n')
         .to_string();
+    if let Some((_, _, shown_col)) = window
+        && shown_col != col
+    {
+        // The renderer counts the column in the window it was given; the header names the line's.
+        text = true_column(&text, &source.name, line, shown_col, col);
+    }
+    work::count(text.len());
     Rendered {
         line,
         col,
@@ -130,11 +126,21 @@ fn render_masked(
     }
 }
 
-/// The byte offset of character `chars` of `text` (its length past the end).
-fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(offset, _)| offset)
+/// `text` with its `-->` header's column `shown` replaced by `col`.
+fn true_column(text: &str, name: &str, line: usize, shown: usize, col: usize) -> String {
+    let header = text.find("-->").unwrap_or(0);
+    let wrong = format!("{name}:{line}:{shown}");
+    match text[header..].find(&wrong) {
+        Some(at) => {
+            let at = header + at;
+            format!(
+                "{}{name}:{line}:{col}{}",
+                &text[..at],
+                &text[at + wrong.len()..]
+            )
+        }
+        None => text.to_string(),
+    }
 }
 
 /// Renders every diagnostic, in source order, separated by blank lines.
@@ -171,9 +177,8 @@ fn nearest(path: &YamlPath, source: &SourceFile) -> Option<Span> {
     }
 }
 
-/// How many carets: the span's width on its first line (at least one).
-fn caret_width(span: Span, line_text: &str) -> usize {
-    let line_len = line_text.chars().count();
+/// How many carets: the span's width on its first line of `line_len` characters (at least one).
+fn caret_width(span: Span, line_len: usize) -> usize {
     let end = if span.end.line == span.start.line {
         span.end.col
     } else {
@@ -251,6 +256,62 @@ mod tests {
             "name: x\nsteps:\n  - id: a\n    block: core.log\n    with: { other: 日本語, message:\t$.steps.b.output }\n",
             "$.steps.b",
         );
+    }
+
+    /// A flow whose one output is a string of `before` `x`s, `$.steps.b.output`, then `after` `y`s.
+    fn long_line(before: usize, after: usize) -> (std::sync::Arc<SourceFile>, Diagnostic) {
+        let value = format!(
+            "{}$.steps.b.output{}",
+            "x".repeat(before),
+            "y".repeat(after)
+        );
+        let source = SourceFile::new(
+            "flow.yaml",
+            format!(
+                "name: x\nsteps:\n  - id: a\n    block: core.log\n    with:\n      message: {value}\n"
+            ),
+        );
+        let diagnostic = Diagnostic::part(
+            Kind::UnknownStep { id: "b".into() },
+            &YamlPath::from_serde("steps[0].with.message"),
+            Some(before + 8..before + 9),
+        );
+        (source, diagnostic)
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_caret_and_says_so() {
+        let (source, diagnostic) = long_line(5_000, 5_000);
+        let rendered = render(&diagnostic, &source, false);
+        assert_eq!((rendered.line, rendered.col), (6, 5_024));
+        let lines: Vec<&str> = rendered.text.lines().collect();
+        assert_eq!(lines[1], " --> flow.yaml:6:5024", "{}", rendered.text);
+        let shown = format!("6 | …{}$.steps.b.output{}…", "x".repeat(52), "y".repeat(53));
+        assert_eq!(lines[3], shown, "{}", rendered.text);
+        let under = shown.chars().position(|c| c == 'b').unwrap_or_default();
+        assert_eq!(lines[4], format!("  |{}^", " ".repeat(under - 3)));
+    }
+
+    #[test]
+    fn a_long_line_is_cut_only_where_it_goes_on() {
+        // Near the start: nothing cut before.
+        let (source, diagnostic) = long_line(10, 5_000);
+        let text = render(&diagnostic, &source, false).text;
+        assert!(
+            text.contains("6 |       message: xxxxxxxxxx$.steps.b.output"),
+            "{text}"
+        );
+        assert!(text.contains(" --> flow.yaml:6:34\n"), "{text}");
+        // Near the end: nothing cut after.
+        let (source, diagnostic) = long_line(5_000, 10);
+        let text = render(&diagnostic, &source, false).text;
+        assert!(text.contains("6 | …xx"), "{text}");
+        assert!(text.contains("$.steps.b.outputyyyyyyyyyy\n"), "{text}");
+        assert!(text.contains(" --> flow.yaml:6:5024\n"), "{text}");
+        // An ordinary line is shown whole.
+        let (source, diagnostic) = long_line(80, 80);
+        let text = render(&diagnostic, &source, false).text;
+        assert!(!text.contains('…'), "{text}");
     }
 
     #[test]

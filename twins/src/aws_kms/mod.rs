@@ -16,6 +16,7 @@ mod call;
 mod crypto;
 mod keys;
 mod lifecycle;
+mod model;
 mod policy;
 mod quotas;
 mod replicas;
@@ -25,6 +26,7 @@ mod settings;
 mod sigv4;
 mod state;
 mod tags;
+mod validate;
 mod wire;
 
 #[cfg(test)]

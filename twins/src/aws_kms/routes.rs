@@ -183,6 +183,7 @@ impl Twin {
                 )
             })?
         };
+        super::validate::request(name, &body)?;
         let replica_region = match op {
             Operation::ReplicateKey => Some(replicas::replica_region(&body)?),
             _ => None,

@@ -5,13 +5,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::call::{Call, not_pending, usable};
-use super::keys::check_description;
 use super::policy::{self, POLICY_NAME};
 use super::rules::Aliases;
 use super::state::{KeyRecord, MultiRegionKeyType, Rotation};
 use super::wire::{KmsError, missing, parse};
 
-/// The shortest, default and longest rotation periods, in days.
+/// The default rotation period is the second of the shortest, default and longest, in days.
 use keyflow_blocks::aws_kms::facts::ROTATION_PERIOD_DAYS as ROTATION;
 
 #[derive(Deserialize)]
@@ -70,7 +69,6 @@ struct DescriptionRequest {
 pub fn update_key_description(call: &mut Call, body: &Value) -> Result<Value, KmsError> {
     let request: DescriptionRequest = parse(body)?;
     let description = request.description.ok_or_else(|| missing("description"))?;
-    check_description(&description)?;
     let key_id = call.target(
         &request.key_id,
         "keyId",
@@ -111,14 +109,8 @@ fn rotatable(key: &KeyRecord) -> Result<(), KmsError> {
 /// EnableKeyRotation (and DisableKeyRotation when `enable` is false).
 fn set_rotation(call: &mut Call, body: &Value, enable: bool) -> Result<(), KmsError> {
     let request: RotationRequest = parse(body)?;
+    // Its range (90 to 2560 days) is the API model's, checked before the request gets here.
     let days = request.rotation_period_in_days.unwrap_or(ROTATION.1);
-    if enable && !(ROTATION.0..=ROTATION.2).contains(&days) {
-        return Err(KmsError::validation(format!(
-            "1 validation error detected: Value '{days}' at 'rotationPeriodInDays' failed to satisfy \
-             constraint: Member must have value between {} and {}",
-            ROTATION.0, ROTATION.2
-        )));
-    }
     let operation = if enable {
         "EnableKeyRotation"
     } else {

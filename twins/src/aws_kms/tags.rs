@@ -37,8 +37,8 @@ pub fn tag_resource(call: &mut Call, body: &Value) -> Result<Value, KmsError> {
 pub fn untag_resource(call: &mut Call, body: &Value) -> Result<Value, KmsError> {
     let request: TagRequest = parse(body)?;
     let keys = request.tag_keys.ok_or_else(|| missing("tagKeys"))?;
-    for (i, tag_key) in keys.iter().enumerate() {
-        rules::check_tag_key(tag_key, i + 1)?;
+    for tag_key in &keys {
+        rules::check_tag_key(tag_key)?;
     }
     let key_id = call.target(&request.key_id, "keyId", Aliases::Refused, "UntagResource")?;
     let key = call.key_mut(&key_id)?;

@@ -4,11 +4,13 @@ mod access;
 mod aliases;
 mod crypto;
 mod keys;
+mod model;
 mod policy;
 mod quotas;
 mod replicas;
 mod settings;
 mod state;
+mod validate;
 
 use std::fmt::Debug;
 
