@@ -13,7 +13,11 @@
 //! - **pagination**: ListKeys ignores `Limit` and never truncates (AWS: at most `Limit` keys a page);
 //! - **replication**: ReplicateKey of a single-Region key is an HTTP 500 (AWS:
 //!   `UnsupportedOperationException`), and ReplicateKey ignores the Description and Policy asked for and
-//!   answers the new replica as `PRIMARY` (AWS: a `REPLICA` with that description and policy).
+//!   answers the new replica as `PRIMARY` (AWS: a `REPLICA` with that description and policy);
+//! - **request constraints** ([`validation`]): an alias name over 256 characters, a deletion window over
+//!   365 days and a tag key over 128 characters are accepted (AWS, from its API model:
+//!   `ValidationException`); the pattern of an alias name, an unknown `KeySpec` and an empty plaintext
+//!   are refused as AWS does.
 //!
 //! Fields moto leaves out of its answers, and the values it gets wrong inside flows that are otherwise
 //! compared, are listed field by field in [`allowed`].
@@ -26,6 +30,7 @@ mod compare;
 mod comparison;
 mod divergences;
 mod flows;
+mod validation;
 
 use keyflow_twins::aws_kms::{
     self as kms, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, KmsTwinConfig, Quotas,

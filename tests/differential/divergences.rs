@@ -38,7 +38,7 @@ fn twin_fails_as_aws(peers: &Peers, case: &str, steps: &str, id: &str, code: &st
 }
 
 /// Prints what moto did where AWS, and the twin, do `aws`.
-fn record(case: &str, aws: &str, moto: impl std::fmt::Display) {
+pub(super) fn record(case: &str, aws: &str, moto: impl std::fmt::Display) {
     println!("divergence: {case}: AWS (and the twin) {aws}; moto {moto}");
 }
 
@@ -165,7 +165,7 @@ steps:
 }
 
 /// A client of one peer in eu-west-1, without retries.
-fn sdk(peers: &Peers, side: Side) -> Client {
+pub(super) fn sdk(peers: &Peers, side: Side) -> Client {
     let (url, key, secret) = match side {
         Side::Moto => (peers.moto.url.as_str(), "testing", "testing"),
         Side::Twin => (
