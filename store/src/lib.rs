@@ -4,10 +4,12 @@
 //!
 //! One code path serves both databases: `sqlx::Any` with portable SQL (`$1` parameters, which SQLite
 //! reads too; JSON as text; times as text and epoch milliseconds). The few places the two differ — the
-//! lock taken while migrating, SQLite's connection settings — branch on [`Backend`]. A record is written
-//! before the call that hands it returns: a single statement commits on its own, a record of several
-//! statements is one transaction.
+//! lock taken while migrating, SQLite's connection settings — branch on [`Backend`]. A record that guards
+//! against doing something twice (an intent, the answer of a call that changes something, a run's start
+//! and end) is committed before the call that hands it returns; the records of reads are written in
+//! batches a moment later ([`behind`]).
 
+mod behind;
 mod codec;
 mod location;
 mod owner;
@@ -25,6 +27,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor as _};
 use tokio::task::JoinHandle;
 
+pub use self::behind::{FLUSH_AFTER, MAX_PENDING};
 pub use self::location::{Location, STORE_ENV};
 pub use self::owner::{MISSED_BEATS, Owner};
 pub use self::query::{ListFilter, RunState, RunSummary};
@@ -66,6 +69,8 @@ pub struct Store {
     /// The location as shown in messages (no password).
     shown: String,
     options: StoreOptions,
+    /// Writes records in order, some of them in batches.
+    writer: std::sync::Arc<behind::Writer>,
     /// The heartbeat tasks of this process's open top-level runs, by run id.
     beats: Mutex<HashMap<String, JoinHandle<()>>>,
 }
@@ -140,6 +145,7 @@ impl Store {
         }
         schema::migrate(&pool, backend, &shown).await?;
         Ok(Store {
+            writer: std::sync::Arc::new(behind::Writer::new(pool.clone(), shown.clone())),
             pool,
             backend,
             shown,
@@ -158,8 +164,17 @@ impl Store {
         &self.shown
     }
 
-    /// Stops this process's heartbeats and closes the connections.
+    /// Writes the records of reads that wait for their batch, now (they are written at most
+    /// [`FLUSH_AFTER`] after they were handed over anyway).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.writer.flush().await
+    }
+
+    /// Writes the records that wait, stops this process's heartbeats and closes the connections.
     pub async fn close(&self) {
+        if let Err(e) = self.writer.flush().await {
+            tracing::warn!("run store: {e}");
+        }
         self.stop_beats();
         self.pool.close().await;
     }

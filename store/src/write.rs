@@ -1,45 +1,18 @@
-//! What the executor hands the store, written before the call returns. A single statement commits on
-//! its own; a run's end, which touches several rows, is one transaction.
+//! What the executor hands the store. A run's start and end, intents, and the records of calls that
+//! change something are committed before the call returns; the records of reads wait a little and go in
+//! batches (see [`crate::behind`]).
 
 use std::collections::HashSet;
 
 use async_trait::async_trait;
 use keyflow_engine::exec::report::{RunReport, StepReport};
 use keyflow_engine::exec::store::{AttemptRecord, Intent, RunStart, RunStore, StoreError};
-use sqlx::{Any, Row};
+use sqlx::Row;
 
 use crate::Store;
-use crate::codec::{db_error, int, json, json_opt, ms_of, now_ms, rfc3339_of, status_name};
+use crate::behind::{Record, write};
+use crate::codec::{db_error, int, json, ms_of, now_ms, rfc3339_of, status_name};
 use crate::owner::start_heartbeat;
-
-/// A step's report line as a row. Its template runs are rows of `runs` of their own; the row keeps how
-/// many there were, so that a step with none is told from a step that is not a template's.
-const UPSERT_STEP: &str = "INSERT INTO steps (run_id, step, block, status, attempts, duration_ms, output, error, reason, items, \
-     template_runs, ended_ms, reused) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-     ON CONFLICT (run_id, step) DO UPDATE SET block = excluded.block, status = excluded.status, \
-     attempts = excluded.attempts, duration_ms = excluded.duration_ms, output = excluded.output, \
-     error = excluded.error, reason = excluded.reason, items = excluded.items, \
-     template_runs = excluded.template_runs, ended_ms = excluded.ended_ms, reused = excluded.reused";
-
-fn step_query<'q>(
-    run_id: &'q str,
-    step: &'q StepReport,
-) -> Result<sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>, StoreError> {
-    Ok(sqlx::query(UPSERT_STEP)
-        .bind(run_id)
-        .bind(step.id.as_str())
-        .bind(step.block.as_str())
-        .bind(status_name(step.status))
-        .bind(i64::from(step.attempts))
-        .bind(int(step.duration_ms))
-        .bind(json_opt(step.output.as_ref())?)
-        .bind(json_opt(step.error.as_ref())?)
-        .bind(step.reason.clone())
-        .bind(step.items.map(int))
-        .bind(step.runs.as_ref().map(|runs| int(runs.len())))
-        .bind(now_ms())
-        .bind(i64::from(step.reused)))
-}
 
 #[async_trait]
 impl RunStore for Store {
@@ -58,6 +31,7 @@ impl RunStore for Store {
             (None, None, None, None)
         };
         let parent = run.parent.as_ref();
+        let mut ordered = self.writer.ordered().await?;
         // A template step that is retried runs its template again under the same id: the row is the
         // latest run's.
         sqlx::query(
@@ -88,9 +62,10 @@ impl RunStore for Store {
         .bind(beat)
         .bind(every)
         .bind(json(&run.definitions)?)
-        .execute(&self.pool)
+        .execute(&mut *ordered.tx)
         .await
         .map_err(|e| db_error(&self.shown, &e))?;
+        ordered.commit(&self.shown).await?;
         if top {
             let beat = start_heartbeat(
                 self.pool.clone(),
@@ -106,50 +81,20 @@ impl RunStore for Store {
     }
 
     async fn record_intent(&self, intent: &Intent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO intents (run_id, step, item, attempt, block, effect, started_at, input) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(intent.run_id.as_str())
-        .bind(intent.step.as_str())
-        .bind(intent.item.map(int))
-        .bind(i64::from(intent.attempt))
-        .bind(intent.block.as_str())
-        .bind(intent.effect.name())
-        .bind(intent.started_at.as_str())
-        .bind(json(&intent.input)?)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| db_error(&self.shown, &e))?;
-        Ok(())
+        self.writer.record(Record::Intent(intent.clone())).await
     }
 
     async fn record_attempt(&self, record: &AttemptRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO attempts (run_id, step, item, attempt, started_at, duration_ms, input, output, error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(record.run_id.as_str())
-        .bind(record.step.as_str())
-        .bind(record.item.map(int))
-        .bind(i64::from(record.attempt))
-        .bind(record.started_at.as_str())
-        .bind(int(record.duration_ms))
-        .bind(json(&record.input)?)
-        .bind(json_opt(record.output.as_ref())?)
-        .bind(json_opt(record.error.as_ref())?)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| db_error(&self.shown, &e))?;
-        Ok(())
+        self.writer.record(Record::Attempt(record.clone())).await
     }
 
     async fn finish_step(&self, run_id: &str, step: &StepReport) -> Result<(), StoreError> {
-        step_query(run_id, step)?
-            .execute(&self.pool)
+        self.writer
+            .record(Record::Step {
+                run_id: run_id.to_string(),
+                step: step.clone(),
+            })
             .await
-            .map_err(|e| db_error(&self.shown, &e))?;
-        Ok(())
     }
 
     async fn finish_run(&self, report: &RunReport) -> Result<(), StoreError> {
@@ -164,7 +109,9 @@ impl RunStore for Store {
         let shown = &self.shown;
         let order: Vec<&str> = report.steps.iter().map(|s| s.id.as_str()).collect();
         let ended_ms = ms_of(&report.started_at) + int(report.duration_ms);
-        let mut tx = self.pool.begin().await.map_err(|e| db_error(shown, &e))?;
+        // What waits is written first, in the same transaction.
+        let mut ordered = self.writer.ordered().await?;
+        let tx = &mut *ordered.tx;
         let updated = sqlx::query(
             "UPDATE runs SET status = $1, ended_at = $2, duration_ms = $3, reason = $4, outputs = $5, \
              step_order = $6, heartbeat_ms = $7 WHERE id = $8",
@@ -193,11 +140,12 @@ impl RunStore for Store {
             .filter_map(|row| row.try_get(0).ok())
             .collect();
         for step in report.steps.iter().filter(|s| !recorded.contains(&s.id)) {
-            step_query(&report.run_id, step)?
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| db_error(shown, &e))?;
+            let record = Record::Step {
+                run_id: report.run_id.clone(),
+                step: step.clone(),
+            };
+            write(tx, &record, shown).await?;
         }
-        tx.commit().await.map_err(|e| db_error(shown, &e))
+        ordered.commit(shown).await
     }
 }

@@ -1,10 +1,12 @@
-//! Several writers at once, runs whose process died, and stores written by other versions.
+//! Several writers at once, runs whose process died, stores written by other versions, and when records
+//! reach the file.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keyflow_engine::exec::report::Status;
-use keyflow_engine::exec::store::{RunStart, RunStore, StoreError};
+use keyflow_engine::block::Effect;
+use keyflow_engine::exec::report::{Status, StepReport};
+use keyflow_engine::exec::store::{Intent, RunStart, RunStore, StoreError};
 use keyflow_store::{ListFilter, Owner, RunState, SCHEMA_VERSION, Store, StoreOptions};
 use serde_json::json;
 
@@ -193,4 +195,74 @@ pub async fn a_newer_schema_is_refused(db: Db) {
         }
         other => panic!("a newer store opened: {other:?}"),
     }
+}
+
+/// A step's report line for [`reads_are_written_in_batches_and_before_any_effect`].
+fn ended(id: &str, block: &str) -> StepReport {
+    StepReport {
+        id: id.into(),
+        block: block.into(),
+        status: Status::Succeeded,
+        attempts: 1,
+        duration_ms: 1,
+        output: Some(json!({ "v": 1 })),
+        error: None,
+        reason: None,
+        items: None,
+        runs: None,
+        reused: false,
+    }
+}
+
+async fn steps_on_file(reader: &Store, run_id: &str) -> Vec<String> {
+    let shown = reader.show(run_id).await.unwrap();
+    shown.report.steps.iter().map(|s| s.id.clone()).collect()
+}
+
+pub async fn reads_are_written_in_batches_and_before_any_effect(db: Db) {
+    let writer = db.open().await;
+    let reader = db.open().await;
+    writer.begin_run(&start("batched")).await.unwrap();
+    // A read: it waits for its batch, which comes by itself within FLUSH_AFTER (the deadline only bounds
+    // a failure).
+    writer
+        .finish_step("batched", &ended("read", "aws-kms.describe-key"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while steps_on_file(&reader, "batched").await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "a deferred record was never written"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Another read waits; an intent that follows it is written with it, after it, at once.
+    writer
+        .finish_step("batched", &ended("again", "aws-kms.describe-key"))
+        .await
+        .unwrap();
+    let intent = Intent {
+        run_id: "batched".into(),
+        step: "create".into(),
+        item: None,
+        attempt: 1,
+        block: "aws-kms.create-key".into(),
+        effect: Effect::Create,
+        started_at: "2026-12-01T10:00:00.000Z".into(),
+        input: json!({}),
+    };
+    writer.record_intent(&intent).await.unwrap();
+    let shown = reader.show("batched").await.unwrap();
+    assert_eq!(shown.intents, vec![intent]);
+    assert_eq!(steps_on_file(&reader, "batched").await, ["read", "again"]);
+    // The step that made the call is on file as soon as it ends.
+    writer
+        .finish_step("batched", &ended("create", "aws-kms.create-key"))
+        .await
+        .unwrap();
+    assert_eq!(
+        steps_on_file(&reader, "batched").await,
+        ["read", "again", "create"]
+    );
 }

@@ -167,4 +167,5 @@ both!(
     durability::a_run_whose_owner_is_gone_is_interrupted,
     durability::an_older_schema_is_migrated,
     durability::a_newer_schema_is_refused,
+    durability::reads_are_written_in_batches_and_before_any_effect,
 );

@@ -86,6 +86,13 @@ pub async fn records_round_trip(db: Db) {
         .unwrap();
     store.finish_step("r1", &failing).await.unwrap();
 
+    // A step that changed something is on file as soon as it ends; one that only read may wait for the
+    // next batch (at most `FLUSH_AFTER`), which a flush writes at once.
+    let before = store.show("r1").await.unwrap();
+    let ids: Vec<&str> = before.report.steps.iter().map(|s| s.id.as_str()).collect();
+    assert!(ids.contains(&"create"), "{ids:?}");
+    store.flush().await.unwrap();
+
     // Before the run ends: running, with the steps that ended.
     let open = store.show("r1").await.unwrap();
     assert_eq!(open.summary.status, RunState::Running);
