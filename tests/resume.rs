@@ -174,3 +174,27 @@ fn a_new_run_reuses_another_runs_results_up_to_the_step_run_again() {
         ran.stderr
     );
 }
+
+#[test]
+fn with_other_parameters_only_the_steps_whose_input_is_unchanged_stand() {
+    let scratch = Scratch::new();
+    let flow = scratch.flow(
+        "tenants.yaml",
+        "name: tenants\nparams:\n  tenant: { type: string }\nsteps:\n  - id: fixed\n    block: core.set\n    with: { v: 1 }\n  - id: named\n    block: core.set\n    with: { name: \"{{params.tenant}}\", v: $.steps.fixed.output.v }\n  - id: after\n    block: core.set\n    with: { v: $.steps.fixed.output.v }\n    after: [named]\n",
+    );
+    let (code, first, _) = scratch.run(&flow, &["-p", "tenant=a"]);
+    assert_eq!(code, 0);
+    let first_id = first["run_id"].as_str().expect("run id");
+    let (code, other, ran) = scratch.run(&flow, &["-p", "tenant=b", "--from", first_id]);
+    assert_eq!(code, 0, "{}", ran.stderr);
+    assert_eq!(step(&other, "fixed")["reused"], true);
+    assert!(step(&other, "named")["reused"].is_null(), "{other:#}");
+    assert_eq!(step(&other, "named")["output"]["name"], "b");
+    // It depends on a step that ran again, although its own input is the same.
+    assert!(step(&other, "after")["reused"].is_null(), "{other:#}");
+    let (code, same, _) = scratch.run(&flow, &["-p", "tenant=a", "--from", first_id]);
+    assert_eq!(code, 0);
+    for id in ["fixed", "named", "after"] {
+        assert_eq!(step(&same, id)["reused"], true, "{id}: {same:#}");
+    }
+}

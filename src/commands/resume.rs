@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use indexmap::IndexMap;
-use keyflow_engine::exec::resume::Resume;
+use keyflow_engine::exec::resume::{Continuation, Resume};
 use keyflow_engine::exec::store::StoreError;
 use keyflow_engine::plan::ParamValue;
 use keyflow_store::RunState;
@@ -92,8 +92,14 @@ pub fn run(args: &ResumeArgs, colors: Colors) -> Result<Exit, Failure> {
             return Ok(Exit::Invalid);
         }
     };
-    let resume = Resume::plan(&plan, &id, &id, &stored.recorded(), &args.rerun, true)
-        .map_err(Failure::invalid)?;
+    let to = Continuation {
+        run_id: &id,
+        recorded_id: &id,
+        continues: true,
+        same_params: true,
+    };
+    let resume =
+        Resume::plan(&plan, to, &stored.recorded(), &args.rerun).map_err(Failure::invalid)?;
     if !args.options.quiet {
         let reused = resume.run(&id).map_or(0, |r| r.reused.len());
         errln!(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use keyflow_engine::exec::events::RunObserver;
 use keyflow_engine::exec::report::{RunReport, Status};
-use keyflow_engine::exec::resume::Resume;
+use keyflow_engine::exec::resume::{Continuation, Resume};
 use keyflow_engine::exec::{ExecOptions, Executor};
 use keyflow_twins::sandbox::Twins;
 use tokio_util::sync::CancellationToken;
@@ -158,15 +158,14 @@ pub fn execute(
             let stored = runtime
                 .block_on(store.show(&from.run))
                 .map_err(crate::commands::resume::stored)?;
-            let resume = Resume::plan(
-                &plan,
-                &run_id,
-                &stored.summary.run_id,
-                &stored.recorded(),
-                &from.rerun,
-                false,
-            )
-            .map_err(Failure::invalid)?;
+            let to = Continuation {
+                run_id: &run_id,
+                recorded_id: &stored.summary.run_id,
+                continues: false,
+                same_params: stored.params == params,
+            };
+            let resume = Resume::plan(&plan, to, &stored.recorded(), &from.rerun)
+                .map_err(Failure::invalid)?;
             (Some(run_id), Some(Arc::new(resume)))
         }
     };

@@ -28,6 +28,9 @@ pub struct ResumedRun {
     pub reused: HashMap<String, Value>,
     /// Calls each step already made, by id: a step that runs again numbers its attempts on from there.
     pub attempts: HashMap<String, u32>,
+    /// When the run's parameters differ from the recorded run's: the input (secrets redacted) each
+    /// reused step was called with, by id. Its result stands only if its input resolves to the same now.
+    pub inputs: HashMap<String, Value>,
 }
 
 impl Resume {
@@ -71,6 +74,7 @@ impl Recorded {
                         status: step.status,
                         output: step.output.clone(),
                         attempts: step.attempts,
+                        input: None,
                     },
                 );
             }
@@ -85,6 +89,20 @@ impl Recorded {
                 .iter()
                 .map(|(step, digest)| (step.clone(), digest.clone()))
                 .collect();
+        }
+        let mut last: HashMap<(&str, &str), &AttemptRecord> = HashMap::new();
+        for attempt in attempts.iter().filter(|a| a.item.is_none()) {
+            let latest = last
+                .entry((&attempt.run_id, &attempt.step))
+                .or_insert(attempt);
+            if attempt.attempt >= latest.attempt {
+                *latest = attempt;
+            }
+        }
+        for ((run_id, step), attempt) in last {
+            if let Some(step) = runs.get_mut(run_id).and_then(|r| r.steps.get_mut(step)) {
+                step.input = Some(attempt.input.clone());
+            }
         }
         let answered: HashSet<(&str, &str, Option<usize>, u32)> = attempts
             .iter()
@@ -119,6 +137,8 @@ pub struct RecordedStep {
     pub output: Option<Value>,
     /// Calls it made.
     pub attempts: u32,
+    /// The input (secrets redacted) of its last call, for a block step without `for_each`.
+    pub input: Option<Value>,
 }
 
 /// Why a recorded run cannot be continued as asked.
@@ -156,19 +176,30 @@ fn redacted(value: &Value) -> bool {
     }
 }
 
+/// Which run goes on from which record.
+#[derive(Debug, Clone, Copy)]
+pub struct Continuation<'a> {
+    /// The run that reuses.
+    pub run_id: &'a str,
+    /// The run recorded: the same id for `keyflow resume`, another run's for `run --from`.
+    pub recorded_id: &'a str,
+    /// The same run goes on (`keyflow resume`): attempts number on and unanswered calls are recovered.
+    pub continues: bool,
+    /// The run's parameters are the recorded run's. When not, only the results of block steps (without
+    /// `for_each`) whose input resolves to what was recorded can stand, checked as each is reached.
+    pub same_params: bool,
+}
+
 impl Resume {
-    /// What a run of `plan` with id `run_id` reuses of `recorded`, recorded under the id `recorded_id`
-    /// (the same id for `keyflow resume`; another run's for `run --from`). A step's result stands when
-    /// it succeeded, its step is unchanged, its output holds no redacted secret, it is not in `rerun`, and
-    /// no step it depends on runs again; a step that runs again reruns every step that depends on it.
-    /// With `continues`, attempts number on and unanswered calls are recovered (the same run goes on).
+    /// What the run `to.run_id` of `plan` reuses of `recorded`. A step's result stands when it
+    /// succeeded, its step is unchanged, its output holds no redacted secret, it is not in `rerun`, no
+    /// step it depends on runs again, and — when the parameters differ — its input is the same; a step
+    /// that runs again reruns every step that depends on it.
     pub fn plan(
         plan: &crate::plan::Plan,
-        run_id: &str,
-        recorded_id: &str,
+        to: Continuation<'_>,
         recorded: &Recorded,
         rerun: &[String],
-        continues: bool,
     ) -> Result<Resume, ResumeError> {
         for name in rerun {
             if !plan.steps.iter().any(|s| &s.id == name) {
@@ -176,7 +207,7 @@ impl Resume {
             }
         }
         let mut resume = Resume::default();
-        let changed = resume.add(plan, run_id, recorded_id, recorded, rerun, continues);
+        let changed = resume.add(plan, to, recorded, rerun);
         let refused: Vec<String> = changed
             .into_iter()
             .filter(|step| !rerun.contains(step))
@@ -184,7 +215,7 @@ impl Resume {
         if !refused.is_empty() {
             return Err(ResumeError::Changed(refused));
         }
-        if continues {
+        if to.continues {
             for (run, step, item) in &recorded.unanswered {
                 resume.in_doubt.insert((run.clone(), step.clone(), *item));
             }
@@ -196,12 +227,16 @@ impl Resume {
     fn add(
         &mut self,
         plan: &crate::plan::Plan,
-        run_id: &str,
-        recorded_id: &str,
+        to: Continuation<'_>,
         recorded: &Recorded,
         rerun: &[String],
-        continues: bool,
     ) -> Vec<String> {
+        let Continuation {
+            run_id,
+            recorded_id,
+            continues,
+            same_params,
+        } = to;
         let Some(record) = recorded.runs.get(recorded_id) else {
             return Vec::new();
         };
@@ -225,15 +260,24 @@ impl Resume {
             let step = &plan.steps[i];
             let stands = succeeded(&step.id).and_then(|s| {
                 let output = s.output.clone().unwrap_or(Value::Null);
+                // With other parameters, only an input recorded whole can be compared.
+                let input = match (&step.call, &step.for_each, &s.input) {
+                    _ if same_params => None,
+                    (crate::plan::Call::Block(_), None, Some(input)) => Some(input.clone()),
+                    _ => return None,
+                };
                 let fresh = !rerun.contains(&step.id)
                     && !changed.contains(&step.id)
                     && !redacted(&output)
                     && step.deps.iter().all(|&d| !runs_again[d]);
-                fresh.then_some(output)
+                fresh.then_some((output, input))
             });
             match stands {
-                Some(output) => {
+                Some((output, input)) => {
                     run.reused.insert(step.id.clone(), output);
+                    if let Some(input) = input {
+                        run.inputs.insert(step.id.clone(), input);
+                    }
                 }
                 None => runs_again[i] = true,
             }
@@ -258,7 +302,12 @@ impl Resume {
                     continue;
                 }
                 let child_id = format!("{run_id}/{}{rest}", step.id);
-                self.add(&template.plan, &child_id, child, recorded, &[], continues);
+                let to = Continuation {
+                    run_id: &child_id,
+                    recorded_id: child,
+                    ..to
+                };
+                self.add(&template.plan, to, recorded, &[]);
             }
         }
         self.runs.insert(run_id.to_string(), run);

@@ -412,14 +412,7 @@ impl StepRun<'_> {
     }
 
     fn redacted_input(&self, input: &Value) -> Value {
-        let mut input = input.clone();
-        self.shared.secrets.mask(&mut input);
-        for key in &self.step.secret_inputs {
-            if let Some(value) = input.get_mut(key) {
-                *value = Value::String(REDACTED.into());
-            }
-        }
-        input
+        redacted_input(self.shared, self.step, input)
     }
 
     /// A short description of a poll's output: its `state`/`status` and `progress` when it has them.
@@ -494,4 +487,16 @@ fn items_failed(mut failed: Vec<(usize, BlockError)>, started: usize, total: usi
     }
     let (_, first) = failed.swap_remove(0);
     BlockError { message, ..first }
+}
+
+/// A call's input as it is recorded: the run's secrets masked, the block's secret inputs redacted.
+pub(super) fn redacted_input(shared: &Shared, step: &PlannedStep, input: &Value) -> Value {
+    let mut input = input.clone();
+    shared.secrets.mask(&mut input);
+    for key in &step.secret_inputs {
+        if let Some(value) = input.get_mut(key) {
+            *value = Value::String(REDACTED.into());
+        }
+    }
+    input
 }

@@ -3,9 +3,17 @@
 
 use std::collections::HashMap;
 
-use keyflow_engine::exec::resume::{Recorded, Resume, ResumeError};
+use keyflow_engine::exec::resume::{Continuation, Recorded, Resume, ResumeError};
 
 use super::*;
+
+/// `keyflow resume` of run-1.
+const CONTINUES: Continuation<'static> = Continuation {
+    run_id: "run-1",
+    recorded_id: "run-1",
+    continues: true,
+    same_params: true,
+};
 
 const FLOW: &str = r#"
     name: resumable
@@ -57,8 +65,7 @@ async fn a_resumed_run_reuses_what_succeeded_and_runs_the_rest_numbering_attempt
     assert_eq!(first.status("c"), Status::Cancelled);
     assert_eq!(first.step("b").attempts, 2);
     let plan = plan(FLOW, &probe);
-    let resume =
-        Resume::plan(&plan, "run-1", "run-1", &recorded(&first), &[], true).expect("resume");
+    let resume = Resume::plan(&plan, CONTINUES, &recorded(&first), &[]).expect("resume");
     let again = resumed(FLOW, &probe, resume).await;
     assert_eq!(
         again.report.status,
@@ -92,15 +99,14 @@ async fn a_step_changed_since_the_run_is_refused_unless_run_again_with_what_depe
     let changed = FLOW.replace("value: 41", "value: 42");
     let plan = plan(&changed, &probe);
     assert_eq!(
-        Resume::plan(&plan, "run-1", "run-1", &record, &[], true).err(),
+        Resume::plan(&plan, CONTINUES, &record, &[]).err(),
         Some(ResumeError::Changed(vec!["a".into()]))
     );
     assert_eq!(
-        Resume::plan(&plan, "run-1", "run-1", &record, &["nope".into()], true).err(),
+        Resume::plan(&plan, CONTINUES, &record, &["nope".into()]).err(),
         Some(ResumeError::UnknownStep("nope".into()))
     );
-    let resume =
-        Resume::plan(&plan, "run-1", "run-1", &record, &["a".into()], true).expect("rerun a");
+    let resume = Resume::plan(&plan, CONTINUES, &record, &["a".into()]).expect("rerun a");
     let again = resumed(&changed, &probe, resume).await;
     assert_eq!(
         again.report.status,
@@ -136,8 +142,7 @@ async fn an_output_with_a_redacted_secret_is_not_reused_and_its_readers_run_agai
     let first = run(yaml, &probe).await;
     assert_eq!(first.report.status, Status::Failed);
     let plan = plan(yaml, &probe);
-    let resume =
-        Resume::plan(&plan, "run-1", "run-1", &recorded(&first), &[], true).expect("resume");
+    let resume = Resume::plan(&plan, CONTINUES, &recorded(&first), &[]).expect("resume");
     let again = resumed(yaml, &probe, resume).await;
     assert!(
         !again.step("mint").reused,
@@ -160,7 +165,7 @@ async fn a_call_that_went_out_unanswered_is_settled_by_its_first_attempt_on_resu
         runs: HashMap::new(),
         unanswered: vec![("run-1".into(), "b".into(), None)],
     };
-    let resume = Resume::plan(&plan, "run-1", "run-1", &record, &[], true).expect("resume");
+    let resume = Resume::plan(&plan, CONTINUES, &record, &[]).expect("resume");
     let again = resumed(FLOW, &probe, resume).await;
     assert_eq!(again.report.status, Status::Failed);
     let seen = lock(&probe.seen).clone();

@@ -7,6 +7,7 @@ use super::Scheduler;
 use crate::block::{BlockError, Effect};
 use crate::context::Status;
 use crate::exec::outcome::StepOutcome;
+use crate::exec::step::redacted_input;
 use crate::expr::Scope;
 use crate::redact::REDACTED;
 
@@ -17,11 +18,8 @@ impl Scheduler {
         let shared = &self.shared;
         let step = &shared.plan.steps[i];
         // Done before the resume: whatever happens to the rest of the run, it happened.
-        if let Some(output) = shared.resumed_run().and_then(|r| r.reused.get(&step.id)) {
-            let attempts = shared
-                .resumed_run()
-                .map_or(0, |r| prior_attempts(r, &step.id));
-            return Some(StepOutcome::reused(output.clone(), attempts));
+        if let Some(outcome) = self.reused(i) {
+            return Some(outcome);
         }
         if let Some((_, why)) = &self.stopping {
             let reason = format!("not started: {why}");
@@ -58,6 +56,44 @@ impl Scheduler {
         };
         (destructive && !self.allow_destructive)
             .then(|| StepOutcome::refused(self.refusal(i, &scope)))
+    }
+
+    /// The recorded result of step `i`, when it stands: the resume reuses it, every step it depends on
+    /// was reused too, and — when the run's parameters differ from the recorded run's — its input
+    /// resolves to what it was called with then.
+    fn reused(&self, i: usize) -> Option<StepOutcome> {
+        let shared = &self.shared;
+        let step = &shared.plan.steps[i];
+        let resumed = shared.resumed_run()?;
+        let output = resumed.reused.get(&step.id)?;
+        let deps_reused = step
+            .deps
+            .iter()
+            .all(|&d| self.outcomes[d].as_ref().is_some_and(|o| o.reused));
+        if !deps_reused {
+            return None;
+        }
+        if let Some(recorded) = resumed.inputs.get(&step.id) {
+            let scope = Scope {
+                params: &shared.params,
+                run: &shared.run,
+                steps: &self.entries,
+                item: None,
+                output: None,
+            };
+            let mut input = serde_json::Map::new();
+            for (key, expr) in &step.with {
+                input.insert(key.clone(), expr.resolve(&scope).ok()?);
+            }
+            let input = redacted_input(shared, step, &Value::Object(input));
+            if &input != recorded {
+                return None;
+            }
+        }
+        Some(StepOutcome::reused(
+            output.clone(),
+            prior_attempts(resumed, &step.id),
+        ))
     }
 
     /// The error of a destructive step the run may not start, saying exactly what it would have done.
