@@ -1,18 +1,18 @@
 //! `aws-kms.replicate-key`: Replicate Key (ReplicateKey).
 
-use indexmap::IndexMap;
 use aws_sdk_kms::config::Region;
 use aws_sdk_kms::types::{self, MultiRegionKeyType};
+use indexmap::IndexMap;
 use keyflow_engine::block::{
     Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::recovery::{describe, key_id_of, pending_deletion, tags_of};
 use super::shapes::{
     KeyMetadata, PolicyInput, Tag, example_key_metadata, key_metadata, required, tags_in, tags_out,
 };
-use super::recovery::{describe, key_id_of, pending_deletion, tags_of};
 use super::{CONNECTOR, KmsClient, checks, client, sdk_error};
 use super::{Operation, Quota};
 

@@ -30,7 +30,9 @@ pub async fn provider_with_arn(
 }
 
 /// The tenant's ongoing or last migration; `None` when it never migrated (Qlik's 404).
-pub async fn last_migration(ctx: &BlockContext) -> Result<Option<MigrationInformation>, BlockError> {
+pub async fn last_migration(
+    ctx: &BlockContext,
+) -> Result<Option<MigrationInformation>, BlockError> {
     let outcome = client(ctx)?
         .attempt(
             "Get Migration Details",

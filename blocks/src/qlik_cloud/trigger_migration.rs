@@ -66,9 +66,7 @@ impl Block for TriggerMigration {
             Outcome::Refused {
                 status: 428 | 409,
                 error,
-            } => migration_to(ctx, &input.fingerprint)
-                .await?
-                .ok_or(error),
+            } => migration_to(ctx, &input.fingerprint).await?.ok_or(error),
             Outcome::Refused { error, .. } => Err(error),
         }
     }
