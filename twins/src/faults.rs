@@ -3,7 +3,8 @@
 //! `Retry-After`), answered with a 5xx (not applied), or **applied and then its connection dropped before
 //! the answer** — the case a client cannot tell from a request that never arrived, which the blocks'
 //! recovery must settle. Draws come from one generator seeded with `--faults-seed`, so a failing run
-//! replays (given the same order of requests: one flow at `--parallelism 1` gives it).
+//! replays (given the same order of requests: one flow at `--parallelism 1` whose steps follow one another
+//! gives it; two steps ready at once may go in either order).
 //!
 //! The Qlik twin's own calls to the KMS twin (its checks of a key) are not faulted: they stand for Qlik's
 //! calls to AWS inside Qlik, which keyflow never sees.
