@@ -216,10 +216,10 @@ async fn inject(
         Some(Fault::Error5xx) => server_error(service),
         Some(Fault::Drop) => {
             let response = next.run(request).await;
-            match hangup {
-                Some(hangup) => hangup.now(),
-                // Served without the twins' listener (in-process): the answer cannot be lost.
-                None => {}
+            // Served without the twins' listener (in-process) there is no hang-up: the answer cannot
+            // be lost.
+            if let Some(hangup) = hangup {
+                hangup.now();
             }
             response
         }
