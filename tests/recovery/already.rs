@@ -164,3 +164,53 @@ fn a_key_provider_and_a_migration_already_made_are_answered() {
         "the migration under way, not a second one"
     );
 }
+
+/// Steps that disable a key twice and remove a tag twice (the reapplied blocks).
+const UNDONE_TWICE: &str = "steps:
+  - id: key
+    block: aws-kms.create-key
+    with: { tags: { team: data } }
+  - id: disable
+    block: aws-kms.disable-key
+    confirm: true
+    with: { key_id: $.steps.key.output.KeyMetadata.KeyId }
+  - id: disable_again
+    block: aws-kms.disable-key
+    confirm: true
+    after: disable
+    with: { key_id: $.steps.key.output.KeyMetadata.KeyId }
+  - id: untag
+    block: aws-kms.delete-tag
+    confirm: true
+    after: disable_again
+    with: { key_id: $.steps.key.output.KeyMetadata.KeyId, tag_keys: [team] }
+  - id: untag_again
+    block: aws-kms.delete-tag
+    confirm: true
+    after: untag
+    with: { key_id: $.steps.key.output.KeyMetadata.KeyId, tag_keys: [team] }
+  - id: after
+    block: aws-kms.describe-key
+    after: untag_again
+    with: { key_id: $.steps.key.output.KeyMetadata.KeyId }
+";
+
+#[test]
+fn disabling_a_disabled_key_and_removing_an_absent_tag_succeed() {
+    let check = |report: &Value| {
+        for id in ["disable_again", "untag_again"] {
+            assert_eq!(step(report, id)["status"], "succeeded", "{report:#}");
+        }
+        assert_eq!(
+            step(report, "after")["output"]["KeyMetadata"]["KeyState"],
+            "Disabled"
+        );
+    };
+    let (code, report, stderr) = in_sandbox(UNDONE_TWICE);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    check(&report);
+    let Some(moto) = moto() else { return };
+    let (code, report, stderr) = moto.run(&flow(UNDONE_TWICE), &["--allow-destructive"]);
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    check(&report);
+}

@@ -53,6 +53,14 @@ fn a_key_whose_creation_answer_was_dropped_is_found_by_the_retry_not_made_again(
     let held = keys(&saved(&state), "eu-west-1");
     assert_eq!(held.len(), 1, "exactly one key: {held:?}");
     assert_eq!(key["output"]["KeyMetadata"]["KeyId"], json!(held[0]));
+    let tags = &saved(&state)["kms"]["regions"]["eu-west-1"]["keys"][&held[0]]["tags"];
+    assert_eq!(tags["team"], "data", "{tags}");
+    let run_id = report["run_id"].as_str().expect("the run id");
+    assert_eq!(
+        tags["keyflow:idempotency-key"],
+        format!("{run_id}/key"),
+        "the run and step: {tags}"
+    );
 }
 
 /// A key made, aliased, tagged, then everything undone, each step in turn with a `retry:`.
@@ -305,4 +313,32 @@ fn throttling_and_5xx_faults_refuse_the_request_in_each_service_s_own_way() {
         (json!("KMSInternalException"), json!("HTTP-503"))
     );
     assert_eq!(injected(&stderr, "answered 5xx"), 4, "{stderr}");
+}
+
+#[test]
+fn a_fault_list_that_is_not_one_is_refused_with_the_form_to_write() {
+    for (given, says) in [
+        ("drop=2", "`2` is not a probability from 0 to 1"),
+        (
+            "timeout=0.1",
+            "`timeout` is not a fault (throttle, error5xx, drop)",
+        ),
+        (
+            "throttle=0.6,drop=0.6",
+            "the probabilities add up to more than 1",
+        ),
+    ] {
+        let ran: crate::harness::Ran = crate::sandbox::bare()
+            .args(["run", "flows/hello.yaml", "--sandbox", "--faults", given])
+            .output()
+            .expect("run keyflow")
+            .into();
+        assert_eq!(ran.code, 2, "{given}: {}", ran.stderr);
+        assert!(ran.stderr.contains(says), "{given}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains("throttle=0.2,error5xx=0.1,drop=0.05"),
+            "{given}: {}",
+            ran.stderr
+        );
+    }
 }
