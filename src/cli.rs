@@ -96,16 +96,27 @@ pub struct SandboxSettings {
     /// (`CreateKey=2`; repeatable): rehearse an account whose quota other workloads use up.
     #[arg(long, value_name = "OPERATION=RATE")]
     pub quota: Vec<String>,
+    /// Inject faults into the requests to both twins, each with its probability per request:
+    /// `throttle=P` (AWS ThrottlingException, Qlik 429), `error5xx=P` (a 5xx; not applied), `drop=P`
+    /// (applied, then the connection dropped before the answer). Rehearses `retry:` and recovery.
+    #[arg(long, value_name = "throttle=P,error5xx=P,drop=P")]
+    pub faults: Option<String>,
+    /// The seed of the faults' draws (without it a new one, shown at the end): the same seed gives the
+    /// same faults to the same requests in the same order.
+    #[arg(long, value_name = "N", requires = "faults")]
+    pub faults_seed: Option<u64>,
 }
 
 impl SandboxSettings {
     /// The argument ids of the settings.
-    pub const IDS: [&'static str; 5] = [
+    pub const IDS: [&'static str; 7] = [
         "state",
         "tenant_region",
         "migration_seconds",
         "no_quotas",
         "quota",
+        "faults",
+        "faults_seed",
     ];
 
     /// Whether any setting was given on the command line (they mean nothing without `--sandbox`).

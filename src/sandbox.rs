@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use keyflow_twins::aws_kms::{KmsStats, Quotas};
+use keyflow_twins::faults::{FaultRates, Faults};
 use keyflow_twins::sandbox::{
     self, Change, Created, KeyChange, Options, StateFile, TenantChange, Twins,
 };
@@ -47,7 +49,23 @@ pub fn options(
         },
         kms_port,
         qlik_port,
+        faults: faults(settings)?,
     })
+}
+
+/// The faults of `--faults` and `--faults-seed`; without a seed, one from the clock (shown at the end,
+/// so that the run can be replayed).
+fn faults(settings: &SandboxSettings) -> anyhow::Result<Option<Arc<Faults>>> {
+    let Some(given) = &settings.faults else {
+        return Ok(None);
+    };
+    let rates = FaultRates::parse(given)?;
+    let seed = settings.faults_seed.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    Ok(Some(Arc::new(Faults::new(rates, seed))))
 }
 
 /// The state file at `path`, once no other keyflow has it.
@@ -90,6 +108,9 @@ pub async fn finish(twins: Twins, color: bool, quiet: bool) -> anyhow::Result<()
         style::dim(color, "sandbox:"),
         traffic(&twins.traffic())
     );
+    if let Some(faults) = twins.faults() {
+        errln!("{} {}", style::dim(color, "sandbox:"), injected(faults));
+    }
     let saved = twins.save();
     twins.shutdown().await;
     if let Some(path) = saved?
@@ -174,6 +195,20 @@ fn tenant_line(change: &Change, many: bool) -> String {
     } else {
         inside
     }
+}
+
+/// The faults the twins injected, and the seed that replays them.
+fn injected(faults: &Faults) -> String {
+    let counts = faults.counts();
+    format!(
+        "injected {} faults: {} throttled, {} answered 5xx, {} dropped after being applied \
+         (replay with --faults-seed {})",
+        counts.total(),
+        counts.throttled,
+        counts.errors,
+        counts.dropped,
+        faults.seed()
+    )
 }
 
 /// What the KMS twin answered: requests, throttled ones by operation, denied ones.

@@ -3,6 +3,7 @@
 mod harness;
 mod qlik_cloud;
 mod qlik_policy;
+mod recovery;
 
 mod aws_kms;
 mod cli;

@@ -4,6 +4,8 @@
 pub mod aws_kms;
 pub mod core;
 mod cut;
+#[cfg(test)]
+mod peers;
 pub mod qlik_cloud;
 
 use keyflow_engine::block::Registry;

@@ -10,6 +10,7 @@
 
 pub mod aws_kms;
 mod digest;
+pub mod faults;
 pub mod qlik_cloud;
 pub mod sandbox;
 mod server;

@@ -1,10 +1,12 @@
 //! Serving a twin (an emulator) on loopback: bind, serve an axum router until stopped, stop on drop. Both
-//! connectors' twins run on it.
+//! connectors' twins run on it, over connections that an injected fault can cut ([`crate::faults`]).
 
 use std::net::SocketAddr;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::faults::{Hangup, Listener};
 
 /// A router served in the background; dropping it stops the server.
 pub(crate) struct Server {
@@ -21,11 +23,14 @@ impl Server {
         let url = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
+            axum::serve(
+                Listener(listener),
+                app.into_make_service_with_connect_info::<Hangup>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
         });
         Ok(Server {
             url,

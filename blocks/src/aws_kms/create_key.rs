@@ -2,13 +2,16 @@
 
 use aws_sdk_kms::types::{KeySpec as SdkKeySpec, KeyUsageType};
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Operation;
+use super::facts::MAX_TAGS;
+use super::recovery::{self, IDEMPOTENCY_TAG};
 use super::shapes::{KeyMetadata, PolicyInput, example_key_metadata, key_metadata, tags_in};
-use super::{CONNECTOR, checks, client, sdk_error};
+use super::{CONNECTOR, Operation, checks, client, sdk_error};
 
 /// Creates a KMS key.
 pub struct CreateKey;
@@ -94,7 +97,8 @@ pub struct CreateKeyInput {
     /// The key policy, as a mapping or JSON text; without it AWS gives the default key policy.
     #[serde(default)]
     pub policy: Option<PolicyInput>,
-    /// Tags as a map (`{ team: data-platform }`); keys may not start with `aws:`.
+    /// Tags as a map (`{ team: data-platform }`); keys may not start with `aws:`. keyflow adds
+    /// `keyflow:idempotency-key` (so at most 49 here).
     #[serde(default)]
     pub tags: IndexMap<String, String>,
 }
@@ -117,12 +121,15 @@ impl Block for CreateKey {
             title: "Create Key",
             connector: Some(CONNECTOR),
             description: "Creates a KMS key (CreateKey): by default a symmetric encryption key, the kind Qlik Cloud \
-                          registers as a key provider; multi-Region on request, with an optional key policy and tags.",
+                          registers as a key provider; multi-Region on request, with an optional key policy and tags. \
+                          The key carries the tag `keyflow:idempotency-key` (the run, step and item), by which a \
+                          retry or `keyflow resume` finds a key whose creation's answer was lost instead of creating \
+                          a second one.",
             effect: Effect::Create,
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::FindFirst,
         }
     }
 
@@ -141,12 +148,42 @@ impl Block for CreateKey {
         let usage = name(input.key_usage);
         checks::spec_and_usage(&spec, &usage)?;
         checks::tags(&input.tags)?;
+        if input.tags.contains_key(IDEMPOTENCY_TAG) {
+            return Err(BlockError::invalid_input(format!(
+                "tag `{IDEMPOTENCY_TAG}` is keyflow's own (it finds a key whose creation's answer was lost): \
+                 choose another key"
+            )));
+        }
+        if input.tags.len() >= MAX_TAGS {
+            return Err(BlockError::invalid_input(format!(
+                "`tags` has {} tags; a key takes at most {MAX_TAGS}, one of which is keyflow's \
+                 `{IDEMPOTENCY_TAG}`",
+                input.tags.len()
+            )));
+        }
         let policy = input
             .policy
             .as_ref()
             .map(|p| checks::policy("policy", p))
             .transpose()?;
         let kms = client(ctx)?;
+        let idempotency = recovery::tag_value(&ctx.idempotency_key());
+        if ctx.recovering()
+            && let Some(found) = recovery::tagged_key(ctx, kms, &idempotency).await?
+        {
+            ctx.log(
+                LogLevel::Info,
+                format!(
+                    "key {} was created by an earlier attempt whose answer was lost: using it",
+                    found.key_id()
+                ),
+            );
+            return Ok(CreateKeyOutput {
+                key_metadata: key_metadata(&found),
+            });
+        }
+        let mut tags = input.tags;
+        tags.insert(IDEMPOTENCY_TAG.to_string(), idempotency);
         kms.limit(ctx, Operation::CreateKey).await;
         let response = kms
             .sdk()
@@ -156,11 +193,7 @@ impl Block for CreateKey {
             .key_usage(KeyUsageType::from(usage.as_str()))
             .multi_region(input.multi_region)
             .set_policy(policy)
-            .set_tags(if input.tags.is_empty() {
-                None
-            } else {
-                Some(tags_in(&input.tags)?)
-            })
+            .set_tags(Some(tags_in(&tags)?))
             .send()
             .await
             .map_err(|e| sdk_error(Operation::CreateKey, e))?;

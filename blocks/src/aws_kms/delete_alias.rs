@@ -1,6 +1,8 @@
 //! `aws-kms.delete-alias`: Delete Alias (DeleteAlias).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -35,7 +37,7 @@ impl Block for DeleteAlias {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::ReadFirst,
         }
     }
 
@@ -47,12 +49,27 @@ impl Block for DeleteAlias {
         checks::alias_name("alias_name", &input.alias_name)?;
         let kms = client(ctx)?;
         kms.limit(ctx, Operation::DeleteAlias).await;
-        kms.sdk()
+        let deleted = kms
+            .sdk()
             .delete_alias()
-            .alias_name(input.alias_name)
+            .alias_name(&input.alias_name)
             .send()
             .await
-            .map_err(|e| sdk_error(Operation::DeleteAlias, e))?;
-        Ok(Empty {})
+            .map_err(|e| sdk_error(Operation::DeleteAlias, e));
+        match deleted {
+            // An earlier attempt whose answer was lost deleted it: what this call asked for is done.
+            Err(error) if error.code == "NotFoundException" && ctx.recovering() => {
+                ctx.log(
+                    LogLevel::Info,
+                    format!(
+                        "{} is gone: an earlier attempt whose answer was lost deleted it",
+                        input.alias_name
+                    ),
+                );
+                Ok(Empty {})
+            }
+            Err(error) => Err(error),
+            Ok(_) => Ok(Empty {}),
+        }
     }
 }

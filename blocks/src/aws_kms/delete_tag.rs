@@ -37,7 +37,7 @@ impl Block for DeleteTag {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::Reapply,
         }
     }
 

@@ -24,7 +24,7 @@ impl Block for DisableKey {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::Reapply,
         }
     }
 

@@ -1,5 +1,6 @@
 //! AWS SDK errors as block errors: the KMS error code and message kept (cut to [`crate::cut`]'s sizes),
-//! and whether a retry may help.
+//! whether a retry may help, and whether the call may have taken effect although it failed (in doubt:
+//! the request went out and no answer came back, or a 5xx came back).
 
 use aws_sdk_kms::config::http::HttpResponse;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -63,22 +64,59 @@ where
                          use SSO (`aws sso login`), or give the connection a `role_arn` ({detail})"
                     ),
                 )
-            } else {
+            } else if never_sent(&error) {
                 BlockError::retryable(
                     "DispatchFailure",
                     format!("{operation}: cannot reach AWS KMS: {detail}"),
                 )
+            } else {
+                // The connection broke after the request went out: AWS may have applied it.
+                BlockError::retryable(
+                    "DispatchFailure",
+                    format!("{operation}: no answer from AWS KMS: {detail}"),
+                )
+                .in_doubt()
             }
         }
         SdkError::ResponseError(_) => {
-            let retryable = status_of(&error).is_none_or(|s| s >= 500);
+            // An answer came but could not be read (cut off, malformed): unless AWS refused the request
+            // (4xx), it may have been applied, and trying again settles it.
+            let applied = status_of(&error).is_none_or(|s| !(400..500).contains(&s));
             BlockError {
-                retryable,
+                retryable: applied,
+                in_doubt: applied,
                 ..BlockError::fatal("ResponseError", format!("{operation}: {}", context(&error)))
             }
         }
         _ => BlockError::fatal("RequestError", format!("{operation}: {}", context(&error))),
     }
+}
+
+/// Whether a dispatch failure happened before the request could go out: the connection was refused or
+/// could not be made (DNS, no route), so AWS saw nothing.
+fn never_sent(error: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::AddrNotAvailable
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+            )
+        {
+            return true;
+        }
+        // hyper-util's connector names its failures so: "tcp connect error", "dns error".
+        let text = error.to_string();
+        if text.starts_with("tcp connect error") || text.starts_with("dns error") {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// The SDK's account of an error with its causes, cut: a raw response it could not parse may be huge.
@@ -91,5 +129,47 @@ fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
         SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
         SdkError::ResponseError(response) => Some(response.raw().status().as_u16()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_kms::config::retry::RetryConfig;
+    use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+
+    use super::*;
+    use crate::peers;
+
+    /// What DescribeKey against `url` fails with.
+    async fn describe(url: &str) -> BlockError {
+        let config = aws_sdk_kms::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .endpoint_url(url)
+            .credentials_provider(Credentials::new("AKIATEST", "secret", None, None, "test"))
+            .retry_config(RetryConfig::disabled())
+            .build();
+        let error = aws_sdk_kms::Client::from_conf(config)
+            .describe_key()
+            .key_id("k")
+            .send()
+            .await
+            .expect_err("no answer");
+        sdk_error(Operation::DescribeKey, error)
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_after_the_request_went_out_is_in_doubt() {
+        let error = describe(&peers::hangs_up()).await;
+        assert!(error.retryable, "{error:?}");
+        assert!(error.in_doubt, "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_not_in_doubt() {
+        let error = describe(&peers::refuses()).await;
+        assert_eq!(error.code, "DispatchFailure", "{error:?}");
+        assert!(error.retryable, "{error:?}");
+        assert!(!error.in_doubt, "{error:?}");
     }
 }

@@ -12,6 +12,7 @@ mod flow_check;
 pub mod limits;
 pub mod operation;
 mod pages;
+pub mod recovery;
 pub mod sandbox;
 pub mod shapes;
 

@@ -1,14 +1,19 @@
 //! `aws-kms.replicate-key`: Replicate Key (ReplicateKey).
 
+use aws_sdk_kms::config::Region;
+use aws_sdk_kms::types::{self, MultiRegionKeyType};
 use indexmap::IndexMap;
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::recovery::{describe, key_id_of, pending_deletion, tags_of};
 use super::shapes::{
     KeyMetadata, PolicyInput, Tag, example_key_metadata, key_metadata, required, tags_in, tags_out,
 };
-use super::{CONNECTOR, checks, client, sdk_error};
+use super::{CONNECTOR, KmsClient, checks, client, sdk_error};
 use super::{Operation, Quota};
 
 /// Copies a multi-Region primary key into another region.
@@ -57,12 +62,14 @@ impl Block for ReplicateKey {
             title: "Replicate Key",
             connector: Some(CONNECTOR),
             description: "Creates a replica of a multi-Region primary key in another region (ReplicateKey), with \
-                          the same key material: how a tenant's key reaches its disaster-recovery region.",
+                          the same key material: how a tenant's key reaches its disaster-recovery region. A replica \
+                          of the same primary already in that region (a retry or `keyflow resume` after a lost \
+                          answer) is answered instead of an AlreadyExistsException.",
             effect: Effect::Create,
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::FindFirst,
         }
     }
 
@@ -102,13 +109,18 @@ impl Block for ReplicateKey {
                 input.replica_region
             )));
         }
+        if ctx.recovering()
+            && let Some(found) = replica(ctx, kms, &input.key_id, &input.replica_region).await?
+        {
+            return Ok(found);
+        }
         kms.limit(ctx, Operation::ReplicateKey).await;
         kms.limit_in(ctx, Quota::ReplicaCreateKey, &input.replica_region)
             .await;
-        let response = kms
+        let replicated = kms
             .sdk()
             .replicate_key()
-            .key_id(input.key_id)
+            .key_id(&input.key_id)
             .replica_region(&input.replica_region)
             .set_policy(policy)
             .set_description(input.description)
@@ -119,7 +131,16 @@ impl Block for ReplicateKey {
             })
             .send()
             .await
-            .map_err(|e| sdk_error(Operation::ReplicateKey, e))?;
+            .map_err(|e| sdk_error(Operation::ReplicateKey, e));
+        let response = match replicated {
+            Err(error) if error.code == "AlreadyExistsException" => {
+                return match replica(ctx, kms, &input.key_id, &input.replica_region).await? {
+                    Some(found) => Ok(found),
+                    None => Err(error),
+                };
+            }
+            other => other?,
+        };
         let metadata = required(
             "ReplicateKey",
             "ReplicaKeyMetadata",
@@ -131,4 +152,53 @@ impl Block for ReplicateKey {
             replica_tags: tags_out(response.replica_tags()),
         })
     }
+}
+
+/// The replica of primary `key_id` (an id or ARN) in `region`, as ReplicateKey would have answered it,
+/// when there is one that is not pending deletion.
+async fn replica(
+    ctx: &BlockContext,
+    kms: &KmsClient,
+    key_id: &str,
+    region: &str,
+) -> Result<Option<ReplicateKeyOutput>, BlockError> {
+    // A replica keeps its primary's key id: in the replica's region, the id names it.
+    let id = key_id_of(key_id);
+    let Some(metadata) = describe(ctx, kms, id, Some(region)).await? else {
+        return Ok(None);
+    };
+    if !is_replica(&metadata) || pending_deletion(&metadata) {
+        return Ok(None);
+    }
+    ctx.log(
+        LogLevel::Info,
+        format!("{id} already has a replica in {region}: using it"),
+    );
+    kms.limit_in(ctx, Operation::GetKeyPolicy.quota(), region)
+        .await;
+    let policy = kms
+        .sdk()
+        .get_key_policy()
+        .key_id(id)
+        .policy_name("default")
+        .customize()
+        .config_override(
+            aws_sdk_kms::config::Builder::default().region(Region::new(region.to_string())),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk_error(Operation::GetKeyPolicy, e))?;
+    Ok(Some(ReplicateKeyOutput {
+        replica_key_metadata: key_metadata(&metadata),
+        replica_policy: policy.policy().map(str::to_string),
+        replica_tags: tags_of(ctx, kms, id, Some(region)).await?,
+    }))
+}
+
+/// Whether a key is a multi-Region replica.
+fn is_replica(metadata: &types::KeyMetadata) -> bool {
+    metadata
+        .multi_region_configuration()
+        .and_then(|c| c.multi_region_key_type())
+        == Some(&MultiRegionKeyType::Replica)
 }

@@ -1,10 +1,13 @@
 //! `aws-kms.schedule-key-deletion`: Schedule Key Deletion (ScheduleKeyDeletion).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Operation;
+use super::recovery::{describe, pending_deletion};
 use super::shapes::time;
 use super::{CONNECTOR, checks, client, sdk_error};
 
@@ -56,12 +59,13 @@ impl Block for ScheduleKeyDeletion {
             title: "Schedule Key Deletion",
             connector: Some(CONNECTOR),
             description: "Schedules the deletion of a key after 7 to 30 days (ScheduleKeyDeletion). Once deleted, \
-                          everything encrypted under it is lost for good.",
+                          everything encrypted under it is lost for good. A key already pending deletion (a retry \
+                          or `keyflow resume` after a lost answer) answers its current deletion date.",
             effect: Effect::Destructive,
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::ReadFirst,
         }
     }
 
@@ -91,14 +95,36 @@ impl Block for ScheduleKeyDeletion {
         )?;
         let kms = client(ctx)?;
         kms.limit(ctx, Operation::ScheduleKeyDeletion).await;
-        let response = kms
+        let scheduled = kms
             .sdk()
             .schedule_key_deletion()
-            .key_id(input.key_id)
+            .key_id(&input.key_id)
             .pending_window_in_days(input.pending_window_in_days)
             .send()
             .await
-            .map_err(|e| sdk_error(Operation::ScheduleKeyDeletion, e))?;
+            .map_err(|e| sdk_error(Operation::ScheduleKeyDeletion, e));
+        let response = match scheduled {
+            // AWS refuses to schedule a key pending deletion: read it, and answer its date when it is.
+            Err(error) if error.code == "KMSInvalidStateException" => {
+                let Some(key) = describe(ctx, kms, &input.key_id, None)
+                    .await?
+                    .filter(pending_deletion)
+                else {
+                    return Err(error);
+                };
+                ctx.log(
+                    LogLevel::Info,
+                    format!("{} is already pending deletion", key.key_id()),
+                );
+                return Ok(ScheduleKeyDeletionOutput {
+                    key_id: key.arn().map(str::to_string),
+                    deletion_date: time(key.deletion_date()),
+                    key_state: key.key_state().map(|s| s.as_str().to_string()),
+                    pending_window_in_days: key.pending_deletion_window_in_days(),
+                });
+            }
+            other => other?,
+        };
         Ok(ScheduleKeyDeletionOutput {
             key_id: response.key_id().map(str::to_string),
             deletion_date: time(response.deletion_date()),

@@ -54,6 +54,21 @@ pub struct Answer {
     pub body: Option<Value>,
 }
 
+/// What a request came to: a 2xx answer, or another one (kept with its status, so that a block can tell
+/// "already exists" from other refusals).
+#[derive(Debug)]
+pub enum Outcome {
+    /// A 2xx answer.
+    Done(Answer),
+    /// Any other answer, as the error it is.
+    Refused {
+        /// The HTTP status (409, 428…).
+        status: u16,
+        /// The error the answer makes.
+        error: BlockError,
+    },
+}
+
 /// The client of a `qlik-cloud` connection.
 pub struct QlikClient {
     http: reqwest::Client,
@@ -166,6 +181,21 @@ impl QlikClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Answer, BlockError> {
+        match self.attempt(operation, method, path, body).await? {
+            Outcome::Done(answer) => Ok(answer),
+            Outcome::Refused { error, .. } => Err(error),
+        }
+    }
+
+    /// As [`QlikClient::call`], but a non-2xx answer comes back with its status ([`Outcome::Refused`]);
+    /// only a call that got no answer is an error.
+    pub async fn attempt(
+        &self,
+        operation: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Outcome, BlockError> {
         let tier = if method == Method::GET {
             &self.reads
         } else {
@@ -201,7 +231,10 @@ impl QlikClient {
             if !(200..300).contains(&status) {
                 let body = errors::read_body(response).await;
                 let error = errors::from_body(operation, status, retry_after, &body);
-                return Err(without_token(error, &bearer));
+                return Ok(Outcome::Refused {
+                    status,
+                    error: without_token(error, &bearer),
+                });
             }
             let text = response
                 .text()
@@ -217,7 +250,7 @@ impl QlikClient {
                     )
                 })?)
             };
-            return Ok(Answer { status, body });
+            return Ok(Outcome::Done(Answer { status, body }));
         }
     }
 }
@@ -264,6 +297,34 @@ mod tests {
         );
         assert_eq!(retry_after("soon", now), None);
         assert_eq!(retry_after("-5", now), None);
+    }
+
+    /// What a GET of the tenant against `url` fails with.
+    async fn get(url: &str) -> BlockError {
+        let auth = Auth::api_key(super::super::context::ApiKey {
+            key: "key".to_string().into(),
+            from: "the test".into(),
+        })
+        .expect("an API key");
+        let client = QlikClient::new(url, auth, Tiers::default()).expect("a client");
+        client
+            .call("Get Tenant", Method::GET, "/api/v1/tenants/me", None)
+            .await
+            .expect_err("no answer")
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_after_the_request_went_out_is_in_doubt() {
+        let error = get(&crate::peers::hangs_up()).await;
+        assert!(error.retryable, "{error:?}");
+        assert!(error.in_doubt, "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_not_in_doubt() {
+        let error = get(&crate::peers::refuses()).await;
+        assert_eq!(error.code, "DispatchFailure", "{error:?}");
+        assert!(!error.in_doubt, "{error:?}");
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! `qlik-cloud.create-key-provider`: Create Key Provider (`POST …/keyproviders`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
+};
 use regex::Regex;
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::client::Outcome;
+use super::recovery::provider_with_arn;
 use super::shapes::{KeyProvider, decode, example_provider};
 use super::{CONNECTOR, client};
 
@@ -53,12 +57,14 @@ impl Block for CreateKeyProvider {
             title: "Create Key Provider",
             connector: Some(CONNECTOR),
             description: "Registers an AWS KMS key as a key provider of the tenant; Qlik Cloud checks the ARN, its \
-                          access to the key and the key policy. The answer's `arnFingerPrint` names it from then on.",
+                          access to the key and the key policy. The answer's `arnFingerPrint` names it from then on. \
+                          A key already registered (Qlik's 409, as after a retry or `keyflow resume` whose answer \
+                          was lost) answers the provider registered for it.",
             effect: Effect::Create,
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::FindFirst,
         }
     }
 
@@ -82,14 +88,39 @@ impl Block for CreateKeyProvider {
         if let Some(description) = input.description {
             body["description"] = description.into();
         }
-        let answer = client(ctx)?
-            .call(
+        if ctx.recovering()
+            && let Some(found) = provider_with_arn(ctx, arn).await?
+        {
+            return Ok(registered(ctx, found));
+        }
+        let outcome = client(ctx)?
+            .attempt(
                 "Create Key Provider",
                 Method::POST,
                 "/api/v1/encryption/keyproviders",
                 Some(&body),
             )
             .await?;
-        decode("Create Key Provider", answer.body)
+        match outcome {
+            Outcome::Done(answer) => decode("Create Key Provider", answer.body),
+            // "The provided key is already registered": the same ARN, so the provider asked for exists.
+            Outcome::Refused { status: 409, error } => match provider_with_arn(ctx, arn).await? {
+                Some(found) => Ok(registered(ctx, found)),
+                None => Err(error),
+            },
+            Outcome::Refused { error, .. } => Err(error),
+        }
     }
+}
+
+/// The provider found registered for the key, said in the log.
+fn registered(ctx: &BlockContext, found: KeyProvider) -> KeyProvider {
+    ctx.log(
+        LogLevel::Info,
+        format!(
+            "{} is already registered as key provider {}: using it",
+            found.arn, found.arn_finger_print
+        ),
+    );
+    found
 }

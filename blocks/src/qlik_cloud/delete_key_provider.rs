@@ -1,10 +1,13 @@
 //! `qlik-cloud.delete-key-provider`: Delete Key Provider (`DELETE …/keyproviders/{arnFingerPrint}`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
+};
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::client::Outcome;
 use super::shapes::{FingerprintInput, fingerprint_path};
 use super::{CONNECTOR, client};
 
@@ -34,7 +37,7 @@ impl Block for DeleteKeyProvider {
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::ReadFirst,
         }
     }
 
@@ -53,9 +56,24 @@ impl Block for DeleteKeyProvider {
             "/api/v1/encryption/keyproviders/{}",
             fingerprint_path(&input.fingerprint)?
         );
-        let answer = client(ctx)?
-            .call("Delete Key Provider", Method::DELETE, &path, None)
+        let outcome = client(ctx)?
+            .attempt("Delete Key Provider", Method::DELETE, &path, None)
             .await?;
+        let answer = match outcome {
+            Outcome::Done(answer) => answer,
+            // An earlier attempt whose answer was lost deleted it: what this call asked for is done.
+            Outcome::Refused { status: 404, .. } if ctx.recovering() => {
+                ctx.log(
+                    LogLevel::Info,
+                    format!(
+                        "key provider {} is gone: an earlier attempt whose answer was lost deleted it",
+                        input.fingerprint
+                    ),
+                );
+                return Ok(Deleted { message: None });
+            }
+            Outcome::Refused { error, .. } => return Err(error),
+        };
         let message = answer.body.as_ref().and_then(|b| {
             b.get("message")
                 .or_else(|| b.get("response"))

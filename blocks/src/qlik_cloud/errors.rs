@@ -127,24 +127,33 @@ pub fn from_response(
     }
 }
 
-/// The error of a call that got no answer.
+/// The error of a call that got no answer. Once the connection was made the request went out, and the
+/// tenant may have applied it: such an error is in doubt. A connection that could not be made is not.
 pub fn transport(operation: &str, base: &str, error: &reqwest::Error) -> BlockError {
-    if error.is_timeout() {
+    if error.is_builder() {
+        return BlockError::fatal(
+            "InvalidTenantUrl",
+            format!("{operation}: `{base}` is not a usable URL"),
+        );
+    }
+    if error.is_connect() {
+        return BlockError::retryable(
+            "DispatchFailure",
+            format!("{operation}: cannot reach {base}: {}", root_cause(error)),
+        );
+    }
+    let error = if error.is_timeout() {
         BlockError::retryable(
             "Timeout",
             format!("{operation}: {base} did not answer in time"),
         )
-    } else if error.is_builder() {
-        BlockError::fatal(
-            "InvalidTenantUrl",
-            format!("{operation}: `{base}` is not a usable URL"),
-        )
     } else {
         BlockError::retryable(
             "DispatchFailure",
-            format!("{operation}: cannot reach {base}: {}", root_cause(error)),
+            format!("{operation}: no answer from {base}: {}", root_cause(error)),
         )
-    }
+    };
+    error.in_doubt()
 }
 
 /// The innermost cause of an error (`Connection refused`), the part that says what went wrong.

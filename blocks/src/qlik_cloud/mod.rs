@@ -10,6 +10,7 @@ mod context;
 mod errors;
 mod flow_check;
 pub mod policy;
+mod recovery;
 pub mod regions;
 pub mod sandbox;
 pub mod shapes;

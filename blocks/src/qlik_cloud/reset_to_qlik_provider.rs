@@ -1,11 +1,15 @@
 //! `qlik-cloud.reset-to-qlik-provider`: Reset a Migration to Qlik Provider
 //! (`POST …/keyproviders/actions/reset-to-default-provider`).
 
-use keyflow_engine::block::{Block, BlockContext, BlockError, BlockSpec, Effect, Recovery};
+use keyflow_engine::block::{
+    Block, BlockContext, BlockError, BlockSpec, Effect, LogLevel, Recovery,
+};
 use reqwest::Method;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::client::Outcome;
+use super::recovery::{QLIK_PROVIDER, last_migration};
 use super::shapes::{MigrationInformation, NoInput, decode, example_migration};
 use super::{CONNECTOR, client};
 
@@ -43,18 +47,20 @@ impl Block for ResetToQlikProvider {
             title: "Reset a Migration to Qlik Provider",
             connector: Some(CONNECTOR),
             description: "Moves the tenant's keys back to Qlik's own key provider (nothing happens when it already \
-                          uses it). Destructive: the customer-managed key stops protecting the tenant.",
+                          uses it). Destructive: the customer-managed key stops protecting the tenant. A migration \
+                          back to Qlik's provider already under way (Qlik's 406, as after a retry or `keyflow \
+                          resume` whose answer was lost) is answered as the one started.",
             effect: Effect::Destructive,
             secret_outputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
-            recovery: Recovery::AtLeastOnce,
+            recovery: Recovery::ReadFirst,
         }
     }
 
     fn example_output(&self) -> ResetOutput {
         let mut migration = example_migration();
-        migration.migrating_to = "#QLIK_MANAGED_KEY_PROVIDER#".into();
+        migration.migrating_to = QLIK_PROVIDER.into();
         ResetOutput {
             migration_started: true,
             message: None,
@@ -64,9 +70,35 @@ impl Block for ResetToQlikProvider {
 
     async fn run(&self, ctx: &BlockContext, _input: NoInput) -> Result<ResetOutput, BlockError> {
         let path = "/api/v1/encryption/keyproviders/actions/reset-to-default-provider";
-        let answer = client(ctx)?
-            .call("Reset to Qlik Provider", Method::POST, path, None)
+        let outcome = client(ctx)?
+            .attempt("Reset to Qlik Provider", Method::POST, path, None)
             .await?;
+        let answer = match outcome {
+            Outcome::Done(answer) => answer,
+            // "There is already an ongoing migration": when it goes back to Qlik's provider, it is the one
+            // this call asked for.
+            Outcome::Refused { status: 406, error } => {
+                let Some(migration) = last_migration(ctx)
+                    .await?
+                    .filter(|m| m.migrating_to == QLIK_PROVIDER)
+                else {
+                    return Err(error);
+                };
+                ctx.log(
+                    LogLevel::Info,
+                    format!(
+                        "migration {} back to Qlik's provider is already {}: using it",
+                        migration.id, migration.state
+                    ),
+                );
+                return Ok(ResetOutput {
+                    migration_started: true,
+                    message: None,
+                    migration: Some(migration),
+                });
+            }
+            Outcome::Refused { error, .. } => return Err(error),
+        };
         if answer.status == 205
             || answer
                 .body

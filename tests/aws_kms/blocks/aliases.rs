@@ -79,6 +79,8 @@ fn a_taken_alias_name_is_an_already_exists_error_that_is_not_retried() {
             r#"steps:
   - id: key
     block: aws-kms.create-key
+  - id: other
+    block: aws-kms.create-key
   - id: first
     block: aws-kms.create-alias
     with: { alias_name: alias/taken, target_key_id: $.steps.key.output.KeyMetadata.KeyId }
@@ -86,7 +88,7 @@ fn a_taken_alias_name_is_an_already_exists_error_that_is_not_retried() {
     block: aws-kms.create-alias
     after: first
     retry: { attempts: 3, backoff: 10ms }
-    with: { alias_name: alias/taken, target_key_id: $.steps.key.output.KeyMetadata.KeyId }
+    with: { alias_name: alias/taken, target_key_id: $.steps.other.output.KeyMetadata.KeyId }
 "#,
         ),
         &[],

@@ -39,12 +39,14 @@ use std::sync::Arc;
 use keyflow_blocks::aws_kms::operation::Quota;
 use tokio::sync::Notify;
 
+use crate::faults;
 use crate::server::{Server, any_port};
 
 pub use state::{
     AliasRecord, KeyRecord, KeyState, KeySummary, KmsState, MultiRegionKeyType, RegionState,
     Rotation,
 };
+pub(crate) use wire::KmsError;
 pub use wire::{KmsStats, OperationStats};
 
 use routes::Twin;
@@ -107,6 +109,8 @@ pub struct KmsTwinConfig {
     pub state: Option<KmsState>,
     /// Notified after every request that changed the state (the sandbox records it as a run goes).
     pub changes: Option<Arc<Notify>>,
+    /// Faults to inject into clients' requests (`--faults`).
+    pub faults: Option<Arc<crate::faults::Faults>>,
 }
 
 impl Default for KmsTwinConfig {
@@ -121,6 +125,7 @@ impl Default for KmsTwinConfig {
             quotas: Quotas::Published,
             state: None,
             changes: None,
+            faults: None,
         }
     }
 }
@@ -171,8 +176,10 @@ pub async fn start_at(config: KmsTwinConfig, addr: SocketAddr) -> std::io::Resul
             format!("AWS KMS twin config: {}", problems.join("; ")),
         ));
     }
+    let faults = config.faults.clone();
     let twin = Arc::new(Twin::new(config));
-    let server = Server::start(routes::router(twin.clone()), addr).await?;
+    let app = faults::wrap(routes::router(twin.clone()), faults, faults::Service::Kms);
+    let server = Server::start(app, addr).await?;
     Ok(Running {
         url: server.url.clone(),
         twin,

@@ -33,12 +33,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::faults;
 use crate::server::{Server, any_port};
 
 pub use limits::Tiers;
 pub use provision::Provisioning;
 pub use saved::{SavedSeed, SavedState, SavedTenant};
 pub use state::Stats;
+pub(crate) use wire::ApiError;
 
 use state::Twin;
 
@@ -157,6 +159,8 @@ pub struct EmulatorConfig {
     /// Notified after every request, which may have changed the state (the sandbox records it as a run
     /// goes).
     pub changes: Option<Arc<tokio::sync::Notify>>,
+    /// Faults to inject into clients' requests (`--faults`).
+    pub faults: Option<Arc<faults::Faults>>,
 }
 
 impl Default for EmulatorConfig {
@@ -172,6 +176,7 @@ impl Default for EmulatorConfig {
             state: None,
             provisioning: None,
             changes: None,
+            faults: None,
         }
     }
 }
@@ -257,8 +262,10 @@ pub async fn start_at(
     config: EmulatorConfig,
     addr: std::net::SocketAddr,
 ) -> std::io::Result<Running> {
+    let faults = config.faults.clone();
     let twin = build(config)?;
-    let server = Server::start(routes::router(twin.clone()), addr).await?;
+    let app = faults::wrap(routes::router(twin.clone()), faults, faults::Service::Qlik);
+    let server = Server::start(app, addr).await?;
     Ok(Running {
         url: server.url.clone(),
         twin,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use aws_sdk_kms::config::http::HttpResponse;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::timeout::TimeoutConfig;
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kms::config::{AppName, BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
@@ -57,7 +57,7 @@ impl Clients {
         lock(&self.cache)
             .entry(region.to_string())
             .or_insert_with(|| {
-                let config = aws_sdk_kms::Config::builder()
+                let mut builder = aws_sdk_kms::Config::builder()
                     .behavior_version(BehaviorVersion::latest())
                     .region(Region::new(region.to_string()))
                     .endpoint_url(&self.endpoint)
@@ -74,9 +74,10 @@ impl Clients {
                             .connect_timeout(Duration::from_secs(2))
                             .operation_timeout(Duration::from_secs(10))
                             .build(),
-                    )
-                    .build();
-                aws_sdk_kms::Client::from_conf(config)
+                    );
+                // Qlik's calls to AWS are not the clients' to see: the sandbox's faults spare them.
+                builder.set_app_name(AppName::new(crate::faults::PEER_APP_NAME).ok());
+                aws_sdk_kms::Client::from_conf(builder.build())
             })
             .clone()
     }

@@ -26,6 +26,7 @@ use keyflow_blocks::qlik_cloud::sandbox::QlikTwin;
 use keyflow_engine::exec::sandbox::Sandbox;
 
 use crate::aws_kms::{self as kms, KmsStats, KmsTwinConfig, Quotas};
+use crate::faults::Faults;
 use crate::qlik_cloud::{
     self as qlik, EmulatorConfig, KmsPeer, Provisioning, ProxyRole, TenantSeed, Tiers,
 };
@@ -69,6 +70,8 @@ pub struct Options {
     pub kms_port: Option<u16>,
     /// Fixed port of the Qlik twin.
     pub qlik_port: Option<u16>,
+    /// Faults both twins inject into clients' requests (`--faults`, `--faults-seed`).
+    pub faults: Option<Arc<Faults>>,
 }
 
 impl Default for Options {
@@ -82,6 +85,7 @@ impl Default for Options {
             state: None,
             kms_port: None,
             qlik_port: None,
+            faults: None,
         }
     }
 }
@@ -98,6 +102,7 @@ pub struct Twins {
     /// Records the state after each change while the twins serve.
     recorder: Option<JoinHandle<()>>,
     before: SavedSandbox,
+    faults: Option<Arc<Faults>>,
 }
 
 impl Twins {
@@ -126,6 +131,7 @@ impl Twins {
             quotas: options.quotas.clone(),
             state: saved.as_ref().map(|s| s.kms.clone()),
             changes: changes.clone(),
+            faults: options.faults.clone(),
             ..KmsTwinConfig::default()
         };
         kms_config.principals.push(kms::Principal::new(
@@ -178,6 +184,7 @@ impl Twins {
             }),
             state: saved.as_ref().map(|s| s.qlik.clone()),
             changes: changes.clone(),
+            faults: options.faults.clone(),
             ..EmulatorConfig::default()
         };
         let qlik = qlik::start_at(qlik_config, loopback(options.qlik_port))
@@ -193,6 +200,7 @@ impl Twins {
             state: options.state.map(Arc::new),
             recorder: None,
             before: SavedSandbox::default(),
+            faults: options.faults,
         };
         twins.before = twins.saved();
         if let (Some(file), Some(changes)) = (&twins.state, changes) {
@@ -264,6 +272,11 @@ impl Twins {
     /// What the KMS twin answered: requests, throttled ones by operation, denied ones.
     pub fn traffic(&self) -> KmsStats {
         self.kms.stats()
+    }
+
+    /// The faults injected (`--faults`), when any were asked for: their seed and counts.
+    pub fn faults(&self) -> Option<&Faults> {
+        self.faults.as_deref()
     }
 
     /// Writes the state file, if one was given.
