@@ -11,6 +11,7 @@ fn process() -> std::process::Command {
     command
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env("KEYFLOW_STORE", crate::harness::tests_store())
         .env_remove("RUST_LOG");
     command
 }

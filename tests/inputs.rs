@@ -12,6 +12,7 @@ fn with_stdin(dir: &std::path::Path, args: &[&str], stdin: &str) -> Ran {
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env("KEYFLOW_STORE", crate::harness::tests_store())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -8,6 +8,7 @@ mod recovery;
 mod aws_kms;
 mod cli;
 mod clients;
+mod crash;
 mod diagnostics;
 mod differential;
 mod exit_codes;

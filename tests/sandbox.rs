@@ -10,7 +10,7 @@ use std::process::{Child, Stdio};
 use crate::harness::{Ran, keyflow, path_str, step};
 
 /// The variables of a machine's AWS and Qlik set-up that a sandbox test must not see.
-const MACHINE_ENV: &[&str] = &[
+pub const MACHINE_ENV: &[&str] = &[
     "AWS_PROFILE",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
@@ -25,7 +25,7 @@ const MACHINE_ENV: &[&str] = &[
 ];
 
 /// Files the AWS chain and qlik-cli would read, pointed nowhere.
-const NOWHERE: &[(&str, &str)] = &[
+pub const NOWHERE: &[(&str, &str)] = &[
     ("AWS_CONFIG_FILE", "/nonexistent/keyflow-test"),
     ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/keyflow-test"),
     ("QLIK_CLI_USER_HOME_DIR", "/nonexistent/keyflow-test"),
@@ -196,14 +196,19 @@ fn sandbox_settings_need_sandbox_and_a_qlik_region() {
 }
 
 /// `keyflow sandbox serve` in the background, stopped (with Ctrl-C's signal) when dropped.
-struct Served {
+pub struct Served {
     child: Child,
-    exports: Vec<(String, String)>,
+    pub exports: Vec<(String, String)>,
     comments: Vec<String>,
 }
 
-impl Drop for Served {
-    fn drop(&mut self) {
+impl Served {
+    /// Stops it as Ctrl-C does (it saves `--state` first) and waits for it.
+    pub fn stop(mut self) {
+        self.interrupt();
+    }
+
+    fn interrupt(&mut self) {
         if !matches!(self.child.try_wait(), Ok(None)) {
             return;
         }
@@ -214,7 +219,14 @@ impl Drop for Served {
     }
 }
 
-fn serve(extra: &[&str]) -> Served {
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.interrupt();
+    }
+}
+
+/// `keyflow sandbox serve EXTRA…`, once it has printed the environment that points at it.
+pub fn serve(extra: &[&str]) -> Served {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_keyflow"));
     for name in MACHINE_ENV {
         command.env_remove(name);

@@ -34,13 +34,13 @@ fn under_faults(flow: &str, faults: &str, seed: u64, state: &Path, extra: &[&str
 }
 
 /// A state file's contents.
-fn saved(state: &Path) -> Value {
+pub fn saved(state: &Path) -> Value {
     let text = std::fs::read_to_string(state).expect("the state file");
     serde_json::from_str(&text).expect("a state file")
 }
 
 /// The ids of the keys the KMS twin holds in `region`.
-fn keys(saved: &Value, region: &str) -> Vec<String> {
+pub fn keys(saved: &Value, region: &str) -> Vec<String> {
     saved["kms"]["regions"][region]["keys"]
         .as_object()
         .map(|keys| keys.keys().cloned().collect())
@@ -48,7 +48,7 @@ fn keys(saved: &Value, region: &str) -> Vec<String> {
 }
 
 /// The number of aliases the KMS twin holds in `region`.
-fn aliases(saved: &Value, region: &str) -> usize {
+pub fn aliases(saved: &Value, region: &str) -> usize {
     match &saved["kms"]["regions"][region]["aliases"] {
         Value::Object(map) => map.len(),
         Value::Array(list) => list.len(),

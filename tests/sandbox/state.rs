@@ -31,6 +31,7 @@ fn spawn_run(flow: &str, state: &Path, stdout: Stdio) -> Child {
     command
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env("KEYFLOW_STORE", crate::harness::tests_store())
         .envs(NOWHERE.iter().copied())
         .args(["run", flow, "--sandbox", "-q", "--output", "json"])
         .args(["--state", path_str(state)])

@@ -28,6 +28,9 @@ pub struct ResumedRun {
     pub reused: HashMap<String, Value>,
     /// Calls each step already made, by id: a step that runs again numbers its attempts on from there.
     pub attempts: HashMap<String, u32>,
+    /// Steps that were skipped and are unchanged, with why: their condition would say the same again
+    /// (same parameters, same results before them), so they stay skipped and what follows them stands.
+    pub skipped: HashMap<String, String>,
     /// When the run's parameters differ from the recorded run's: the input (secrets redacted) each
     /// reused step was called with, by id. Its result stands only if its input resolves to the same now.
     pub inputs: HashMap<String, Value>,
@@ -75,6 +78,8 @@ impl Recorded {
                         output: step.output.clone(),
                         attempts: step.attempts,
                         input: None,
+                        answer: None,
+                        reason: step.reason.clone(),
                     },
                 );
             }
@@ -100,8 +105,24 @@ impl Recorded {
             }
         }
         for ((run_id, step), attempt) in last {
-            if let Some(step) = runs.get_mut(run_id).and_then(|r| r.steps.get_mut(step)) {
-                step.input = Some(attempt.input.clone());
+            // A step whose row is missing was under way when the record stopped (the process died
+            // between its last call's answer and its end).
+            let step = runs
+                .entry(run_id.to_string())
+                .or_default()
+                .steps
+                .entry(step.to_string())
+                .or_insert_with(|| RecordedStep {
+                    status: crate::context::Status::Running,
+                    output: None,
+                    attempts: attempt.attempt,
+                    input: None,
+                    answer: None,
+                    reason: None,
+                });
+            step.input = Some(attempt.input.clone());
+            if attempt.error.is_none() {
+                step.answer = attempt.output.clone();
             }
         }
         let answered: HashSet<(&str, &str, Option<usize>, u32)> = attempts
@@ -139,6 +160,10 @@ pub struct RecordedStep {
     pub attempts: u32,
     /// The input (secrets redacted) of its last call, for a block step without `for_each`.
     pub input: Option<Value>,
+    /// The output of its last call when that call succeeded, for a block step without `for_each`.
+    pub answer: Option<Value>,
+    /// Why it was skipped or cancelled.
+    pub reason: Option<String>,
 }
 
 /// Why a recorded run cannot be continued as asked.
@@ -240,11 +265,22 @@ impl Resume {
         let Some(record) = recorded.runs.get(recorded_id) else {
             return Vec::new();
         };
-        let succeeded = |id: &str| {
-            record
-                .steps
-                .get(id)
-                .filter(|s| s.status == crate::context::Status::Succeeded)
+        // A step that succeeded, or whose one call was answered with success before the record
+        // stopped: a block step without `until:` or `for_each` ends with its call's answer, so that
+        // answer is its result (calling again would make a second key, or a migration already made).
+        let succeeded = |id: &str| -> Option<(Value, Option<Value>)> {
+            let recorded = record.steps.get(id)?;
+            if recorded.status == crate::context::Status::Succeeded {
+                let output = recorded.output.clone().unwrap_or(Value::Null);
+                return Some((output, recorded.input.clone()));
+            }
+            let step = plan.steps.iter().find(|s| s.id == id)?;
+            let single = matches!(step.call, crate::plan::Call::Block(_))
+                && step.until.is_none()
+                && step.for_each.is_none()
+                && recorded.status == crate::context::Status::Running;
+            let answer = recorded.answer.clone().filter(|_| single)?;
+            Some((answer, recorded.input.clone()))
         };
         let changed: Vec<String> = plan
             .steps
@@ -258,12 +294,11 @@ impl Resume {
         let mut run = ResumedRun::default();
         for &i in &plan.order {
             let step = &plan.steps[i];
-            let stands = succeeded(&step.id).and_then(|s| {
-                let output = s.output.clone().unwrap_or(Value::Null);
+            let stands = succeeded(&step.id).and_then(|(output, recorded_input)| {
                 // With other parameters, only an input recorded whole can be compared.
-                let input = match (&step.call, &step.for_each, &s.input) {
+                let input = match (&step.call, &step.for_each, recorded_input) {
                     _ if same_params => None,
-                    (crate::plan::Call::Block(_), None, Some(input)) => Some(input.clone()),
+                    (crate::plan::Call::Block(_), None, Some(input)) => Some(input),
                     _ => return None,
                 };
                 let fresh = !rerun.contains(&step.id)
@@ -272,6 +307,18 @@ impl Resume {
                     && step.deps.iter().all(|&d| !runs_again[d]);
                 fresh.then_some((output, input))
             });
+            let skipped = record.steps.get(&step.id).filter(|s| {
+                s.status == crate::context::Status::Skipped
+                    && same_params
+                    && !rerun.contains(&step.id)
+                    && record.definitions.get(&step.id) == Some(&step.definition)
+                    && step.deps.iter().all(|&d| !runs_again[d])
+            });
+            if let Some(recorded) = skipped {
+                let reason = recorded.reason.clone().unwrap_or_default();
+                run.skipped.insert(step.id.clone(), reason);
+                continue;
+            }
             match stands {
                 Some((output, input)) => {
                     run.reused.insert(step.id.clone(), output);

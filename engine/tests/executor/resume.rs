@@ -176,3 +176,70 @@ async fn a_call_that_went_out_unanswered_is_settled_by_its_first_attempt_on_resu
     };
     assert_eq!(recovering("b call 1"), Some(json!(true)));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_call_answered_before_its_step_was_recorded_stands_and_a_skipped_step_stays_skipped() {
+    let flow = r#"
+    name: answered
+    params:
+      off: { type: boolean, default: false }
+    steps:
+      - id: a
+        block: test.work
+        with: { label: a, value: 1 }
+      - id: maybe
+        block: test.work
+        if: { path: $.params.off, equals: true }
+        with: { label: maybe, value: 2 }
+      - id: b
+        block: test.work
+        with: { label: b, value: $.steps.a.output.value }
+        after: maybe
+    "#;
+    let probe = Arc::new(Probe::default());
+    let first = run(flow, &probe).await;
+    assert_eq!(first.report.status, Status::Succeeded);
+    assert_eq!(first.status("maybe"), Status::Skipped);
+    // The process died after `b`'s call was answered and recorded, before its step's end was: the
+    // record has its attempt but not its row.
+    let attempts = lock(&first.store.attempts).clone();
+    let mut cut = first.report.clone();
+    cut.steps.retain(|s| s.id != "b");
+    let record = Recorded::of(
+        &cut,
+        &lock(&first.store.started)
+            .iter()
+            .map(|s| (s.run_id.clone(), s.definitions.clone()))
+            .collect(),
+        &attempts,
+        &lock(&first.store.intents),
+    );
+    let to = Continuation {
+        run_id: &first.report.run_id,
+        recorded_id: &first.report.run_id,
+        ..CONTINUES
+    };
+    let resume = Resume::plan(&plan(flow, &probe), to, &record, &[]).expect("resume");
+    let calls_before = probe.started("b").len();
+    let options = ExecOptions {
+        run_id: Some(first.report.run_id.clone()),
+        resume: Some(Arc::new(resume)),
+        ..options()
+    };
+    let again = run_with(flow, &probe, options, CancellationToken::new()).await;
+    assert_eq!(
+        again.report.status,
+        Status::Succeeded,
+        "{:#?}",
+        again.report
+    );
+    assert!(again.step("b").reused, "b's answer is its result");
+    assert_eq!(
+        probe.started("b").len(),
+        calls_before,
+        "b is not called again"
+    );
+    assert_eq!(again.step("b").output, first.step("b").output);
+    assert_eq!(again.status("maybe"), Status::Skipped);
+    assert!(again.step("maybe").reused);
+}

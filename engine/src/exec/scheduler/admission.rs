@@ -65,7 +65,6 @@ impl Scheduler {
         let shared = &self.shared;
         let step = &shared.plan.steps[i];
         let resumed = shared.resumed_run()?;
-        let output = resumed.reused.get(&step.id)?;
         let deps_reused = step
             .deps
             .iter()
@@ -73,6 +72,12 @@ impl Scheduler {
         if !deps_reused {
             return None;
         }
+        if let Some(reason) = resumed.skipped.get(&step.id) {
+            let mut outcome = StepOutcome::not_run(Status::Skipped, reason.clone());
+            outcome.reused = true;
+            return Some(outcome);
+        }
+        let output = resumed.reused.get(&step.id)?;
         if let Some(recorded) = resumed.inputs.get(&step.id) {
             let scope = Scope {
                 params: &shared.params,
