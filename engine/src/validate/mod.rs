@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use crate::block::Registry;
 use crate::diagnostic::Diagnostic;
+use crate::library::TemplateSource;
 use crate::load::load;
 use crate::model::Flow;
 use crate::plan::{Call, Plan};
@@ -94,6 +95,17 @@ impl<'a> Context<'a> {
 /// Reads and checks a flow file; a flow with no problem becomes a plan.
 pub fn check(source: Arc<SourceFile>, registry: &Registry) -> Result<Plan, Vec<Diagnostic>> {
     checked_load(source, registry, &templates::Stack::default()).map_err(Nested::into_diagnostics)
+}
+
+/// Reads and checks a flow file whose `uses: NAME:PATH@RANGE` templates come from `templates` (the
+/// CLI's: the project's `keyflow.lock`); `uses: ./x.yaml` reads the file as [`check`] does.
+pub fn check_using(
+    source: Arc<SourceFile>,
+    registry: &Registry,
+    templates: Arc<dyn TemplateSource>,
+) -> Result<Plan, Vec<Diagnostic>> {
+    checked_load(source, registry, &templates::Stack::new(templates))
+        .map_err(Nested::into_diagnostics)
 }
 
 /// Why a file read as a flow did not become a plan.

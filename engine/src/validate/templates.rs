@@ -1,7 +1,9 @@
-//! Pass: `uses:` steps. Each template is read from beside the flow, checked as a flow of its own, and becomes
-//! a [`Call::Template`] with the interface of a block: its params are the inputs (so `with:` is checked as
-//! any block's input), its outputs the output (so references into it are checked), and its steps' strongest
-//! effect is the effect (so a template that deletes keys needs `confirm: true` where it is used).
+//! Pass: `uses:` steps. Each template is found — beside the file that uses it (`uses: ./x.yaml`), or in a
+//! library through the [`TemplateSource`] the caller gave (`uses: platform:tenant/rotate-key@^1.2`) —
+//! checked as a flow of its own, and becomes a [`Call::Template`] with the interface of a block: its
+//! params are the inputs (so `with:` is checked as any block's input), its outputs the output (so
+//! references into it are checked), and its steps' strongest effect is the effect (so a template that
+//! deletes keys needs `confirm: true` where it is used).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -13,6 +15,8 @@ use serde_json::{Map, Value, json};
 
 use crate::block::{BlockSpec, Effect, Recovery, Registry};
 use crate::diagnostic::{At, Diagnostic, Kind, render_each};
+use crate::library::interface::strength;
+use crate::library::{LibraryScope, LibraryUse, NoLibraries, TemplateSource};
 use crate::model::Step;
 use crate::plan::{Call, Plan, Template};
 use crate::source::{ReadError, SourceFile, YamlPath, read_text};
@@ -23,10 +27,31 @@ const MAX_DEPTH: usize = 8;
 /// The template files being checked, outermost first (a template may not use itself, even indirectly),
 /// and what checking each template gave, shared by every use of it under one top-level check: a template
 /// used ten times by each of five nested templates is read and checked once per depth, not 10^5 times.
-#[derive(Default)]
 pub(crate) struct Stack {
     chain: Vec<PathBuf>,
     checked: Rc<RefCell<HashMap<(PathBuf, usize), Checked>>>,
+    /// Where the templates of libraries come from.
+    templates: Arc<dyn TemplateSource>,
+    /// The library of the file being checked, when it is a library's template: its `uses: ./…` stay in it.
+    library: Option<Arc<LibraryScope>>,
+}
+
+impl Default for Stack {
+    fn default() -> Stack {
+        Stack::new(Arc::new(NoLibraries))
+    }
+}
+
+impl Stack {
+    /// A top-level check whose library templates come from `templates`.
+    pub(crate) fn new(templates: Arc<dyn TemplateSource>) -> Stack {
+        Stack {
+            chain: Vec::new(),
+            checked: Rc::default(),
+            templates,
+            library: None,
+        }
+    }
 }
 
 /// What checking one template file gave: its plan, or the problem to report at each use.
@@ -37,6 +62,14 @@ type Checked = Result<Arc<Plan>, Problem>;
 struct Problem {
     message: String,
     help: Option<String>,
+}
+
+/// A template file found for a `uses:`: where it is, its text when the source already read it, and
+/// its library.
+struct Located {
+    path: PathBuf,
+    text: Option<String>,
+    library: Option<Arc<LibraryScope>>,
 }
 
 /// What each step calls: the registry's block, or its template; `None` when neither is known.
@@ -112,7 +145,14 @@ fn template(
     out: &mut Vec<Diagnostic>,
 ) -> Option<Template> {
     let here = at.key("uses");
-    let path = tidy(&source.dir().join(uses));
+    let located = match locate(uses, source, stack) {
+        Ok(located) => located,
+        Err(problem) => {
+            out.push(uses_error(&problem.message, problem.help, &here, false));
+            return None;
+        }
+    };
+    let path = &located.path;
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
     if stack.chain.contains(&canonical) || stack.chain.len() >= MAX_DEPTH {
         let chain: Vec<String> = stack
@@ -134,7 +174,7 @@ fn template(
     let checked = match known {
         Some(checked) => checked,
         None => {
-            let checked = check_file(&path, &key.0, registry, stack);
+            let checked = check_file(located, &key.0, registry, stack);
             stack.checked.borrow_mut().insert(key, checked.clone());
             checked
         }
@@ -148,28 +188,79 @@ fn template(
     }
 }
 
-/// Reads and checks one template file.
-fn check_file(path: &Path, canonical: &Path, registry: &Registry, stack: &Stack) -> Checked {
-    let text = read_text(path).map_err(|e| Problem {
-        message: match e {
-            ReadError::Io { path, kind } => {
-                format!("cannot read template `{}`: {kind}", path.display())
+/// Finds the template `uses` names: in a library (`NAME:PATH@RANGE`), through the stack's source; else
+/// the file relative to the one that uses it — inside its library, when that file is a library's.
+fn locate(uses: &str, source: &SourceFile, stack: &Stack) -> Result<Located, Problem> {
+    match LibraryUse::parse(uses) {
+        Some(Err(message)) => Err(Problem {
+            message,
+            help: Some("a library's template is `uses: NAME:PATH@RANGE`, e.g. `platform:tenant/rotate-key@^1.2`".into()),
+        }),
+        Some(Ok(wanted)) => {
+            let found = stack.templates.find(uses, &wanted).map_err(|e| Problem {
+                message: e.message,
+                help: e.help,
+            })?;
+            Ok(Located {
+                path: found.path,
+                text: Some(found.text),
+                library: Some(found.library),
+            })
+        }
+        None => {
+            let path = tidy(&source.dir().join(uses));
+            if let Some(library) = &stack.library {
+                let root = library.root.canonicalize().unwrap_or_else(|_| library.root.clone());
+                let inside = path
+                    .canonicalize()
+                    .map_or_else(|_| tidy(&path).starts_with(&library.root), |p| p.starts_with(&root));
+                if !inside {
+                    return Err(Problem {
+                        message: format!(
+                            "`{uses}` leads out of the library `{}`",
+                            library.name
+                        ),
+                        help: Some("a library's template uses templates of its own library by relative path, and those of other libraries by `NAME:PATH@RANGE`".into()),
+                    });
+                }
             }
-            other => format!("cannot read template: {other}"),
-        },
-        help: Some(
-            "a template path is relative to the file that uses it, e.g. `./templates/onboard-tenant.yaml`"
-                .into(),
-        ),
-    })?;
+            Ok(Located {
+                path,
+                text: None,
+                library: stack.library.clone(),
+            })
+        }
+    }
+}
+
+/// Reads (unless its source did) and checks one template file.
+fn check_file(located: Located, canonical: &Path, registry: &Registry, stack: &Stack) -> Checked {
+    let path = located.path.as_path();
+    let text = match located.text {
+        Some(text) => text,
+        None => read_text(path).map_err(|e| Problem {
+            message: match e {
+                ReadError::Io { path, kind } => {
+                    format!("cannot read template `{}`: {kind}", path.display())
+                }
+                other => format!("cannot read template: {other}"),
+            },
+            help: Some(
+                "a template path is relative to the file that uses it, e.g. `./templates/onboard-tenant.yaml`"
+                    .into(),
+            ),
+        })?,
+    };
     let template_source = SourceFile::new(path.display().to_string(), text);
     let mut chain = stack.chain.clone();
     chain.push(canonical.to_path_buf());
     let inner = Stack {
         chain,
         checked: stack.checked.clone(),
+        templates: stack.templates.clone(),
+        library: located.library.clone(),
     };
-    let plan = match super::checked_load(template_source.clone(), registry, &inner) {
+    let mut plan = match super::checked_load(template_source.clone(), registry, &inner) {
         Ok(plan) => plan,
         Err(super::Nested::NotAFlow(found)) => {
             return Err(not_a_flow(path, &template_source, &found));
@@ -196,6 +287,7 @@ fn check_file(path: &Path, canonical: &Path, registry: &Registry, stack: &Stack)
             help: Some("give the template `version: \"1.0\"`, so that the flows using it can say which one they were reviewed with".into()),
         });
     }
+    plan.library = located.library;
     Ok(Arc::new(plan))
 }
 
@@ -320,15 +412,6 @@ fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
         output_schema,
         example_output: Value::Object(example),
         plan,
-    }
-}
-
-fn strength(effect: Effect) -> u8 {
-    match effect {
-        Effect::Read => 0,
-        Effect::Create => 1,
-        Effect::Update => 2,
-        Effect::Destructive => 3,
     }
 }
 
