@@ -3,10 +3,12 @@
 pub mod blocks;
 pub mod completions;
 pub mod graph;
+pub mod lock;
 pub mod man;
 pub mod plan;
 pub mod run;
 pub mod runs;
 pub mod sandbox;
 pub mod schema;
+pub mod template;
 pub mod validate;

@@ -2,7 +2,7 @@
 //! itself: whoever checks a flow gives it a [`TemplateSource`] (the CLI: one built from `keyflow.lock`),
 //! and a `uses: ./x.yaml` beside the flow needs none.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::uses::LibraryUse;
@@ -41,6 +41,14 @@ pub struct SourceError {
 pub trait TemplateSource: Send + Sync {
     /// The template `uses` (as written, parsed as `wanted`) names.
     fn find(&self, uses: &str, wanted: &LibraryUse) -> Result<Found, SourceError>;
+
+    /// The library whose folder holds the flow file `file`, if any: a flow checked on its own inside a
+    /// directory library (`keyflow validate flows/`) reads its relative paths as that library's
+    /// templates do, against the library's root.
+    fn library_of(&self, file: &Path) -> Option<Arc<LibraryScope>> {
+        let _ = file;
+        None
+    }
 }
 
 /// No libraries: a flow with no `keyflow.yaml` at its folder or above.

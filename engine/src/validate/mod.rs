@@ -104,8 +104,23 @@ pub fn check_using(
     registry: &Registry,
     templates: Arc<dyn TemplateSource>,
 ) -> Result<Plan, Vec<Diagnostic>> {
-    checked_load(source, registry, &templates::Stack::new(templates))
-        .map_err(Nested::into_diagnostics)
+    let mut stack = templates::Stack::new(templates.clone());
+    stack.library = templates.library_of(std::path::Path::new(&source.name));
+    checked_load(source, registry, &stack).map_err(Nested::into_diagnostics)
+}
+
+/// The template `uses` names (a library's, through `templates`, or a file's path relative to `base`),
+/// checked as a flow of its own, with the interface a step using it sees. `library` makes `base` the root
+/// of that library, whose templates read relative paths against it: what `keyflow template show` and
+/// `keyflow template check` inspect.
+pub fn check_template(
+    uses: &str,
+    base: &std::path::Path,
+    library: Option<Arc<crate::library::LibraryScope>>,
+    registry: &Registry,
+    templates: Arc<dyn TemplateSource>,
+) -> Result<crate::plan::Template, crate::library::SourceError> {
+    templates::one(uses, base, library, registry, templates)
 }
 
 /// Why a file read as a flow did not become a plan.
@@ -195,6 +210,7 @@ fn check_with(
         source.clone(),
     );
     plan.output_schemas = output_schemas;
+    plan.library = stack.library.clone();
     let found = flow_checks::check(&plan, registry);
     if found.is_empty() {
         Ok(plan)

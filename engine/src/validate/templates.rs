@@ -33,7 +33,7 @@ pub(crate) struct Stack {
     /// Where the templates of libraries come from.
     templates: Arc<dyn TemplateSource>,
     /// The library of the file being checked, when it is a library's template: its `uses: ./…` stay in it.
-    library: Option<Arc<LibraryScope>>,
+    pub(crate) library: Option<Arc<LibraryScope>>,
 }
 
 impl Default for Stack {
@@ -188,6 +188,33 @@ fn template(
     }
 }
 
+/// The template `uses` names, read as if written in a flow in the folder `base` (of the library `library`,
+/// when given), checked, with its interface: what `keyflow template show|check` print.
+pub(crate) fn one(
+    uses: &str,
+    base: &Path,
+    library: Option<Arc<LibraryScope>>,
+    registry: &Registry,
+    templates: Arc<dyn TemplateSource>,
+) -> Result<Template, crate::library::SourceError> {
+    let mut stack = Stack::new(templates);
+    stack.library = library;
+    let caller = SourceFile::new(base.join("caller.yaml").display().to_string(), "");
+    let mut out = Vec::new();
+    match template(uses, &caller, registry, &stack, &YamlPath::root(), &mut out) {
+        Some(found) => Ok(found),
+        None => Err(match out.into_iter().next().map(|d| d.kind) {
+            Some(Kind::Check { message, help, .. }) => {
+                crate::library::SourceError { message, help }
+            }
+            other => crate::library::SourceError {
+                message: other.map_or_else(|| format!("cannot read `{uses}`"), |k| k.message()),
+                help: None,
+            },
+        }),
+    }
+}
+
 /// Finds the template `uses` names: in a library (`NAME:PATH@RANGE`), through the stack's source; else
 /// the file relative to the one that uses it — inside its library, when that file is a library's.
 fn locate(uses: &str, source: &SourceFile, stack: &Stack) -> Result<Located, Problem> {
@@ -260,7 +287,7 @@ fn check_file(located: Located, canonical: &Path, registry: &Registry, stack: &S
         templates: stack.templates.clone(),
         library: located.library.clone(),
     };
-    let mut plan = match super::checked_load(template_source.clone(), registry, &inner) {
+    let plan = match super::checked_load(template_source.clone(), registry, &inner) {
         Ok(plan) => plan,
         Err(super::Nested::NotAFlow(found)) => {
             return Err(not_a_flow(path, &template_source, &found));
@@ -287,7 +314,6 @@ fn check_file(located: Located, canonical: &Path, registry: &Registry, stack: &S
             help: Some("give the template `version: \"1.0\"`, so that the flows using it can say which one they were reviewed with".into()),
         });
     }
-    plan.library = located.library;
     Ok(Arc::new(plan))
 }
 
