@@ -153,10 +153,11 @@ fn copy_tree(git_dir: &str, rev: &str, dest: &Path) -> Result<(), GitError> {
     let index = parent.join(format!(".index-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial).map_err(|e| io("mkdir", e))?;
-    let prefix = format!("--prefix={}/", partial.display());
-    let copied = git(&[git_dir, "read-tree", rev], Some(&index)).and_then(|_| {
+    // The copy is the work tree of this one command: a bare mirror has none of its own.
+    let work_tree = format!("--work-tree={}", partial.display());
+    let copied = git(&[git_dir, &work_tree, "read-tree", rev], Some(&index)).and_then(|_| {
         git(
-            &[git_dir, "checkout-index", "--all", "--force", &prefix],
+            &[git_dir, &work_tree, "checkout-index", "--all", "--force"],
             Some(&index),
         )
     });
