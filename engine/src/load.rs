@@ -88,6 +88,7 @@ fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
             },
             at: At::File,
             suggestion: None,
+            note: None,
         };
         return Err((vec![empty], false));
     }
@@ -101,6 +102,7 @@ fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
             },
             at: At::Pos(deep.at),
             suggestion: None,
+            note: None,
         };
         return Err((vec![deep], false));
     }
@@ -135,6 +137,7 @@ pub fn load_document<T: serde::de::DeserializeOwned>(
         kind,
         at,
         suggestion: None,
+        note: None,
     };
     if source.text.trim().is_empty() {
         let message = format!("the file is empty: it should be {what}");
@@ -256,11 +259,13 @@ fn serde_diagnostic(
                 },
                 at: At::Pos(start),
                 suggestion: None,
+                note: None,
             },
             (_, found) => Diagnostic {
                 kind: Kind::YamlSyntax { message },
                 at: found.map_or(At::File, At::Pos),
                 suggestion: None,
+                note: None,
             },
         };
     }
@@ -293,6 +298,7 @@ fn serde_diagnostic(
         kind,
         at,
         suggestion: None,
+        note: None,
     }
 }
 

@@ -261,6 +261,13 @@ fn update_prints_interface_changes_and_stops_on_a_broken_call_site() {
     );
     assert!(ran.stderr.contains("`who`"), "{}", ran.stderr);
     assert!(
+        ran.stderr
+            .contains("note: the template `lib:greet@^1` declares its params at "),
+        "the template's file and line: {}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("greet.yaml:3"), "{}", ran.stderr);
+    assert!(
         ran.stderr.contains("keyflow.lock was not written"),
         "{}",
         ran.stderr

@@ -133,6 +133,59 @@ fn a_directory_library_serves_the_version_it_holds_and_its_changes_are_caught() 
 }
 
 #[test]
+fn a_problem_at_a_call_site_names_the_template_file_and_line() {
+    let project = Project::new("  shared: { path: platform }\n");
+    project.write(
+        "platform/tenant.yaml",
+        "name: tenant\nversion: 1.0.0\nparams:\n  who: { type: string, default: world }\n  tenant: { type: string }\nsteps:\n  - id: say\n    block: core.set\n    with: { greeting: \"hello, {{params.who}}\" }\noutputs:\n  greeting: $.steps.say.output.greeting\n",
+    );
+    // An unknown param, a missing required one, and an output the template does not give.
+    project.write(
+        "caller.yaml",
+        "name: caller\nsteps:\n  - id: hi\n    uses: shared:tenant@^1\n    with: { whom: team }\noutputs:\n  greeting: $.steps.hi.output.greting\n",
+    );
+    let ran = project.keyflow(&["lock"]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    let err = &ran.stderr;
+    assert!(err.contains("caller.yaml:5:13"), "the unknown param: {err}");
+    assert!(
+        err.contains(
+            "note: the template `shared:tenant@^1` declares its params at platform/tenant.yaml:3"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: the template `shared:tenant@^1` declares its param `tenant` at platform/tenant.yaml:5"),
+        "{err}"
+    );
+    assert!(err.contains("caller.yaml:7:"), "the output read: {err}");
+    assert!(
+        err.contains(
+            "note: the template `shared:tenant@^1` declares its outputs at platform/tenant.yaml:10"
+        ),
+        "{err}"
+    );
+    // A template's own problem is reported against the template's file.
+    project.write(
+        "platform/tenant.yaml",
+        "name: tenant\nversion: 1.0.0\nsteps:\n  - id: say\n    block: core.set\n    with: { greeting: $.steps.nope.output }\n",
+    );
+    project.write(
+        "caller.yaml",
+        "name: caller\nsteps:\n  - id: hi\n    uses: shared:tenant@^1\n",
+    );
+    let ran = project.keyflow(&["lock"]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(ran.stderr.contains("caller.yaml:4:11"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("platform/tenant.yaml:6:"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("unknown step `nope`"), "{}", ran.stderr);
+}
+
+#[test]
 fn template_list_and_show_describe_what_the_project_can_call() {
     let repo = Repo::new();
     for version in ["1.0.0", "1.1.0"] {

@@ -110,6 +110,9 @@ fn render_masked(
     for help in &helps {
         group = group.element(Level::HELP.message(help.as_str()));
     }
+    if let Some(note) = &diagnostic.note {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
     let renderer = if color {
         Renderer::styled()
     } else {

@@ -5,6 +5,7 @@
 //! (an unknown block has no input schema to check against) stays quiet about it rather than piling on.
 
 mod blocks;
+mod callees;
 mod compile;
 mod connections;
 mod controls;
@@ -192,6 +193,7 @@ fn check_with(
     let order = cycles::check(&ctx, &deps, &mut out);
     destructive::check(&ctx, &compiled, &mut out);
     if !out.is_empty() {
+        callees::check(&ctx, &mut out);
         out.dedup();
         return Err(out);
     }
