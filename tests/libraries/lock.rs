@@ -208,6 +208,51 @@ fn a_file_the_template_reads_counts_in_its_hash() {
 }
 
 #[test]
+fn a_subdirectory_library_hashes_the_templates_it_uses_of_its_own() {
+    // The library is the repository's `templates/` folder; `welcome` uses `./common/greet.yaml` of it.
+    let repo = Repo::new();
+    repo.write("README.md", "not the library\n");
+    repo.write(
+        "templates/welcome.yaml",
+        "name: welcome\nversion: 1.0.0\nsteps:\n  - id: g\n    uses: ./common/greet.yaml\n    with: { who: team }\noutputs:\n  greeting: $.steps.g.output.greeting\n",
+    );
+    repo.write("templates/common/greet.yaml", &greet("0.1.0"));
+    let commit = repo.publish("welcome/v1.0.0");
+    let project = Project::new(&format!(
+        "  lib: {{ git: \"{}\", subdirectory: templates }}\n",
+        repo.url()
+    ));
+    project.write(
+        "caller.yaml",
+        "name: caller\nsteps:\n  - id: w\n    uses: lib:welcome@^1\noutputs:\n  greeting: $.steps.w.output.greeting\n",
+    );
+    let ran = project.keyflow(&["lock"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let lock = project.read("keyflow.lock");
+    assert!(lock.contains("    welcome.yaml: sha256:"), "{lock}");
+    assert!(lock.contains("    common/greet.yaml: sha256:"), "{lock}");
+    assert!(!lock.contains("README.md"), "{lock}");
+    let (code, report, ran) = project.run("caller.yaml");
+    assert_eq!(code, 0, "{}", ran.stderr);
+    assert_eq!(report["outputs"]["greeting"], "hello, team");
+
+    std::fs::write(
+        project.cached(&commit).join("templates/common/greet.yaml"),
+        greet("0.1.0").replace("hello", "pwned"),
+    )
+    .expect("tamper");
+    let ran = project.keyflow(&["run", "caller.yaml"]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(
+            "template `lib:welcome` 1.0.0 no longer matches keyflow.lock: `common/greet.yaml` has"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
 fn update_prints_interface_changes_and_stops_on_a_broken_call_site() {
     let repo = Repo::new();
     repo.write("greet.yaml", &greet("1.0.0"));
