@@ -55,12 +55,12 @@ pub enum Command {
     #[command(subcommand)]
     Sandbox(SandboxCommand),
     /// Resolve every library `uses:` of the project's flows and write keyflow.lock (keeps what it pins).
-    Lock(crate::commands::lock::LockArgs),
+    Lock(crate::project::args::LockArgs),
     /// Resolve library `uses:` again to the newest versions their ranges allow, print what changed.
-    Update(crate::commands::lock::UpdateArgs),
+    Update(crate::project::args::UpdateArgs),
     /// The templates of the project's libraries: list them, show one, check a library's changes.
     #[command(subcommand)]
-    Template(crate::commands::template::TemplateCommand),
+    Template(crate::project::args::TemplateCommand),
     /// Print a shell completion script (static: commands and flags; for block ids, parameter names and
     /// flow files, use `source <(COMPLETE=bash keyflow)` instead).
     Completions(CompletionsArgs),

@@ -3,11 +3,10 @@
 //! interface, and only then write `keyflow.lock`. The only commands (with `template list|show`'s reading
 //! of what they fetched) that reach libraries.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use clap::Args;
 use keyflow_engine::library::{LockFile, LockedTemplate};
 use keyflow_engine::load::load;
 use keyflow_engine::validate;
@@ -15,26 +14,10 @@ use keyflow_engine::validate;
 use crate::exit::{Exit, Failure, ResultExt};
 use crate::flowfile;
 use crate::out::Colors;
+use crate::project::args::{LockArgs, UpdateArgs};
 use crate::project::resolve::{Mode, Resolver, short};
 use crate::project::{PROJECT_FILE, Project, yaml_below};
 use crate::style;
-
-#[derive(Debug, Args)]
-pub struct LockArgs {
-    /// A folder of the project: its `keyflow.yaml` is there or above.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub project: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct UpdateArgs {
-    /// Only this library's templates (default: every library's).
-    #[arg(value_name = "NAME")]
-    pub library: Option<String>,
-    /// A folder of the project: its `keyflow.yaml` is there or above.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub project: PathBuf,
-}
 
 /// `keyflow lock`.
 pub fn lock(args: &LockArgs, colors: Colors) -> Result<Exit, Failure> {

@@ -3,6 +3,7 @@
 //! checker its library templates from the lock ([`templates_for`]); `keyflow lock` and `keyflow update`
 //! resolve and write the lock ([`resolve`]).
 
+pub mod args;
 pub mod files;
 pub mod git;
 pub mod resolve;

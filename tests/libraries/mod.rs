@@ -126,13 +126,12 @@ impl Project {
         (ran.code, report, ran)
     }
 
-    /// The cache's copy of a library's commit (with `subdirectory`).
+    /// The cache's copy of a library's commit: the whole repository (a `subdirectory:` is a folder of it).
     pub fn cached(&self, commit: &str) -> PathBuf {
-        let found = walk(self.cache.path())
+        walk(self.cache.path())
             .into_iter()
             .find(|p| p.file_name().is_some_and(|n| n == commit))
-            .expect("the commit is in the cache");
-        found
+            .expect("the commit is in the cache")
     }
 }
 
