@@ -17,6 +17,7 @@ mod inputs;
 mod params;
 mod references;
 mod suggestions;
+mod template_interface;
 mod templates;
 mod typing;
 
