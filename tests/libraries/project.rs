@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::{Project, Repo, caller, git_library, greet};
 use crate::harness::root;
+use crate::schemas::assert_matches;
 
 #[test]
 fn a_malformed_project_file_or_lock_is_reported_at_its_line_and_column() {
@@ -199,6 +200,7 @@ fn template_list_and_show_describe_what_the_project_can_call() {
     let ran = project.keyflow(&["template", "list", "--output", "json"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let listed: Value = serde_json::from_str(&ran.stdout).expect("json");
+    assert_matches("templates.schema.json", &listed);
     assert_eq!(listed["format_version"], 1);
     assert_eq!(listed["templates"][0]["name"], "lib:greet");
     assert_eq!(
@@ -210,6 +212,7 @@ fn template_list_and_show_describe_what_the_project_can_call() {
     let ran = project.keyflow(&["template", "show", "lib:greet", "--output", "json"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let shown: Value = serde_json::from_str(&ran.stdout).expect("json");
+    assert_matches("template.schema.json", &shown);
     assert_eq!(shown["version"], "1.0.0", "the locked version by default");
     assert_eq!(shown["interface"]["params"]["who"]["type"], "string");
     assert_eq!(shown["interface"]["params"]["who"]["required"], false);
@@ -249,6 +252,21 @@ fn the_one_tenant_flows_and_their_templates_stay_in_step() {
             "{template} is {flow} as a template: copy the change"
         );
     }
+}
+
+#[test]
+fn the_example_project_file_and_lock_match_their_schemas() {
+    for (file, schema) in [
+        ("flows/keyflow.yaml", "project.schema.json"),
+        ("flows/keyflow.lock", "lock.schema.json"),
+    ] {
+        let text = std::fs::read_to_string(root().join(file)).expect("read");
+        let value: Value = serde_yaml::from_str(&text).expect("YAML");
+        assert_matches(schema, &value);
+    }
+    // The schemas are strict where keyflow is: an unknown field is refused by both.
+    let wrong = serde_json::json!({ "format_version": 1, "libraries": { "x": { "gti": "u" } } });
+    assert!(!crate::schemas::validator("project.schema.json").is_valid(&wrong));
 }
 
 #[test]
