@@ -57,6 +57,13 @@ pub enum Command {
     /// Run the local twins of AWS KMS and Qlik Cloud (what `run --sandbox` uses) for other tools.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Resolve every library `uses:` of the project's flows and write keyflow.lock (keeps what it pins).
+    Lock(crate::project::args::LockArgs),
+    /// Resolve library `uses:` again to the newest versions their ranges allow, print what changed.
+    Update(crate::project::args::UpdateArgs),
+    /// The templates of the project's libraries: list them, show one, check a library's changes.
+    #[command(subcommand)]
+    Template(crate::project::args::TemplateCommand),
     /// Print a shell completion script (static: commands and flags; for block ids, parameter names and
     /// flow files, use `source <(COMPLETE=bash keyflow)` instead).
     Completions(CompletionsArgs),

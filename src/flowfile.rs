@@ -50,7 +50,8 @@ pub type Invalid = (Arc<SourceFile>, Vec<Diagnostic>);
 pub fn checked(path: &Path, color: bool) -> Result<Result<Plan, Invalid>, Failure> {
     let source = read(path)?;
     let registry = keyflow_blocks::registry();
-    match validate::check(source.clone(), &registry) {
+    let templates = crate::project::templates_for(source.dir());
+    match validate::check_using(source.clone(), &registry, templates) {
         Ok(plan) => Ok(Ok(plan)),
         Err(diagnostics) => {
             print_invalid(&source, &diagnostics, color);

@@ -14,6 +14,7 @@ mod flowfile;
 mod interrupt;
 mod machine;
 mod progress;
+mod project;
 mod sandbox;
 mod store;
 mod style;
@@ -64,6 +65,9 @@ fn main() -> ExitCode {
                 }
             })
             .map_err(exit::Failure::classify),
+        Command::Lock(args) => commands::lock::lock(&args, colors),
+        Command::Update(args) => commands::lock::update(&args, colors),
+        Command::Template(command) => commands::template::run(&command, colors),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Man(args) => commands::man::run(&args),
     };

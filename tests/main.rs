@@ -14,6 +14,7 @@ mod differential;
 mod exit_codes;
 mod flows;
 mod inputs;
+mod libraries;
 mod machine;
 mod onboard;
 mod operator_flows;

@@ -147,7 +147,7 @@ fn the_plan_shows_the_steps_each_tenant_runs_with_the_first_tenants_params() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
         ran.stdout
-            .contains("runs the 14 steps of ./byok-tenant-encryption.yaml per item"),
+            .contains("runs the 14 steps of platform:templates/byok-tenant@^1.0 per item"),
         "{}",
         ran.stdout
     );

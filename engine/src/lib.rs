@@ -8,6 +8,7 @@ pub mod context;
 pub mod diagnostic;
 pub mod exec;
 pub mod expr;
+pub mod library;
 pub mod load;
 pub mod model;
 pub mod plan;

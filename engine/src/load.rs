@@ -88,6 +88,7 @@ fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
             },
             at: At::File,
             suggestion: None,
+            note: None,
         };
         return Err((vec![empty], false));
     }
@@ -101,6 +102,7 @@ fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
             },
             at: At::Pos(deep.at),
             suggestion: None,
+            note: None,
         };
         return Err((vec![deep], false));
     }
@@ -121,6 +123,47 @@ fn read(source: &SourceFile) -> Result<Flow, (Vec<Diagnostic>, bool)> {
         }
     }
     Err((vec![serde_diagnostic(source, error)], false))
+}
+
+/// Reads another of keyflow's YAML files (`keyflow.yaml`, `keyflow.lock`) as `T`, `what` it is (`a
+/// project file`): an empty file, a document nested too deep, a syntax error or a value of the wrong
+/// shape (an unknown field, a missing one, a wrong type) is a diagnostic at its line and column, as in
+/// a flow.
+pub fn load_document<T: serde::de::DeserializeOwned>(
+    source: &SourceFile,
+    what: &str,
+) -> Result<T, Vec<Diagnostic>> {
+    let problem = |kind, at| Diagnostic {
+        kind,
+        at,
+        suggestion: None,
+        note: None,
+    };
+    if source.text.trim().is_empty() {
+        let message = format!("the file is empty: it should be {what}");
+        return Err(vec![problem(Kind::Structure { message }, At::File)]);
+    }
+    if let Err(deep) = depth::check(&source.text) {
+        let message = format!(
+            "the document nests more than {} levels deep here",
+            depth::MAX_DEPTH
+        );
+        return Err(vec![problem(
+            Kind::YamlSyntax { message },
+            At::Pos(deep.at),
+        )]);
+    }
+    let deserializer = serde_yaml::Deserializer::from_str(&source.text);
+    serde_path_to_error::deserialize::<_, T>(deserializer).map_err(|error| {
+        let mut found = serde_diagnostic(source, error);
+        // serde names the unknown field's path; the key is what is misspelt.
+        if let (At::Value(path), Kind::Structure { message }) = (&found.at, &found.kind)
+            && message.contains("unknown field")
+        {
+            found.at = At::Key(path.clone());
+        }
+        vec![found]
+    })
 }
 
 fn unknown_fields(node: &Node, schema: &Value, at: &YamlPath, out: &mut Vec<Diagnostic>) {
@@ -216,11 +259,13 @@ fn serde_diagnostic(
                 },
                 at: At::Pos(start),
                 suggestion: None,
+                note: None,
             },
             (_, found) => Diagnostic {
                 kind: Kind::YamlSyntax { message },
                 at: found.map_or(At::File, At::Pos),
                 suggestion: None,
+                note: None,
             },
         };
     }
@@ -253,6 +298,7 @@ fn serde_diagnostic(
         kind,
         at,
         suggestion: None,
+        note: None,
     }
 }
 

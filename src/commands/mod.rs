@@ -3,6 +3,7 @@
 pub mod blocks;
 pub mod completions;
 pub mod graph;
+pub mod lock;
 pub mod man;
 pub mod plan;
 pub mod resume;
@@ -10,4 +11,5 @@ pub mod run;
 pub mod runs;
 pub mod sandbox;
 pub mod schema;
+pub mod template;
 pub mod validate;

@@ -4,8 +4,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use keyflow_engine::library::{LockFile, ProjectFile};
 use keyflow_engine::schema::flow::{flow_schema, output_schema};
-use serde_json::Value;
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde_json::{Value, json};
 
 use crate::cli::SchemaArgs;
 use crate::exit::{Exit, Failure, ResultExt};
@@ -13,6 +16,8 @@ use crate::machine::documents::{
     BlockDocument, BlocksDocument, PlanOutput, RunOutput, RunsDocument, ValidateDocument,
 };
 use crate::machine::events::EventLine;
+
+use super::template::{TemplateDocument, TemplatesDocument};
 
 /// Every schema file, by path relative to the output folder: the flow files', one per machine output,
 /// and each block's descriptor.
@@ -65,11 +70,53 @@ pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
             "keyflow blocks describe --output json, and schemas/blocks/<id>.json",
         ),
     )?;
+    add(
+        "project.schema.json",
+        input_schema::<ProjectFile>(
+            "project.schema.json",
+            "keyflow.yaml: the project's template libraries",
+        ),
+    )?;
+    add(
+        "lock.schema.json",
+        input_schema::<LockFile>(
+            "lock.schema.json",
+            "keyflow.lock: what each library `uses:` was resolved to",
+        ),
+    )?;
+    add(
+        "templates.schema.json",
+        output_schema::<TemplatesDocument>(
+            "templates.schema.json",
+            "keyflow template list --output json",
+        ),
+    )?;
+    add(
+        "template.schema.json",
+        output_schema::<TemplateDocument>(
+            "template.schema.json",
+            "keyflow template show --output json",
+        ),
+    )?;
     for block in registry.blocks() {
         let document = serde_json::to_value(super::blocks::document(block))?;
         add(&format!("blocks/{}.json", block.spec.id), document)?;
     }
     Ok(files)
+}
+
+/// The schema of a file keyflow reads (`keyflow.yaml`, `keyflow.lock`): as it is read, so a field with a
+/// default is optional.
+fn input_schema<T: JsonSchema>(file: &str, title: &str) -> Value {
+    let mut schema = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
+    // The `$id` the engine gives the others: https://keyflow.dev/schemas/FILE.
+    schema["$id"] = output_schema::<()>(file, title)["$id"].take();
+    schema["title"] = json!(title);
+    schema
 }
 
 pub fn run(args: &SchemaArgs) -> Result<Exit, Failure> {

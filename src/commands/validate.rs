@@ -49,7 +49,9 @@ fn flows_below(dir: &Path, visited: &mut HashSet<PathBuf>) -> Vec<PathBuf> {
             let entry = entry.path();
             if entry.is_dir() {
                 dirs.push(entry);
-            } else if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            } else if entry.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                && !entry.ends_with(crate::project::PROJECT_FILE)
+            {
                 found.push(entry);
             }
         }
@@ -81,7 +83,8 @@ pub fn run(args: &ValidateArgs, colors: Colors) -> Result<Exit, Failure> {
                 continue;
             }
         };
-        match validate::check(source.clone(), &registry) {
+        let templates = crate::project::templates_for(source.dir());
+        match validate::check_using(source.clone(), &registry, templates) {
             Ok(plan) => {
                 if text {
                     outln!(

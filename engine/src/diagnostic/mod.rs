@@ -40,6 +40,8 @@ pub struct Diagnostic {
     pub at: At,
     /// A replacement the user probably meant ("did you mean `create_key`?").
     pub suggestion: Option<String>,
+    /// Where else to look: at a template's call site, the template's file and line.
+    pub note: Option<String>,
 }
 
 impl Diagnostic {
@@ -49,6 +51,7 @@ impl Diagnostic {
             kind,
             at: At::Value(path.clone()),
             suggestion: None,
+            note: None,
         }
     }
 
@@ -58,6 +61,7 @@ impl Diagnostic {
             kind,
             at: At::Key(path.clone()),
             suggestion: None,
+            note: None,
         }
     }
 
@@ -70,6 +74,7 @@ impl Diagnostic {
                 None => At::Value(path.clone()),
             },
             suggestion: None,
+            note: None,
         }
     }
 

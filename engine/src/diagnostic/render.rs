@@ -96,9 +96,12 @@ fn render_one(
         ),
         None => title.element(Origin::path(source.name.as_str())),
     };
-    let group = helps.iter().fold(group, |group, help| {
+    let mut group = helps.iter().fold(group, |group, help| {
         group.element(Level::HELP.message(help.as_str()))
     });
+    if let Some(note) = &diagnostic.note {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
     let renderer = if color {
         Renderer::styled()
     } else {

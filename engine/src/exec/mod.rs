@@ -142,7 +142,7 @@ impl Executor {
         let shared = Arc::new(Shared {
             run: run_facts(&run_id, &plan, &started_at),
             connections: Connections::new(&plan, self.options.sandbox.clone()),
-            flow_dir: Arc::from(plan.source.dir()),
+            flow_dir: Arc::from(plan.files_dir()),
             plan,
             params,
             parent: None,

@@ -147,7 +147,7 @@ fn run_template<'a>(
         let shared = Arc::new(Shared {
             run: run_facts(&run_id, &plan, &started_at),
             connections: parent.connections.nested(&plan, replaced),
-            flow_dir: Arc::from(plan.source.dir()),
+            flow_dir: Arc::from(plan.files_dir()),
             plan,
             params,
             parent: Some(ParentStep {

@@ -45,6 +45,19 @@ pub struct Plan {
     pub outputs: IndexMap<String, ValueExpr>,
     /// What each output is, as a JSON Schema (what a flow using this one as a template can rely on).
     pub output_schemas: IndexMap<String, serde_json::Value>,
+    /// For a template of a library: the library, whose root its relative paths are read against.
+    pub library: Option<Arc<crate::library::LibraryScope>>,
+}
+
+impl Plan {
+    /// The folder its blocks read relative paths against (`core.render { file }`), and are confined to:
+    /// a library template's library root, else the flow file's folder.
+    pub fn files_dir(&self) -> &std::path::Path {
+        match &self.library {
+            Some(library) => &library.root,
+            None => self.source.dir(),
+        }
+    }
 }
 
 /// A connection, checked against its connector.

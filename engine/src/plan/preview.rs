@@ -98,7 +98,7 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
                 // A template's outputs as far as they are known before a run.
                 Call::Template(template) => return template.example_output.clone(),
             };
-            match block.preview(input, plan.source.dir()) {
+            match block.preview(input, plan.files_dir()) {
                 Some(Ok(output)) => return output,
                 // Later steps see why, as for any value the preview cannot resolve, rather than an example
                 // that rules would check as if it were what the run passes.

@@ -72,6 +72,7 @@ impl Checker<'_> {
                     },
                     at: missing_at.clone(),
                     suggestion: None,
+                    note: None,
                 });
             }
         }

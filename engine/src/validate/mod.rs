@@ -5,6 +5,7 @@
 //! (an unknown block has no input schema to check against) stays quiet about it rather than piling on.
 
 mod blocks;
+mod callees;
 mod compile;
 mod connections;
 mod controls;
@@ -16,6 +17,7 @@ mod inputs;
 mod params;
 mod references;
 mod suggestions;
+mod template_interface;
 mod templates;
 mod typing;
 
@@ -24,6 +26,7 @@ use std::sync::Arc;
 
 use crate::block::Registry;
 use crate::diagnostic::Diagnostic;
+use crate::library::TemplateSource;
 use crate::load::load;
 use crate::model::Flow;
 use crate::plan::{Call, Plan};
@@ -96,6 +99,32 @@ pub fn check(source: Arc<SourceFile>, registry: &Registry) -> Result<Plan, Vec<D
     checked_load(source, registry, &templates::Stack::default()).map_err(Nested::into_diagnostics)
 }
 
+/// Reads and checks a flow file whose `uses: NAME:PATH@RANGE` templates come from `templates` (the
+/// CLI's: the project's `keyflow.lock`); `uses: ./x.yaml` reads the file as [`check`] does.
+pub fn check_using(
+    source: Arc<SourceFile>,
+    registry: &Registry,
+    templates: Arc<dyn TemplateSource>,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let mut stack = templates::Stack::new(templates.clone());
+    stack.library = templates.library_of(std::path::Path::new(&source.name));
+    checked_load(source, registry, &stack).map_err(Nested::into_diagnostics)
+}
+
+/// The template `uses` names (a library's, through `templates`, or a file's path relative to `base`),
+/// checked as a flow of its own, with the interface a step using it sees. `library` makes `base` the root
+/// of that library, whose templates read relative paths against it: what `keyflow template show` and
+/// `keyflow template check` inspect.
+pub fn check_template(
+    uses: &str,
+    base: &std::path::Path,
+    library: Option<Arc<crate::library::LibraryScope>>,
+    registry: &Registry,
+    templates: Arc<dyn TemplateSource>,
+) -> Result<crate::plan::Template, crate::library::SourceError> {
+    templates::one(uses, base, library, registry, templates)
+}
+
 /// Why a file read as a flow did not become a plan.
 pub(crate) enum Nested {
     /// It does not read as a flow at all (not YAML, not a mapping with `name` and `steps`): these
@@ -165,6 +194,7 @@ fn check_with(
     let order = cycles::check(&ctx, &deps, &mut out);
     destructive::check(&ctx, &compiled, &mut out);
     if !out.is_empty() {
+        callees::check(&ctx, &mut out);
         out.dedup();
         return Err(out);
     }
@@ -183,6 +213,7 @@ fn check_with(
         source.clone(),
     );
     plan.output_schemas = output_schemas;
+    plan.library = stack.library.clone();
     let found = flow_checks::check(&plan, registry);
     if found.is_empty() {
         Ok(plan)

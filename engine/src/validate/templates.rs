@@ -1,20 +1,20 @@
-//! Pass: `uses:` steps. Each template is read from beside the flow, checked as a flow of its own, and becomes
-//! a [`Call::Template`] with the interface of a block: its params are the inputs (so `with:` is checked as
-//! any block's input), its outputs the output (so references into it are checked), and its steps' strongest
-//! effect is the effect (so a template that deletes keys needs `confirm: true` where it is used).
+//! Pass: `uses:` steps. Each template is found — beside the file that uses it (`uses: ./x.yaml`), or in a
+//! library through the [`TemplateSource`] the caller gave (`uses: platform:tenant/rotate-key@^1.2`) —
+//! checked as a flow of its own, and becomes a [`Call::Template`] with the interface of a block: its
+//! params are the inputs (so `with:` is checked as any block's input), its outputs the output (so
+//! references into it are checked), and its steps' strongest effect is the effect (so a template that
+//! deletes keys needs `confirm: true` where it is used).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
-
-use crate::block::{BlockSpec, Effect, Recovery, Registry};
+use crate::block::Registry;
 use crate::diagnostic::{At, Diagnostic, Kind, render_each};
+use crate::library::{LibraryScope, LibraryUse, NoLibraries, TemplateSource};
 use crate::model::Step;
-use crate::plan::digest::digest;
 use crate::plan::{Call, Plan, Template};
 use crate::source::{ReadError, SourceFile, YamlPath, read_text};
 
@@ -24,10 +24,31 @@ const MAX_DEPTH: usize = 8;
 /// The template files being checked, outermost first (a template may not use itself, even indirectly),
 /// and what checking each template gave, shared by every use of it under one top-level check: a template
 /// used ten times by each of five nested templates is read and checked once per depth, not 10^5 times.
-#[derive(Default)]
 pub(crate) struct Stack {
     chain: Vec<PathBuf>,
     checked: Rc<RefCell<HashMap<(PathBuf, usize), Checked>>>,
+    /// Where the templates of libraries come from.
+    templates: Arc<dyn TemplateSource>,
+    /// The library of the file being checked, when it is a library's template: its `uses: ./…` stay in it.
+    pub(crate) library: Option<Arc<LibraryScope>>,
+}
+
+impl Default for Stack {
+    fn default() -> Stack {
+        Stack::new(Arc::new(NoLibraries))
+    }
+}
+
+impl Stack {
+    /// A top-level check whose library templates come from `templates`.
+    pub(crate) fn new(templates: Arc<dyn TemplateSource>) -> Stack {
+        Stack {
+            chain: Vec::new(),
+            checked: Rc::default(),
+            templates,
+            library: None,
+        }
+    }
 }
 
 /// What checking one template file gave: its plan, or the problem to report at each use.
@@ -38,6 +59,14 @@ type Checked = Result<Arc<Plan>, Problem>;
 struct Problem {
     message: String,
     help: Option<String>,
+}
+
+/// A template file found for a `uses:`: where it is, its text when the source already read it, and
+/// its library.
+struct Located {
+    path: PathBuf,
+    text: Option<String>,
+    library: Option<Arc<LibraryScope>>,
 }
 
 /// What each step calls: the registry's block, or its template; `None` when neither is known.
@@ -113,7 +142,14 @@ fn template(
     out: &mut Vec<Diagnostic>,
 ) -> Option<Template> {
     let here = at.key("uses");
-    let path = tidy(&source.dir().join(uses));
+    let located = match locate(uses, source, stack) {
+        Ok(located) => located,
+        Err(problem) => {
+            out.push(uses_error(&problem.message, problem.help, &here, false));
+            return None;
+        }
+    };
+    let path = &located.path;
     let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
     if stack.chain.contains(&canonical) || stack.chain.len() >= MAX_DEPTH {
         let chain: Vec<String> = stack
@@ -135,13 +171,13 @@ fn template(
     let checked = match known {
         Some(checked) => checked,
         None => {
-            let checked = check_file(&path, &key.0, registry, stack);
+            let checked = check_file(located, &key.0, registry, stack);
             stack.checked.borrow_mut().insert(key, checked.clone());
             checked
         }
     };
     match checked {
-        Ok(plan) => Some(interface_of(uses, plan)),
+        Ok(plan) => Some(super::template_interface::interface_of(uses, plan)),
         Err(problem) => {
             out.push(uses_error(&problem.message, problem.help, &here, false));
             None
@@ -149,26 +185,104 @@ fn template(
     }
 }
 
-/// Reads and checks one template file.
-fn check_file(path: &Path, canonical: &Path, registry: &Registry, stack: &Stack) -> Checked {
-    let text = read_text(path).map_err(|e| Problem {
-        message: match e {
-            ReadError::Io { path, kind } => {
-                format!("cannot read template `{}`: {kind}", path.display())
+/// The template `uses` names, read as if written in a flow in the folder `base` (of the library `library`,
+/// when given), checked, with its interface: what `keyflow template show|check` print.
+pub(crate) fn one(
+    uses: &str,
+    base: &Path,
+    library: Option<Arc<LibraryScope>>,
+    registry: &Registry,
+    templates: Arc<dyn TemplateSource>,
+) -> Result<Template, crate::library::SourceError> {
+    let mut stack = Stack::new(templates);
+    stack.library = library;
+    let caller = SourceFile::new(base.join("caller.yaml").display().to_string(), "");
+    let mut out = Vec::new();
+    match template(uses, &caller, registry, &stack, &YamlPath::root(), &mut out) {
+        Some(found) => Ok(found),
+        None => Err(match out.into_iter().next().map(|d| d.kind) {
+            Some(Kind::Check { message, help, .. }) => {
+                crate::library::SourceError { message, help }
             }
-            other => format!("cannot read template: {other}"),
-        },
-        help: Some(
-            "a template path is relative to the file that uses it, e.g. `./templates/onboard-tenant.yaml`"
-                .into(),
-        ),
-    })?;
+            other => crate::library::SourceError {
+                message: other.map_or_else(|| format!("cannot read `{uses}`"), |k| k.message()),
+                help: None,
+            },
+        }),
+    }
+}
+
+/// Finds the template `uses` names: in a library (`NAME:PATH@RANGE`), through the stack's source; else
+/// the file relative to the one that uses it — inside its library, when that file is a library's.
+fn locate(uses: &str, source: &SourceFile, stack: &Stack) -> Result<Located, Problem> {
+    match LibraryUse::parse(uses) {
+        Some(Err(message)) => Err(Problem {
+            message,
+            help: Some("a library's template is `uses: NAME:PATH@RANGE`, e.g. `platform:tenant/rotate-key@^1.2`".into()),
+        }),
+        Some(Ok(wanted)) => {
+            let found = stack.templates.find(uses, &wanted).map_err(|e| Problem {
+                message: e.message,
+                help: e.help,
+            })?;
+            Ok(Located {
+                path: found.path,
+                text: Some(found.text),
+                library: Some(found.library),
+            })
+        }
+        None => {
+            let path = tidy(&source.dir().join(uses));
+            if let Some(library) = &stack.library {
+                let root = library.root.canonicalize().unwrap_or_else(|_| library.root.clone());
+                let inside = path
+                    .canonicalize()
+                    .map_or_else(|_| tidy(&path).starts_with(&library.root), |p| p.starts_with(&root));
+                if !inside {
+                    return Err(Problem {
+                        message: format!(
+                            "`{uses}` leads out of the library `{}`",
+                            library.name
+                        ),
+                        help: Some("a library's template uses templates of its own library by relative path, and those of other libraries by `NAME:PATH@RANGE`".into()),
+                    });
+                }
+            }
+            Ok(Located {
+                path,
+                text: None,
+                library: stack.library.clone(),
+            })
+        }
+    }
+}
+
+/// Reads (unless its source did) and checks one template file.
+fn check_file(located: Located, canonical: &Path, registry: &Registry, stack: &Stack) -> Checked {
+    let path = located.path.as_path();
+    let text = match located.text {
+        Some(text) => text,
+        None => read_text(path).map_err(|e| Problem {
+            message: match e {
+                ReadError::Io { path, kind } => {
+                    format!("cannot read template `{}`: {kind}", path.display())
+                }
+                other => format!("cannot read template: {other}"),
+            },
+            help: Some(
+                "a template path is relative to the file that uses it, e.g. `./templates/onboard-tenant.yaml`"
+                    .into(),
+            ),
+        })?,
+    };
     let template_source = SourceFile::new(path.display().to_string(), text);
     let mut chain = stack.chain.clone();
     chain.push(canonical.to_path_buf());
     let inner = Stack {
         chain,
         checked: stack.checked.clone(),
+        templates: stack.templates.clone(),
+        library: located.library.clone(),
     };
     let plan = match super::checked_load(template_source.clone(), registry, &inner) {
         Ok(plan) => plan,
@@ -234,121 +348,6 @@ fn tidy(path: &Path) -> PathBuf {
     tidy
 }
 
-/// The template with the interface of a block, as a `uses:` step calls it.
-fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
-    let effect = plan
-        .steps
-        .iter()
-        .map(|s| s.effect())
-        .max_by_key(|e| strength(*e))
-        .unwrap_or(Effect::Read);
-    // Each of its steps settles a lost call its own way; the template as a whole is only as safe to
-    // repeat as its weakest step.
-    let recovery = if plan
-        .steps
-        .iter()
-        .any(|s| s.call.spec().recovery.at_least_once())
-    {
-        Recovery::AtLeastOnce
-    } else {
-        Recovery::Repeat
-    };
-    let spec = BlockSpec {
-        id: intern(uses),
-        title: intern(&plan.name),
-        connector: None,
-        description: intern(plan.description.as_deref().unwrap_or("")),
-        effect,
-        secret_outputs: &[],
-        output_mirrors_input: false,
-        destructive_when: None,
-        recovery,
-    };
-    let inputs: Map<String, Value> = plan
-        .params
-        .values()
-        .map(|p| {
-            let mut schema = json!({ "type": p.ty.name() });
-            if let Some(allowed) = &p.allowed {
-                schema["enum"] = Value::Array(allowed.clone());
-            }
-            if let Some(pattern) = &p.pattern {
-                schema["pattern"] = Value::String(pattern.as_str().to_string());
-            }
-            if let Some(description) = &p.description {
-                schema["description"] = Value::String(description.clone());
-            }
-            if let Some(default) = &p.default {
-                schema["default"] = default.clone();
-            }
-            (p.name.clone(), schema)
-        })
-        .collect();
-    let required: Vec<&str> = plan
-        .params
-        .values()
-        .filter(|p| p.default.is_none())
-        .map(|p| p.name.as_str())
-        .collect();
-    let input_schema = json!({
-        "type": "object", "properties": inputs, "required": required, "additionalProperties": false
-    });
-    let outputs: Map<String, Value> = plan
-        .output_schemas
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let output_schema = json!({
-        "type": "object",
-        "properties": outputs,
-        "required": plan.outputs.keys().collect::<Vec<_>>(),
-        "additionalProperties": false
-    });
-    let example: Map<String, Value> = plan
-        .outputs
-        .iter()
-        .map(|(name, expr)| {
-            let value = match expr {
-                crate::expr::ValueExpr::Literal(value) => value.clone(),
-                _ => Value::String(format!("<{name}>")),
-            };
-            (name.clone(), value)
-        })
-        .collect();
-    let definitions = plan.steps.iter().map(|s| s.definition.as_bytes());
-    let digest = digest(std::iter::once(plan.source.text.as_bytes()).chain(definitions));
-    Template {
-        digest,
-        spec,
-        input_schema,
-        output_schema,
-        example_output: Value::Object(example),
-        plan,
-    }
-}
-
-fn strength(effect: Effect) -> u8 {
-    match effect {
-        Effect::Read => 0,
-        Effect::Create => 1,
-        Effect::Update => 2,
-        Effect::Destructive => 3,
-    }
-}
-
-/// A string that lives as long as the process, for the static facts of a template's block. Each distinct
-/// string is kept once, so checking the same templates again (a scheduler re-reading flows) adds nothing.
-fn intern(text: &str) -> &'static str {
-    static STRINGS: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Mutex::default);
-    let mut strings = STRINGS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(known) = strings.get(text) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(text.to_string().into_boxed_str());
-    strings.insert(leaked);
-    leaked
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,12 +360,5 @@ mod tests {
         );
         assert_eq!(tidy(Path::new("./x.yaml")), PathBuf::from("x.yaml"));
         assert_eq!(tidy(Path::new("../x.yaml")), PathBuf::from("../x.yaml"));
-    }
-
-    #[test]
-    fn interned_strings_are_kept_once() {
-        let a = intern("./templates/t.yaml");
-        let b = intern(&String::from("./templates/t.yaml"));
-        assert!(std::ptr::eq(a, b));
     }
 }
