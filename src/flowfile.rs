@@ -48,9 +48,18 @@ pub type Invalid = (Arc<SourceFile>, Vec<Diagnostic>);
 /// Reads and checks a flow; prints its diagnostics to stderr. `Err` holds the diagnostics of an invalid
 /// flow with its source.
 pub fn checked(path: &Path, color: bool) -> Result<Result<Plan, Invalid>, Failure> {
+    let blocks = crate::commands::plugin::blocks_for(path)?;
+    checked_with(path, color, &blocks.registry)
+}
+
+/// [`checked`] with the blocks of `registry` (the built-ins and the project's plugins).
+pub fn checked_with(
+    path: &Path,
+    color: bool,
+    registry: &keyflow_engine::block::Registry,
+) -> Result<Result<Plan, Invalid>, Failure> {
     let source = read(path)?;
-    let registry = keyflow_blocks::registry();
-    match validate::check(source.clone(), &registry) {
+    match validate::check(source.clone(), registry) {
         Ok(plan) => Ok(Ok(plan)),
         Err(diagnostics) => {
             print_invalid(&source, &diagnostics, color);

@@ -14,7 +14,7 @@ use crate::machine::{FormatVersion, print_json};
 use crate::out::Colors;
 
 pub fn run(command: &BlocksCommand, _colors: Colors) -> Result<Exit, Failure> {
-    let registry = keyflow_blocks::registry();
+    let registry = super::plugin::blocks_at(std::path::Path::new("."))?.registry;
     match command {
         BlocksCommand::List {
             output: Output::Json,

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod graph;
 pub mod man;
 pub mod plan;
+pub mod plugin;
 pub mod run;
 pub mod runs;
 pub mod sandbox;

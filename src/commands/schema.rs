@@ -17,7 +17,7 @@ use crate::machine::events::EventLine;
 /// Every schema file, by path relative to the output folder: the flow files', one per machine output,
 /// and each block's descriptor.
 pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
-    let registry = keyflow_blocks::registry();
+    let registry = super::plugin::blocks_at(std::path::Path::new("."))?.registry;
     let pretty = |value: &Value| serde_json::to_string_pretty(value).map(|text| text + "\n");
     let mut files = BTreeMap::new();
     let mut add = |path: &str, value: Value| -> Result<(), Failure> {

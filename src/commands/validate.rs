@@ -59,7 +59,6 @@ fn flows_below(dir: &Path, visited: &mut HashSet<PathBuf>) -> Vec<PathBuf> {
 }
 
 pub fn run(args: &ValidateArgs, colors: Colors) -> Result<Exit, Failure> {
-    let registry = keyflow_blocks::registry();
     let text = args.output == ValidateOutput::Text;
     let mut results = Vec::new();
     let mut failure: Option<Failure> = None;
@@ -81,6 +80,7 @@ pub fn run(args: &ValidateArgs, colors: Colors) -> Result<Exit, Failure> {
                 continue;
             }
         };
+        let registry = super::plugin::blocks_for(path)?.registry;
         match validate::check(source.clone(), &registry) {
             Ok(plan) => {
                 if text {

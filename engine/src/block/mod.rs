@@ -6,6 +6,7 @@
 
 pub mod check;
 pub(crate) mod context;
+pub mod dynamic;
 pub mod erased;
 mod error;
 mod registry;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use check::{CheckedConnection, CheckedFlow, CheckedStep, Finding, FlowCheck, Segment};
 pub use context::{BlockContext, LogLevel, LogSink};
+pub use dynamic::{DynamicBlock, DynamicConnector, Origin};
 pub use erased::{Connector, ConnectorSpec, RegisteredBlock, RegisteredConnector};
 pub use error::BlockError;
 pub use registry::Registry;
