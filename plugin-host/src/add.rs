@@ -12,6 +12,8 @@ use crate::record::{FORMAT_VERSION, PluginRecord, Project};
 /// Starts `executable` in `project`, asks for its description, and gives the record to write.
 pub async fn describe(project: &Project, executable: &Path) -> Result<PluginRecord, String> {
     let shown = executable.display().to_string();
+    // The plugin runs in the project's folder: its path must not depend on ours.
+    let executable = &std::path::absolute(executable).map_err(|e| format!("{shown}: {e}"))?;
     let sha256 = crate::sha256_file(executable).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let (process, init) = Process::start(&shown, executable, &project.root, Graces::default())
         .await

@@ -331,11 +331,13 @@ impl Process {
     }
 
     fn rpc_error(&self, error: RpcError) -> BlockError {
+        // The process is gone with every call in flight, a bystander's too; the next call starts a new
+        // one, so a step's `retry:` may try again (the call may have taken effect: in doubt).
         if error.code == CRASHED {
-            return BlockError::fatal("PluginCrashed", error.message).in_doubt();
+            return BlockError::retryable("PluginCrashed", error.message).in_doubt();
         }
         if error.code == GARBAGE {
-            return BlockError::fatal("PluginProtocolError", error.message).in_doubt();
+            return BlockError::retryable("PluginProtocolError", error.message).in_doubt();
         }
         match error.data {
             Some(failure) if error.code == protocol::BLOCK_FAILED => {
