@@ -15,6 +15,7 @@ mod inputs;
 mod machine;
 mod onboard;
 mod operator_flows;
+mod plugins;
 mod render;
 mod robustness;
 mod run;
