@@ -4,9 +4,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use keyflow_engine::schema::flow::{flow_schema, output_schema};
+use keyflow_engine::schema::flow::{flow_schema, input_schema, output_schema};
+use keyflow_plugin::protocol::{
+    CallResult, Description, HostMessage, InitializeResult, PluginMessage,
+};
+use keyflow_plugin_host::PluginRecord;
 use serde_json::Value;
 
+use super::plugin::PluginsDocument;
 use crate::cli::SchemaArgs;
 use crate::exit::{Exit, Failure, ResultExt};
 use crate::machine::documents::{
@@ -15,7 +20,7 @@ use crate::machine::documents::{
 use crate::machine::events::EventLine;
 
 /// Every schema file, by path relative to the output folder: the flow files', one per machine output,
-/// and each block's descriptor.
+/// each block's descriptor, a plugin's record and the messages of `keyflow-plugin/1`.
 pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
     let registry = super::plugin::blocks_at(std::path::Path::new("."))?.registry;
     let pretty = |value: &Value| serde_json::to_string_pretty(value).map(|text| text + "\n");
@@ -63,6 +68,57 @@ pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
         output_schema::<BlockDocument>(
             "block.schema.json",
             "keyflow blocks describe --output json, and schemas/blocks/<id>.json",
+        ),
+    )?;
+    add(
+        "plugins.schema.json",
+        output_schema::<PluginsDocument>(
+            "plugins.schema.json",
+            "keyflow plugin list --output json",
+        ),
+    )?;
+    add(
+        "plugin-record.schema.json",
+        input_schema::<PluginRecord>(
+            "plugin-record.schema.json",
+            "a plugin's record, .keyflow/plugins/<name>.json (written by keyflow plugin add)",
+        ),
+    )?;
+    // keyflow-plugin/1 (docs/plugins.md): what keyflow writes as it writes it, what a plugin writes as
+    // keyflow reads it, and the `result` of each request.
+    add(
+        "plugin/host-message.schema.json",
+        output_schema::<HostMessage>(
+            "plugin/host-message.schema.json",
+            "keyflow-plugin/1: a line keyflow writes to a plugin (a request or the cancel notification)",
+        ),
+    )?;
+    add(
+        "plugin/plugin-message.schema.json",
+        input_schema::<PluginMessage>(
+            "plugin/plugin-message.schema.json",
+            "keyflow-plugin/1: a line a plugin writes (a response or a log notification)",
+        ),
+    )?;
+    add(
+        "plugin/initialize-result.schema.json",
+        input_schema::<InitializeResult>(
+            "plugin/initialize-result.schema.json",
+            "keyflow-plugin/1: the result of `initialize`",
+        ),
+    )?;
+    add(
+        "plugin/describe-result.schema.json",
+        input_schema::<Description>(
+            "plugin/describe-result.schema.json",
+            "keyflow-plugin/1: the result of `describe`",
+        ),
+    )?;
+    add(
+        "plugin/call-result.schema.json",
+        input_schema::<CallResult>(
+            "plugin/call-result.schema.json",
+            "keyflow-plugin/1: the result of `call`",
         ),
     )?;
     for block in registry.blocks() {

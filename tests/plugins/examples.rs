@@ -1,11 +1,9 @@
 //! The example plugins: Vault Transit in Python (standard library only) against its twin, and the JSON
 //! store in Rust built on the `keyflow-plugin` crate.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 
-use super::{in_dir, run_in, step};
+use super::{in_dir, json_store, run_in, step};
 use crate::harness::{Ran, keyflow};
 
 /// The Vault Transit example (Python, standard library only) against its own twin.
@@ -60,22 +58,6 @@ fn the_committed_vault_transit_record_is_what_the_plugin_describes() {
         "stale: run `keyflow plugin update vault-transit --project examples/plugins/vault-transit`\n{}{}",
         checked.stdout, checked.stderr
     );
-}
-
-/// The Rust example (`plugin/examples/json_store.rs`, built by `cargo test --workspace`).
-fn json_store() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary");
-    let debug = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let plugin = debug.join("examples").join("json_store");
-    assert!(
-        plugin.is_file(),
-        "{} is missing: `cargo build -p keyflow-plugin --example json_store` (cargo test --workspace builds it)",
-        plugin.display()
-    );
-    plugin
 }
 
 #[test]

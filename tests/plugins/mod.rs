@@ -4,9 +4,10 @@
 
 mod examples;
 mod misbehaving;
+mod protocol;
 mod record;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -76,4 +77,20 @@ pub fn left_over(dir: &Path) -> Vec<String> {
                 .is_ok_and(|cmd| cmd.contains("misbehaving.py"))
         })
         .collect()
+}
+
+/// The Rust example (`plugin/examples/json_store.rs`, built by `cargo test --workspace`).
+pub fn json_store() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    let debug = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let plugin = debug.join("examples").join("json_store");
+    assert!(
+        plugin.is_file(),
+        "{} is missing: `cargo build -p keyflow-plugin --example json_store` (cargo test --workspace builds it)",
+        plugin.display()
+    );
+    plugin
 }
