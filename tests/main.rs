@@ -16,6 +16,7 @@ mod machine;
 mod onboard;
 mod operator_flows;
 mod plugins;
+mod raw_requests;
 mod render;
 mod robustness;
 mod run;

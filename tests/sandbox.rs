@@ -10,7 +10,7 @@ use std::process::{Child, Stdio};
 use crate::harness::{Ran, keyflow, path_str, step};
 
 /// The variables of a machine's AWS and Qlik set-up that a sandbox test must not see.
-const MACHINE_ENV: &[&str] = &[
+pub const MACHINE_ENV: &[&str] = &[
     "AWS_PROFILE",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
@@ -25,7 +25,7 @@ const MACHINE_ENV: &[&str] = &[
 ];
 
 /// Files the AWS chain and qlik-cli would read, pointed nowhere.
-const NOWHERE: &[(&str, &str)] = &[
+pub const NOWHERE: &[(&str, &str)] = &[
     ("AWS_CONFIG_FILE", "/nonexistent/keyflow-test"),
     ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/keyflow-test"),
     ("QLIK_CLI_USER_HOME_DIR", "/nonexistent/keyflow-test"),

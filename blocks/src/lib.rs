@@ -39,6 +39,7 @@ pub fn registry() -> Registry {
         .block(aws_kms::ListTags)
         .block(aws_kms::PutKeyPolicy)
         .block(aws_kms::ReplicateKey)
+        .block(aws_kms::Request)
         .block(aws_kms::ScheduleKeyDeletion)
         .block(aws_kms::UpdateAlias)
         .block(aws_kms::UpdateKeyDescription)

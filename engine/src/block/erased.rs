@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{
-    Block, BlockContext, BlockError, BlockSpec, DynamicBlock, DynamicConnector, Origin,
+    Block, BlockContext, BlockError, BlockSpec, DynamicBlock, DynamicConnector, EffectBy, Origin,
     PreviewError,
 };
 
@@ -27,6 +27,8 @@ pub struct RegisteredBlock {
     pub example_output: Value,
     /// Built in, or from a plugin.
     pub origin: Origin,
+    /// The input that decides the effect of a call, for a block whose effect depends on it.
+    pub effect_by: Option<EffectBy>,
     block: Box<dyn ErasedBlock>,
 }
 
@@ -49,6 +51,7 @@ impl RegisteredBlock {
             output_schema: schema_of::<B::Output>(SchemaSettings::draft2020_12().for_serialize()),
             example_output,
             origin: Origin::BuiltIn,
+            effect_by: block.effect_by(),
             block: Box::new(block),
         }
     }
@@ -67,6 +70,7 @@ impl RegisteredBlock {
             output_schema: schemas.output,
             example_output: schemas.example_output,
             origin,
+            effect_by: None,
             block: Box::new(Dynamic(block)),
         }
     }
