@@ -83,3 +83,63 @@ fn a_destructive_raw_operation_needs_confirm_when_the_operation_is_literal_or_an
         misspelt.stderr
     );
 }
+
+const QLIK: &str = "connections:\n  qlik: { connector: qlik-cloud, tenant_url: { env: QLIK_TENANT_URL }, api_key: { env: QLIK_API_KEY } }\n";
+
+#[test]
+fn qlik_cloud_request_calls_the_twin_and_names_what_it_does_not_implement() {
+    let flow = format!(
+        r#"name: raw-qlik
+{QLIK}steps:
+  - id: me
+    block: qlik-cloud.request
+    with: {{ method: GET, path: /api/v1/tenants/me }}
+  - id: providers
+    block: qlik-cloud.request
+    with: {{ method: GET, path: /api/v1/encryption/keyproviders, query: {{ limit: 5 }} }}
+  - id: spaces
+    block: qlik-cloud.request
+    on_error: continue
+    with: {{ method: GET, path: /api/v1/spaces }}
+outputs:
+  tenant: $.steps.me.output.body.id
+  status: $.steps.providers.output.status
+"#
+    );
+    let (code, report, ran) = run_flow(crate::sandbox::bare(), &flow, &["--sandbox"]);
+    assert_eq!(code, 0, "{}", ran.stderr);
+    assert!(report["outputs"]["tenant"].is_string(), "{report:#}");
+    assert_eq!(report["outputs"]["status"], 200);
+    let error = &step(&report, "spaces")["error"];
+    assert_eq!(error["code"], "UnknownOperation", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("GET /api/v1/spaces")),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_qlik_delete_needs_confirm_and_a_path_must_stay_under_the_api() {
+    let flow = |method: &str, path: &str, confirm: &str| {
+        format!(
+            "name: raw\n{QLIK}steps:\n  - id: call\n    block: qlik-cloud.request\n{confirm}    with: {{ method: {method}, path: {path} }}\n"
+        )
+    };
+    let refused = validate_yaml(&flow("DELETE", "/api/v1/spaces/1", ""));
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("sets `method: DELETE` of `qlik-cloud.request`"),
+        "{}",
+        refused.stderr
+    );
+    for (method, confirm) in [("DELETE", "    confirm: true\n"), ("GET", ""), ("POST", "")] {
+        let checked = validate_yaml(&flow(method, "/api/v1/spaces", confirm));
+        assert_eq!(checked.code, 0, "{method}: {}", checked.stderr);
+    }
+    let outside = validate_yaml(&flow("GET", "/api/v2/spaces", ""));
+    assert_eq!(outside.code, 2, "{}", outside.stderr);
+}

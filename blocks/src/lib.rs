@@ -51,6 +51,7 @@ pub fn registry() -> Registry {
         .block(qlik_cloud::GetMigrationDetails)
         .block(qlik_cloud::GetTenantInfo)
         .block(qlik_cloud::ListKeyProviders)
+        .block(qlik_cloud::Request)
         .block(qlik_cloud::ResetToQlikProvider)
         .block(qlik_cloud::TriggerMigration)
         .block(qlik_cloud::UpdateKeyProvider)
