@@ -47,6 +47,9 @@ pub enum Command {
     /// List the blocks, or describe one.
     #[command(subcommand)]
     Blocks(BlocksCommand),
+    /// Connector plugins: add, list, update, remove (recorded in `.keyflow/plugins/`).
+    #[command(subcommand)]
+    Plugin(crate::commands::plugin::PluginCommand),
     /// Write the JSON Schemas (flow files, blocks, run report) into a folder.
     Schema(SchemaArgs),
     /// Draw a flow's step graph as Mermaid or Graphviz dot.
@@ -238,6 +241,11 @@ pub struct RunOptions {
     /// tenant is seeded, and what the run made is listed at the end.
     #[arg(long, help_heading = SANDBOX_HEADING)]
     pub sandbox: bool,
+    /// Under `--sandbox`, let the blocks of plugins that ship no twin call their real service (with the
+    /// connection's real settings and secrets); without it such a step fails, so a rehearsal never
+    /// reaches a real system by surprise.
+    #[arg(long, requires = "sandbox", help_heading = SANDBOX_HEADING)]
+    pub allow_plugins_outside_sandbox: bool,
     #[command(flatten, next_help_heading = SANDBOX_HEADING)]
     pub sandbox_settings: SandboxSettings,
     #[command(flatten)]

@@ -48,10 +48,19 @@ pub type Invalid = (Arc<SourceFile>, Vec<Diagnostic>);
 /// Reads and checks a flow; prints its diagnostics to stderr. `Err` holds the diagnostics of an invalid
 /// flow with its source.
 pub fn checked(path: &Path, color: bool) -> Result<Result<Plan, Invalid>, Failure> {
+    let blocks = crate::commands::plugin::blocks_for(path)?;
+    checked_with(path, color, &blocks.registry)
+}
+
+/// [`checked`] with the blocks of `registry` (the built-ins and the project's plugins).
+pub fn checked_with(
+    path: &Path,
+    color: bool,
+    registry: &keyflow_engine::block::Registry,
+) -> Result<Result<Plan, Invalid>, Failure> {
     let source = read(path)?;
-    let registry = keyflow_blocks::registry();
     let templates = crate::project::templates_for(source.dir());
-    match validate::check_using(source.clone(), &registry, templates) {
+    match validate::check_using(source.clone(), registry, templates) {
         Ok(plan) => Ok(Ok(plan)),
         Err(diagnostics) => {
             print_invalid(&source, &diagnostics, color);

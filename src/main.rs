@@ -53,6 +53,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(&args, colors),
         Command::Resume(args) => commands::resume::run(&args, colors),
         Command::Blocks(command) => commands::blocks::run(&command, colors),
+        Command::Plugin(command) => commands::plugin::run(&command, colors),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Graph(args) => commands::graph::run(&args, colors),
         Command::Runs(command) => commands::runs::run(&command, colors),

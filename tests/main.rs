@@ -18,6 +18,8 @@ mod libraries;
 mod machine;
 mod onboard;
 mod operator_flows;
+mod plugins;
+mod raw_requests;
 mod render;
 mod resume;
 mod robustness;

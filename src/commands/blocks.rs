@@ -14,7 +14,7 @@ use crate::machine::{FormatVersion, print_json};
 use crate::out::Colors;
 
 pub fn run(command: &BlocksCommand, _colors: Colors) -> Result<Exit, Failure> {
-    let registry = keyflow_blocks::registry();
+    let registry = super::plugin::blocks_at(std::path::Path::new("."))?.registry;
     match command {
         BlocksCommand::List {
             output: Output::Json,
@@ -28,6 +28,7 @@ pub fn run(command: &BlocksCommand, _colors: Colors) -> Result<Exit, Failure> {
                     connector: b.spec.connector.map(str::to_string),
                     effect: b.spec.effect,
                     description: b.spec.description.to_string(),
+                    plugin: plugin_of(b).map(str::to_string),
                 })
                 .collect(),
         })?,
@@ -40,11 +41,14 @@ pub fn run(command: &BlocksCommand, _colors: Colors) -> Result<Exit, Failure> {
                 .max()
                 .unwrap_or(10);
             for block in registry.blocks() {
+                let effect = match plugin_of(block) {
+                    Some(name) => format!("{:<11} (plugin `{name}`)", block.spec.effect.name()),
+                    None => block.spec.effect.name().to_string(),
+                };
                 outln!(
-                    "{:<width$}  {:<28} {}",
+                    "{:<width$}  {:<28} {effect}",
                     block.spec.id,
                     block.spec.title,
-                    block.spec.effect.name()
                 )?;
             }
         }
@@ -67,6 +71,14 @@ pub fn run(command: &BlocksCommand, _colors: Colors) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
+/// The plugin a block comes from, if it is not built in.
+fn plugin_of(block: &RegisteredBlock) -> Option<&'static str> {
+    match block.origin {
+        keyflow_engine::block::Origin::Plugin(name) => Some(name),
+        keyflow_engine::block::Origin::BuiltIn => None,
+    }
+}
+
 /// What `blocks describe --output json` prints and `schemas/blocks/<id>.json` holds.
 pub fn document(block: &RegisteredBlock) -> BlockDocument {
     BlockDocument {
@@ -79,6 +91,11 @@ pub fn document(block: &RegisteredBlock) -> BlockDocument {
 pub fn describe(block: &RegisteredBlock) -> String {
     let spec = &block.spec;
     let mut out = format!("{} — {}\n\n{}\n\n", spec.id, spec.title, spec.description);
+    if let Some(name) = plugin_of(block) {
+        out.push_str(&format!(
+            "plugin:    `{name}` (recorded in .keyflow/plugins/{name}.json)\n"
+        ));
+    }
     out.push_str(&format!(
         "connector: {}\neffect:    {}{}\n",
         spec.connector.unwrap_or("none (core block)"),

@@ -6,6 +6,7 @@ pub mod graph;
 pub mod lock;
 pub mod man;
 pub mod plan;
+pub mod plugin;
 pub mod resume;
 pub mod run;
 pub mod runs;

@@ -66,7 +66,8 @@ pub fn run(args: &ResumeArgs, colors: Colors) -> Result<Exit, Failure> {
             summary.source
         )));
     }
-    let plan = match flowfile::checked(source, color)? {
+    let blocks = super::plugin::blocks_for(source)?;
+    let plan = match flowfile::checked_with(source, color, &blocks.registry)? {
         Ok(plan) => plan,
         Err(_) => return Ok(Exit::Invalid),
     };
@@ -120,6 +121,7 @@ pub fn run(args: &ResumeArgs, colors: Colors) -> Result<Exit, Failure> {
         &args.options,
         plan,
         params,
+        blocks,
         Continue::Resumed { run_id: id, resume },
         colors,
     )

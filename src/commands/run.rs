@@ -30,7 +30,8 @@ pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
     options.check()?;
     let color = colors.err;
     let given = flowfile::params(&args.params)?;
-    let plan = match flowfile::checked(&args.file, color)? {
+    let blocks = super::plugin::blocks_for(&args.file)?;
+    let plan = match flowfile::checked_with(&args.file, color, &blocks.registry)? {
         Ok(plan) => plan,
         Err((source, diagnostics)) => {
             let diagnostics = diagnostic::of_flow(&source, &diagnostics);
@@ -57,7 +58,7 @@ pub fn run(args: &RunArgs, colors: Colors) -> Result<Exit, Failure> {
         run: run.clone(),
         rerun: args.rerun.clone(),
     });
-    execute(options, plan, params, Continue::Fresh(from), colors)
+    execute(options, plan, params, blocks, Continue::Fresh(from), colors)
 }
 
 /// Where a run's steps come from besides the flow.
@@ -91,11 +92,12 @@ impl RunOptions {
     }
 }
 
-/// Runs `plan` with `params` as `args` say, and reports.
+/// Runs `plan` (checked with `blocks`) with `params` as `args` say, and reports.
 pub fn execute(
     args: &RunOptions,
     plan: keyflow_engine::plan::Plan,
     params: serde_json::Value,
+    blocks: super::plugin::Blocks,
     from: Continue,
     colors: Colors,
 ) -> Result<Exit, Failure> {
@@ -190,10 +192,25 @@ pub fn execute(
     } else {
         None
     };
+    let plugins = super::plugin::used(&blocks, &plan)?;
+    let (sandbox, plugin_twins) = match &twins {
+        Some(twins) => {
+            let (sandbox, started) = runtime
+                .block_on(super::plugin::sandbox(
+                    &blocks,
+                    &plugins,
+                    (*twins.sandbox()).clone(),
+                    args.allow_plugins_outside_sandbox,
+                ))
+                .map_err(Failure::environment)?;
+            (Some(Arc::new(sandbox)), started)
+        }
+        None => (None, Vec::new()),
+    };
     let options = ExecOptions {
         parallelism: usize::from(args.parallelism),
         allow_destructive: args.allow_destructive,
-        sandbox: twins.as_ref().map(Twins::sandbox),
+        sandbox,
         run_id,
         resume,
         ..ExecOptions::default()
@@ -221,7 +238,13 @@ pub fn execute(
             std::io::Result::Ok(executor.run(plan, params, cancel).await)
         })
         .environment()?;
-    runtime.block_on(store.close());
+    runtime.block_on(async {
+        blocks.host.shutdown().await;
+        for twin in plugin_twins {
+            twin.stop().await;
+        }
+        store.close().await;
+    });
     if let Some(twins) = &twins {
         // The state before the report: a reader of stdout that goes away (`| head`) must not cost it.
         // `finish` saves again, and says when saving fails.

@@ -5,11 +5,14 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use keyflow_engine::library::{LockFile, ProjectFile};
-use keyflow_engine::schema::flow::{flow_schema, output_schema};
-use schemars::JsonSchema;
-use schemars::generate::SchemaSettings;
-use serde_json::{Value, json};
+use keyflow_engine::schema::flow::{flow_schema, input_schema, output_schema};
+use keyflow_plugin::protocol::{
+    CallResult, Description, HostMessage, InitializeResult, PluginMessage,
+};
+use keyflow_plugin_host::PluginRecord;
+use serde_json::Value;
 
+use super::plugin::PluginsDocument;
 use crate::cli::SchemaArgs;
 use crate::exit::{Exit, Failure, ResultExt};
 use crate::machine::documents::{
@@ -20,9 +23,9 @@ use crate::machine::events::EventLine;
 use super::template::{TemplateDocument, TemplatesDocument};
 
 /// Every schema file, by path relative to the output folder: the flow files', one per machine output,
-/// and each block's descriptor.
+/// each block's descriptor, a plugin's record and the messages of `keyflow-plugin/1`.
 pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
-    let registry = keyflow_blocks::registry();
+    let registry = super::plugin::blocks_at(std::path::Path::new("."))?.registry;
     let pretty = |value: &Value| serde_json::to_string_pretty(value).map(|text| text + "\n");
     let mut files = BTreeMap::new();
     let mut add = |path: &str, value: Value| -> Result<(), Failure> {
@@ -98,25 +101,62 @@ pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
             "keyflow template show --output json",
         ),
     )?;
+    add(
+        "plugins.schema.json",
+        output_schema::<PluginsDocument>(
+            "plugins.schema.json",
+            "keyflow plugin list --output json",
+        ),
+    )?;
+    add(
+        "plugin-record.schema.json",
+        input_schema::<PluginRecord>(
+            "plugin-record.schema.json",
+            "a plugin's record, .keyflow/plugins/<name>.json (written by keyflow plugin add)",
+        ),
+    )?;
+    // keyflow-plugin/1 (docs/plugins.md): what keyflow writes as it writes it, what a plugin writes as
+    // keyflow reads it, and the `result` of each request.
+    add(
+        "plugin/host-message.schema.json",
+        output_schema::<HostMessage>(
+            "plugin/host-message.schema.json",
+            "keyflow-plugin/1: a line keyflow writes to a plugin (a request or the cancel notification)",
+        ),
+    )?;
+    add(
+        "plugin/plugin-message.schema.json",
+        input_schema::<PluginMessage>(
+            "plugin/plugin-message.schema.json",
+            "keyflow-plugin/1: a line a plugin writes (a response or a log notification)",
+        ),
+    )?;
+    add(
+        "plugin/initialize-result.schema.json",
+        input_schema::<InitializeResult>(
+            "plugin/initialize-result.schema.json",
+            "keyflow-plugin/1: the result of `initialize`",
+        ),
+    )?;
+    add(
+        "plugin/describe-result.schema.json",
+        input_schema::<Description>(
+            "plugin/describe-result.schema.json",
+            "keyflow-plugin/1: the result of `describe`",
+        ),
+    )?;
+    add(
+        "plugin/call-result.schema.json",
+        input_schema::<CallResult>(
+            "plugin/call-result.schema.json",
+            "keyflow-plugin/1: the result of `call`",
+        ),
+    )?;
     for block in registry.blocks() {
         let document = serde_json::to_value(super::blocks::document(block))?;
         add(&format!("blocks/{}.json", block.spec.id), document)?;
     }
     Ok(files)
-}
-
-/// The schema of a file keyflow reads (`keyflow.yaml`, `keyflow.lock`): as it is read, so a field with a
-/// default is optional.
-fn input_schema<T: JsonSchema>(file: &str, title: &str) -> Value {
-    let mut schema = SchemaSettings::draft2020_12()
-        .for_deserialize()
-        .into_generator()
-        .into_root_schema_for::<T>()
-        .to_value();
-    // The `$id` the engine gives the others: https://keyflow.dev/schemas/FILE.
-    schema["$id"] = output_schema::<()>(file, title)["$id"].take();
-    schema["title"] = json!(title);
-    schema
 }
 
 pub fn run(args: &SchemaArgs) -> Result<Exit, Failure> {

@@ -61,7 +61,6 @@ fn flows_below(dir: &Path, visited: &mut HashSet<PathBuf>) -> Vec<PathBuf> {
 }
 
 pub fn run(args: &ValidateArgs, colors: Colors) -> Result<Exit, Failure> {
-    let registry = keyflow_blocks::registry();
     let text = args.output == ValidateOutput::Text;
     let mut results = Vec::new();
     let mut failure: Option<Failure> = None;
@@ -83,6 +82,7 @@ pub fn run(args: &ValidateArgs, colors: Colors) -> Result<Exit, Failure> {
                 continue;
             }
         };
+        let registry = super::plugin::blocks_for(path)?.registry;
         let templates = crate::project::templates_for(source.dir());
         match validate::check_using(source.clone(), &registry, templates) {
             Ok(plan) => {

@@ -220,6 +220,8 @@ pub struct BlockSummary {
     pub effect: Effect,
     /// What the block does.
     pub description: String,
+    /// The plugin it comes from (`keyflow plugin list`); `null` for keyflow's own blocks.
+    pub plugin: Option<String>,
 }
 
 /// `keyflow blocks describe ID --output json`, and each `schemas/blocks/<id>.json`.

@@ -27,7 +27,7 @@ fn every_kms_block_runs_in_a_flow_of_the_moto_tests() {
         }
     }
     let blocks = kms_blocks();
-    assert_eq!(blocks.len(), 24, "{blocks:?}");
+    assert_eq!(blocks.len(), 25, "{blocks:?}");
     let untested: Vec<&String> = blocks
         .iter()
         .filter(|id| !flows.contains(&format!("block: {id}\n")))

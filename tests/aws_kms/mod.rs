@@ -16,6 +16,7 @@ mod catalog;
 mod connection;
 mod example;
 mod order;
+mod request;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

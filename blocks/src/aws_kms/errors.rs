@@ -10,7 +10,7 @@ use super::Operation;
 use crate::cut;
 
 /// KMS error codes worth a retry: throttling and transient service trouble.
-const RETRYABLE: &[&str] = &[
+pub(super) const RETRYABLE: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "RequestLimitExceeded",

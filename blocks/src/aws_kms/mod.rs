@@ -37,6 +37,7 @@ mod list_keys;
 mod list_tags;
 mod put_key_policy;
 mod replicate_key;
+mod request;
 mod schedule_key_deletion;
 mod update_alias;
 mod update_key_description;
@@ -62,6 +63,7 @@ pub use list_keys::ListKeys;
 pub use list_tags::ListTags;
 pub use put_key_policy::PutKeyPolicy;
 pub use replicate_key::ReplicateKey;
+pub use request::Request;
 pub use schedule_key_deletion::ScheduleKeyDeletion;
 pub use update_alias::UpdateAlias;
 pub use update_key_description::UpdateKeyDescription;
@@ -129,6 +131,10 @@ pub struct KmsClient {
     sdk: aws_sdk_kms::Client,
     region: String,
     limits: Limits,
+    /// The endpoint the connection names (else AWS's own for the region): where a raw request goes.
+    endpoint: Option<String>,
+    /// The connection's credentials, which sign a raw request (the SDK client does not hand them out).
+    credentials: Option<SharedCredentialsProvider>,
 }
 
 impl KmsClient {
@@ -142,7 +148,33 @@ impl KmsClient {
             sdk,
             region: region.to_string(),
             limits: Limits::new(quotas),
+            endpoint: None,
+            credentials: None,
         }
+    }
+
+    /// The same client, its raw requests signed by `credentials`.
+    pub fn with_credentials(mut self, credentials: Option<SharedCredentialsProvider>) -> KmsClient {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The connection's credentials provider, for signing a raw request.
+    pub fn credentials(&self) -> Option<&SharedCredentialsProvider> {
+        self.credentials.as_ref()
+    }
+
+    /// The same client, its raw requests sent to `endpoint` (moto, the twin) instead of AWS's.
+    pub fn with_endpoint(mut self, endpoint: Option<String>) -> KmsClient {
+        self.endpoint = endpoint;
+        self
+    }
+
+    /// Where a raw request (`aws-kms.request`) goes: the connection's endpoint, else AWS KMS in its region.
+    pub fn endpoint(&self) -> String {
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://kms.{}.amazonaws.com/", self.region))
     }
 
     /// The SDK client.
@@ -238,11 +270,18 @@ impl Connector for AwsKms {
         let kms = aws_sdk_kms::config::Builder::from(&config)
             .retry_config(RetryConfig::disabled())
             .build();
+        let endpoint = settings
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_KMS").ok())
+            .or_else(|| config.endpoint_url().map(str::to_string));
         Ok(KmsClient::new(
             aws_sdk_kms::Client::from_conf(kms),
             &region,
             &settings.quotas,
-        ))
+        )
+        .with_endpoint(endpoint)
+        .with_credentials(config.credentials_provider()))
     }
 
     /// The twin's endpoint and throwaway credentials ([`sandbox::KmsTwin`]) replace the flow's; profiles

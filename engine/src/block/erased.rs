@@ -10,7 +10,10 @@ use schemars::generate::SchemaSettings;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{Block, BlockContext, BlockError, BlockSpec, PreviewError};
+use super::{
+    Block, BlockContext, BlockError, BlockSpec, DynamicBlock, DynamicConnector, EffectBy, Origin,
+    PreviewError,
+};
 
 /// A block as the engine holds it: its spec, its schemas and example computed once, and the erased call.
 pub struct RegisteredBlock {
@@ -22,6 +25,10 @@ pub struct RegisteredBlock {
     pub output_schema: Value,
     /// The example output, as JSON.
     pub example_output: Value,
+    /// Built in, or from a plugin.
+    pub origin: Origin,
+    /// The input that decides the effect of a call, for a block whose effect depends on it.
+    pub effect_by: Option<EffectBy>,
     block: Box<dyn ErasedBlock>,
 }
 
@@ -43,7 +50,28 @@ impl RegisteredBlock {
             input_schema: schema_of::<B::Input>(SchemaSettings::draft2020_12().for_deserialize()),
             output_schema: schema_of::<B::Output>(SchemaSettings::draft2020_12().for_serialize()),
             example_output,
+            origin: Origin::BuiltIn,
+            effect_by: block.effect_by(),
             block: Box::new(block),
+        }
+    }
+
+    /// A block described at run time (a plugin's): its facts, schemas and example as described, its
+    /// calls made by `block`.
+    pub fn dynamic(
+        spec: BlockSpec,
+        schemas: DynamicSchemas,
+        origin: Origin,
+        block: Box<dyn DynamicBlock>,
+    ) -> RegisteredBlock {
+        RegisteredBlock {
+            spec,
+            input_schema: schemas.input,
+            output_schema: schemas.output,
+            example_output: schemas.example_output,
+            origin,
+            effect_by: None,
+            block: Box::new(Dynamic(block)),
         }
     }
 
@@ -61,6 +89,17 @@ impl RegisteredBlock {
     pub fn preview(&self, input: &Value, flow_dir: &Path) -> Option<Result<Value, PreviewError>> {
         self.block.preview(input, flow_dir)
     }
+}
+
+/// What a block described at run time says about its data.
+#[derive(Debug, Clone)]
+pub struct DynamicSchemas {
+    /// JSON Schema of the input.
+    pub input: Value,
+    /// JSON Schema of the output.
+    pub output: Value,
+    /// An example output, valid against `output`.
+    pub example_output: Value,
 }
 
 /// A JSON Schema with every sub-schema inline, so that it can be embedded in the flow schema as it is.
@@ -109,6 +148,22 @@ impl<B: Block> ErasedBlock for B {
                 message: format!("the block's output is not JSON: {e}"),
             })
         }))
+    }
+}
+
+struct Dynamic(Box<dyn DynamicBlock>);
+
+impl ErasedBlock for Dynamic {
+    fn call<'a>(
+        &'a self,
+        ctx: &'a BlockContext,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Value, BlockError>> {
+        self.0.call(ctx, input)
+    }
+
+    fn preview(&self, _input: &Value, _flow_dir: &Path) -> Option<Result<Value, PreviewError>> {
+        None
     }
 }
 
@@ -218,6 +273,19 @@ impl RegisteredConnector {
         }
     }
 
+    /// A connector described at run time (a plugin's), its clients built by `connector`.
+    pub fn dynamic(
+        spec: ConnectorSpec,
+        settings_schema: Value,
+        connector: Box<dyn DynamicConnector>,
+    ) -> RegisteredConnector {
+        RegisteredConnector {
+            spec,
+            settings_schema,
+            connector: Box::new(DynamicConnection(connector)),
+        }
+    }
+
     /// Builds a client from JSON settings; with `twin`, pointed at the connector's sandbox twin.
     pub fn connect<'a>(
         &'a self,
@@ -225,6 +293,18 @@ impl RegisteredConnector {
         twin: Option<&'a Value>,
     ) -> BoxFuture<'a, Result<Connected, BlockError>> {
         self.connector.connect(settings, twin)
+    }
+}
+
+struct DynamicConnection(Box<dyn DynamicConnector>);
+
+impl ErasedConnector for DynamicConnection {
+    fn connect<'a>(
+        &'a self,
+        settings: Value,
+        twin: Option<&'a Value>,
+    ) -> BoxFuture<'a, Result<Connected, BlockError>> {
+        self.0.connect(settings, twin)
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub(crate) mod context;
+pub mod dynamic;
 pub mod erased;
 mod error;
 mod registry;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use check::{CheckedConnection, CheckedFlow, CheckedStep, Finding, FlowCheck, Segment};
 pub use context::{BlockContext, LogLevel, LogSink};
+pub use dynamic::{DynamicBlock, DynamicConnector, Origin};
 pub use erased::{Connector, ConnectorSpec, RegisteredBlock, RegisteredConnector};
 pub use error::BlockError;
 pub use registry::Registry;
@@ -101,6 +103,16 @@ pub struct BlockSpec {
     pub recovery: Recovery,
 }
 
+/// How one input of a block decides what a call does (a raw request block: the operation it names), for a
+/// block whose effect is not one for every call.
+#[derive(Debug, Clone, Copy)]
+pub struct EffectBy {
+    /// The input (a string naming the operation).
+    pub input: &'static str,
+    /// The effect of a call given that input's value.
+    pub effect: fn(&serde_json::Value) -> Effect,
+}
+
 /// A typed block.
 pub trait Block: Send + Sync + 'static {
     /// The inputs, as written under `with:` (snake_case service parameter names).
@@ -110,6 +122,13 @@ pub trait Block: Send + Sync + 'static {
 
     /// The block's static facts.
     fn spec(&self) -> BlockSpec;
+
+    /// For a block whose effect depends on an input: which, and how. `None` (the default): every call
+    /// has `spec().effect`. A step whose deciding input is an expression is destructive as far as the
+    /// checker knows (it needs `confirm: true`); the run decides by the value.
+    fn effect_by(&self) -> Option<EffectBy> {
+        None
+    }
 
     /// A realistic output, used by `keyflow plan` to preview later steps' inputs and by the docs.
     fn example_output(&self) -> Self::Output;

@@ -31,6 +31,24 @@ impl Registry {
         self
     }
 
+    /// Adds a block already registered (one described at run time: [`RegisteredBlock::dynamic`]).
+    pub fn registered_block(mut self, block: RegisteredBlock) -> Registry {
+        let id = block.spec.id;
+        if self.blocks.insert(id, Arc::new(block)).is_some() {
+            self.duplicates.push(id);
+        }
+        self
+    }
+
+    /// Adds a connector already registered (one described at run time: [`RegisteredConnector::dynamic`]).
+    pub fn registered_connector(mut self, connector: RegisteredConnector) -> Registry {
+        let id = connector.spec.id;
+        if self.connectors.insert(id, Arc::new(connector)).is_some() {
+            self.duplicates.push(id);
+        }
+        self
+    }
+
     /// Adds a connector.
     pub fn connector<C: Connector>(mut self, connector: C) -> Registry {
         let connector = RegisteredConnector::new(connector);

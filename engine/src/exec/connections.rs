@@ -89,6 +89,7 @@ impl Connections {
         cell.get_or_init(|| async move {
             let connector = connection.connector.spec.id;
             let twin = match &self.sandbox {
+                Some(sandbox) if sandbox.is_outside(connector) => None,
                 Some(sandbox) => Some(sandbox.twin(connector).ok_or_else(|| {
                     BlockError::fatal(
                         "NoSandbox",

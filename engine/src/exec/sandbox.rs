@@ -33,6 +33,7 @@ pub trait TwinDescription: Serialize + DeserializeOwned {
 #[derive(Debug, Clone, Default)]
 pub struct Sandbox {
     twins: HashMap<String, Value>,
+    outside: Vec<String>,
 }
 
 impl Sandbox {
@@ -47,6 +48,25 @@ impl Sandbox {
         let value = serde_json::to_value(twin).unwrap_or_default();
         self.twins.insert(T::CONNECTOR.to_string(), value);
         self
+    }
+
+    /// Adds a twin described at run time (a plugin's twin, started by the plugin host): `twin` is what the
+    /// connector's `sandbox` reads.
+    pub fn with_described(mut self, connector: &str, twin: Value) -> Sandbox {
+        self.twins.insert(connector.to_string(), twin);
+        self
+    }
+
+    /// Lets the connections of `connector`, which has no twin, reach the real service (their secrets
+    /// read) in a sandbox run: what `--allow-plugins-outside-sandbox` asks for, never the default.
+    pub fn outside(mut self, connector: &str) -> Sandbox {
+        self.outside.push(connector.to_string());
+        self
+    }
+
+    /// Whether the connections of `connector` run outside the sandbox (see [`Sandbox::outside`]).
+    pub fn is_outside(&self, connector: &str) -> bool {
+        self.outside.iter().any(|c| c == connector)
     }
 
     /// What the twin of `connector` says, if the sandbox has one.

@@ -6,10 +6,12 @@
 
 use std::sync::Arc;
 
+use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::Plan;
-use crate::block::{BlockSpec, RegisteredBlock};
+use crate::block::{BlockSpec, Effect, EffectBy, RegisteredBlock};
+use crate::expr::ValueExpr;
 
 /// What a step calls.
 #[derive(Debug, Clone)]
@@ -68,6 +70,65 @@ impl Call {
         match self {
             Call::Block(block) => &block.example_output,
             Call::Template(template) => &template.example_output,
+        }
+    }
+
+    /// What a call with inputs `with` does, as far as it is known before the run, and the input that made
+    /// it destructive when the block alone does not: a block's escalating input (`destructive_when`) given
+    /// and not literally `false`, or the input that decides its effect ([`EffectBy`]) naming a destructive
+    /// operation — or an expression, whose value only the run knows.
+    pub fn effect_before_run(
+        &self,
+        with: &IndexMap<String, ValueExpr>,
+    ) -> (Effect, Option<String>) {
+        let spec = self.spec();
+        if let Some(by) = self.effect_by() {
+            return match with.get(by.input) {
+                Some(ValueExpr::Literal(value)) => {
+                    let effect = (by.effect)(value);
+                    let because = (effect == Effect::Destructive)
+                        .then(|| format!("{}: {}", by.input, value.as_str().unwrap_or_default()));
+                    (effect, because)
+                }
+                Some(_) => (Effect::Destructive, Some(by.input.to_string())),
+                None => (spec.effect, None),
+            };
+        }
+        let escalation = spec.destructive_when.filter(|input| {
+            with.get(*input)
+                .is_some_and(|expr| !matches!(expr, ValueExpr::Literal(Value::Bool(false))))
+        });
+        match escalation {
+            Some(input) => (Effect::Destructive, Some(input.to_string())),
+            None => (spec.effect, None),
+        }
+    }
+
+    /// What a call with inputs `with` does, its inputs resolved by `resolve` (`None`: not resolvable,
+    /// taken as destructive).
+    pub fn effect_at_run(
+        &self,
+        with: &IndexMap<String, ValueExpr>,
+        resolve: impl Fn(&ValueExpr) -> Option<Value>,
+    ) -> Effect {
+        let spec = self.spec();
+        if let Some(by) = self.effect_by() {
+            return match with.get(by.input) {
+                Some(expr) => resolve(expr).map_or(Effect::Destructive, |v| (by.effect)(&v)),
+                None => spec.effect,
+            };
+        }
+        match spec.destructive_when.and_then(|input| with.get(input)) {
+            Some(expr) if !matches!(resolve(expr), Some(Value::Bool(false))) => Effect::Destructive,
+            _ => spec.effect,
+        }
+    }
+
+    /// The input that decides a block's effect, if it has one.
+    pub fn effect_by(&self) -> Option<EffectBy> {
+        match self {
+            Call::Block(block) => block.effect_by,
+            Call::Template(_) => None,
         }
     }
 

@@ -123,14 +123,10 @@ pub struct PlannedStep {
 
 impl PlannedStep {
     /// What calling the step does, as far as it is known before the run: destructive when the block is, or
-    /// when its escalating input is given and is not literally `false`.
+    /// when its escalating input is given and is not literally `false`, or when the input deciding its
+    /// effect names a destructive operation or is an expression ([`Call::effect_before_run`]).
     pub fn effect(&self) -> Effect {
-        match self.escalating_input() {
-            Some(expr) if !matches!(expr, ValueExpr::Literal(serde_json::Value::Bool(false))) => {
-                Effect::Destructive
-            }
-            _ => self.call.spec().effect,
-        }
+        self.call.effect_before_run(&self.with).0
     }
 
     /// The input that makes the call destructive when true, when the step gives it.

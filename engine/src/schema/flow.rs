@@ -220,8 +220,21 @@ pub fn block_descriptor(block: &RegisteredBlock) -> BlockDescriptor {
 /// The JSON Schema of a type as it is written (serialized), with `$id` set to `{BASE}/{file}`: for the
 /// documents the CLI prints.
 pub fn output_schema<T: JsonSchema>(file: &str, title: &str) -> Value {
-    let mut schema = SchemaSettings::draft2020_12()
-        .for_serialize()
+    titled::<T>(SchemaSettings::draft2020_12().for_serialize(), file, title)
+}
+
+/// The JSON Schema of a type as keyflow reads it (deserialized: fields with a default may be left out),
+/// with `$id` set to `{BASE}/{file}`: for the files and messages others write.
+pub fn input_schema<T: JsonSchema>(file: &str, title: &str) -> Value {
+    titled::<T>(
+        SchemaSettings::draft2020_12().for_deserialize(),
+        file,
+        title,
+    )
+}
+
+fn titled<T: JsonSchema>(settings: SchemaSettings, file: &str, title: &str) -> Value {
+    let mut schema = settings
         .into_generator()
         .into_root_schema_for::<T>()
         .to_value();

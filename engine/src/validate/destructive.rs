@@ -1,13 +1,11 @@
 //! Pass: destructive steps carry `confirm: true`, the reviewed acknowledgement in the flow itself. A step
-//! is destructive when its block is, or when the block's escalating input (`destructive_when`) is given and
-//! is not literally `false`.
-
-use serde_json::Value;
+//! is destructive when its block is, when the block's escalating input (`destructive_when`) is given and
+//! is not literally `false`, or when the input deciding its effect (a raw request's `operation`) names a
+//! destructive operation or is an expression.
 
 use super::{Compiled, Context};
 use crate::block::Effect;
 use crate::diagnostic::{Diagnostic, Kind};
-use crate::expr::ValueExpr;
 
 pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagnostic>) {
     for (i, (step, model)) in compiled.steps.iter().zip(&ctx.flow.steps).enumerate() {
@@ -15,17 +13,13 @@ pub(crate) fn check(ctx: &Context<'_>, compiled: &Compiled, out: &mut Vec<Diagno
         if model.confirm {
             continue;
         }
-        let escalation = call.spec().destructive_when.filter(|input| {
-            step.with
-                .get(*input)
-                .is_some_and(|expr| !matches!(expr, ValueExpr::Literal(Value::Bool(false))))
-        });
-        if call.spec().effect == Effect::Destructive || escalation.is_some() {
+        let (effect, because) = call.effect_before_run(&step.with);
+        if effect == Effect::Destructive {
             out.push(Diagnostic::value(
                 Kind::MissingConfirm {
                     step: model.id.clone(),
                     block: ctx.block_name(i),
-                    because: escalation.map(str::to_string),
+                    because,
                 },
                 &step.at.key(if model.uses.is_some() {
                     "uses"

@@ -62,8 +62,15 @@ async fn count(State(twin): State<Arc<Twin>>, request: Request, next: Next) -> R
 }
 
 /// Any other path: 404, without asking for a token.
-async fn not_found() -> Response {
-    ApiError::new(StatusCode::NOT_FOUND, "Not Found")
-        .code("HTTP-404")
-        .into_response()
+/// What the twin does not implement: a clear answer naming the request, not a bare 404.
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "`{method} {}` is not an endpoint the Qlik Cloud twin implements",
+            uri.path()
+        ),
+    )
+    .code("UnknownOperation")
+    .into_response()
 }

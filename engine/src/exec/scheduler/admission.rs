@@ -47,13 +47,11 @@ impl Scheduler {
             let reason = "its `if:` condition is false".to_string();
             return Some(StepOutcome::not_run(Status::Skipped, reason));
         }
-        // An escalating input decides at run time: destructive unless it resolves to `false`.
-        let destructive = match step.escalating_input() {
-            Some(expr) if step.call.spec().effect != Effect::Destructive => {
-                !matches!(expr.resolve(&scope), Ok(Value::Bool(false)))
-            }
-            _ => step.call.spec().effect == Effect::Destructive,
-        };
+        // An escalating input, or the input naming the operation, decides at run time.
+        let destructive = step
+            .call
+            .effect_at_run(&step.with, |expr| expr.resolve(&scope).ok())
+            == Effect::Destructive;
         (destructive && !self.allow_destructive)
             .then(|| StepOutcome::refused(self.refusal(i, &scope)))
     }
