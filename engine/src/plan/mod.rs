@@ -45,6 +45,8 @@ pub struct Plan {
     pub outputs: IndexMap<String, ValueExpr>,
     /// What each output is, as a JSON Schema (what a flow using this one as a template can rely on).
     pub output_schemas: IndexMap<String, serde_json::Value>,
+    /// The flow's triggers, checked (`keyflow schedule list`, `keyflow serve`).
+    pub triggers: Vec<crate::schedule::Trigger>,
 }
 
 /// A connection, checked against its connector.

@@ -309,5 +309,6 @@ pub(crate) fn into_plan(
         order,
         outputs: compiled.outputs,
         output_schemas: IndexMap::new(),
+        triggers: Vec::new(),
     }
 }

@@ -17,6 +17,7 @@ mod params;
 mod references;
 mod suggestions;
 mod templates;
+mod triggers;
 mod typing;
 
 use std::collections::HashMap;
@@ -155,6 +156,7 @@ fn check_with(
     let ctx = Context::new(flow, registry, &source, calls);
     ids::check(&ctx, &mut out);
     let params = params::check(&ctx, &mut out);
+    let triggers = triggers::check(&ctx, &params, &mut out);
     let compiled = compile::run(&ctx, &mut out);
     blocks::check(&ctx, &mut out);
     let connections = connections::check(&ctx, &compiled, &mut out);
@@ -183,6 +185,7 @@ fn check_with(
         source.clone(),
     );
     plan.output_schemas = output_schemas;
+    plan.triggers = triggers;
     let found = flow_checks::check(&plan, registry);
     if found.is_empty() {
         Ok(plan)
