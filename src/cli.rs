@@ -54,6 +54,9 @@ pub enum Command {
     /// The recorded runs: list them, show one, prune old ones.
     #[command(subcommand)]
     Runs(crate::commands::runs::RunsCommand),
+    /// Flows' triggers: when each fires next.
+    #[command(subcommand)]
+    Schedule(crate::commands::schedule::ScheduleCommand),
     /// Run the local twins of AWS KMS and Qlik Cloud (what `run --sandbox` uses) for other tools.
     #[command(subcommand)]
     Sandbox(SandboxCommand),

@@ -9,5 +9,6 @@ pub mod resume;
 pub mod run;
 pub mod runs;
 pub mod sandbox;
+pub mod schedule;
 pub mod schema;
 pub mod validate;
