@@ -5,7 +5,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 
@@ -22,6 +22,13 @@ const FIELDS: [(&str, &str); 5] = [
 pub const FIELDS_HELP: &str = "a cron expression is 5 fields: minute (0-59) hour (0-23) day-of-month (1-31) \
 month (1-12 or JAN-DEC) day-of-week (0-7 or SUN-SAT), or 6 with a second (0-59) first; each takes `*`, a \
 number, a range `1-5`, a list `1,15` or a step `*/15` (`0 3 1 * *`: 03:00 on the first of every month)";
+
+/// Where the search for any match at all starts: 400 years, one whole Gregorian cycle, before croner's
+/// search limit (the year 5000).
+const PROBE_FROM: NaiveDateTime = match NaiveDate::from_ymd_opt(4600, 1, 1) {
+    Some(date) => date.and_time(NaiveTime::MIN),
+    None => NaiveDateTime::MIN,
+};
 
 /// A parsed cron expression.
 #[derive(Debug, Clone)]
@@ -92,11 +99,10 @@ impl CronExpr {
             cron,
             seconds: fields.len() == 6,
         };
-        // A day that never comes (`0 0 30 2 *`) is a mistake, whatever the clock says.
-        if expr
-            .next_wall_after(DateTime::UNIX_EPOCH.naive_utc())
-            .is_none()
-        {
+        // A day that never comes (`0 0 30 2 *`) is a mistake, whatever the clock says. The Gregorian
+        // calendar repeats every 400 years and croner searches up to the year 5000, so a search from 4600
+        // decides it without walking three thousand empty years (which costs a hostile file dearly).
+        if expr.next_wall_after(PROBE_FROM).is_none() {
             return Err(CronError {
                 message: format!("`{}` never matches a date", expr.text),
                 range: None,
@@ -208,6 +214,15 @@ mod tests {
         assert!(CronExpr::parse("30 0 3 1 * *").expect("6").has_seconds());
         assert!(CronExpr::parse("0 3 1 * MON-FRI").is_ok());
         assert!(CronExpr::parse("*/15 * * JAN,jul *").is_ok());
+        for modifiers in [
+            "0 3 L * *",
+            "0 3 * * 5L",
+            "0 3 15W * *",
+            "0 3 * * MON#1",
+            "0 3 ? * MON",
+        ] {
+            assert!(CronExpr::parse(modifiers).is_ok(), "{modifiers}");
+        }
         let err = CronExpr::parse("0 3 * *").unwrap_err();
         assert_eq!(err.message, "the cron expression has 4 fields, not 5 or 6");
         assert!(
@@ -253,5 +268,13 @@ mod tests {
     fn a_date_that_never_comes_is_refused() {
         let err = CronExpr::parse("0 0 30 2 *").unwrap_err();
         assert_eq!(err.message, "`0 0 30 2 *` never matches a date");
+        assert!(
+            CronExpr::parse("0 0 31 4,6 *").is_err(),
+            "no 31 April or June"
+        );
+        // Rare is not never: 29 February on a Monday (`+`: both day fields must match) comes every 28
+        // years or so, and 31 December every year.
+        assert!(CronExpr::parse("0 0 29 2 +MON").is_ok());
+        assert!(CronExpr::parse("0 0 31 * *").is_ok());
     }
 }

@@ -10,8 +10,8 @@ use super::Trigger;
 /// zone.
 const SEARCH_LIMIT: usize = 100_000;
 
-/// The longest stretch of wall-clock time a zone repeats when its clocks go back (two hours covers every
-/// transition in the database since 1970; older ones only shift the search).
+/// More than the longest stretch of wall-clock time a zone repeats when its clocks go back (two hours,
+/// in the database since 1970).
 const LONGEST_REPEAT: TimeDelta = TimeDelta::hours(3);
 
 /// The first fire time of `trigger` strictly after `instant`; `None` past year 5000.
