@@ -1,50 +1,18 @@
 //! `keyflow schedule list DIR|FILE…`: every trigger of every flow with its next fire times, in its time
 //! zone and in UTC. Invalid flows are reported with their diagnostics and skipped (exit 2).
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, SecondsFormat, Utc};
-use clap::{Args, Subcommand, ValueHint};
 use keyflow_engine::schedule::{Trigger, upcoming};
 use keyflow_engine::validate;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::cli::Output;
+use crate::cli::{Output, ScheduleCommand};
 use crate::exit::{Exit, Failure};
 use crate::machine::documents::FileResult;
 use crate::machine::{FormatVersion, diagnostic, print_json};
 use crate::out::Colors;
 use crate::{flowfile, style};
-
-#[derive(Debug, Subcommand)]
-pub enum ScheduleCommand {
-    /// Each flow's triggers with their next fire times (in the trigger's time zone and in UTC), whether
-    /// each is enabled, its overlap and catch-up; invalid flows are reported and skipped (exit 2).
-    List(ListArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    /// Flow files, or folders (every `.yaml` / `.yml` below them).
-    #[arg(required = true, value_name = "DIR|FILE", value_hint = ValueHint::AnyPath)]
-    pub paths: Vec<PathBuf>,
-    /// How many fire times to show per trigger.
-    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub count: u32,
-    /// Compute from this instant (RFC 3339, `2026-12-01T00:00:00Z`) instead of now.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_at)]
-    pub at: Option<DateTime<Utc>>,
-    /// `json` prints one document on stdout (schema: `schemas/schedule-list.schema.json`).
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
-}
-
-fn parse_at(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("{e}; write an RFC 3339 time such as `2026-12-01T00:00:00Z`"))
-}
 
 /// `keyflow schedule list --output json`.
 #[derive(Debug, Serialize, JsonSchema)]
