@@ -57,6 +57,9 @@ pub enum Command {
     /// The recorded runs: list them, show one, prune old ones.
     #[command(subcommand)]
     Runs(crate::commands::runs::RunsCommand),
+    /// Flows' triggers: when each fires next.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// Run the local twins of AWS KMS and Qlik Cloud (what `run --sandbox` uses) for other tools.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -72,6 +75,35 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (or write one per command into a folder).
     Man(ManArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Each flow's triggers with their next fire times (in the trigger's time zone and in UTC), whether
+    /// each is enabled, its overlap and catch-up; invalid flows are reported and skipped (exit 2).
+    List(ScheduleListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleListArgs {
+    /// Flow files, or folders (every `.yaml` / `.yml` below them).
+    #[arg(required = true, value_name = "DIR|FILE", value_hint = ValueHint::AnyPath)]
+    pub paths: Vec<PathBuf>,
+    /// How many fire times to show per trigger.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub count: u32,
+    /// Compute from this instant (RFC 3339, `2026-12-01T00:00:00Z`) instead of now.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_at)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// `json` prints one document on stdout (schema: `schemas/schedule-list.schema.json`).
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+fn parse_at(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{e}; write an RFC 3339 time such as `2026-12-01T00:00:00Z`"))
 }
 
 #[derive(Debug, Subcommand)]

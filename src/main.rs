@@ -57,6 +57,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(&args),
         Command::Graph(args) => commands::graph::run(&args, colors),
         Command::Runs(command) => commands::runs::run(&command, colors),
+        Command::Schedule(command) => commands::schedule::run(&command, colors),
         Command::Sandbox(command) => commands::sandbox::run(&command, colors.err)
             .map(|code| {
                 if code == 0 {

@@ -29,5 +29,6 @@ mod runs_canary;
 mod runs_postgres;
 mod sandbox;
 mod sandbox_proxy;
+mod schedule;
 mod schemas;
 mod validate;

@@ -13,6 +13,7 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod redact;
+pub mod schedule;
 pub mod schema;
 pub mod source;
 pub mod validate;

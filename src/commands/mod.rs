@@ -11,6 +11,7 @@ pub mod resume;
 pub mod run;
 pub mod runs;
 pub mod sandbox;
+pub mod schedule;
 pub mod schema;
 pub mod template;
 pub mod validate;

@@ -3,10 +3,13 @@
 
 use keyflow_engine::block::Effect;
 use keyflow_engine::plan::preview::{StepPreview, preview, preview_params};
+use keyflow_engine::schedule::Trigger;
 
 use crate::cli::{Output, PlanArgs};
 use crate::exit::{Exit, Failure};
-use crate::machine::documents::{InvalidDocument, PlanDocument, PlanOutput, PlanStep, ValidStatus};
+use crate::machine::documents::{
+    InvalidDocument, PlanDocument, PlanOutput, PlanStep, PlanTrigger, ValidStatus,
+};
 use crate::machine::{FormatVersion, diagnostic, print_json};
 use crate::out::Colors;
 use crate::{flowfile, style};
@@ -54,6 +57,7 @@ pub fn run(args: &PlanArgs, colors: Colors) -> Result<Exit, Failure> {
             flow: plan.name.clone(),
             params,
             steps: steps.iter().map(PlanStep::from).collect(),
+            triggers: plan.triggers.iter().map(PlanTrigger::from).collect(),
         }))?;
         return Ok(Exit::Success);
     }
@@ -88,8 +92,36 @@ pub fn run(args: &PlanArgs, colors: Colors) -> Result<Exit, Failure> {
                 "steps"
             }
         )?;
+        print_schedule_authority(&plan.triggers, color)?;
     }
     Ok(Exit::Success)
+}
+
+/// What the flow's triggers mean for its destructive steps: a trigger with `allow_destructive: true`
+/// authorises them for its runs; the runs of the others stop before them.
+fn print_schedule_authority(triggers: &[Trigger], color: bool) -> std::io::Result<()> {
+    let ids = |allow: bool| -> Vec<String> {
+        triggers
+            .iter()
+            .filter(|t| t.allow_destructive == allow)
+            .map(|t| format!("`{}`", t.id))
+            .collect()
+    };
+    let (authorising, refusing) = (ids(true), ids(false));
+    if !refusing.is_empty() {
+        outln!(
+            "  scheduled runs of trigger {} will refuse them (no `allow_destructive: true` on the trigger)",
+            refusing.join(", ")
+        )?;
+    }
+    if !authorising.is_empty() {
+        outln!(
+            "  {} the schedule authorises them for the runs of trigger {} (`allow_destructive: true`)",
+            style::red(color, "!"),
+            authorising.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 /// A step, its notes and its input, `indent` deep (`group`: its group number before its id); a `uses:`

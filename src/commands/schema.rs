@@ -63,6 +63,13 @@ pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
         output_schema::<RunsDocument>("runs.schema.json", "keyflow runs list --output json"),
     )?;
     add(
+        "schedule-list.schema.json",
+        output_schema::<super::schedule::ScheduleListDocument>(
+            "schedule-list.schema.json",
+            "keyflow schedule list --output json",
+        ),
+    )?;
+    add(
         "blocks.schema.json",
         output_schema::<BlocksDocument>("blocks.schema.json", "keyflow blocks list --output json"),
     )?;

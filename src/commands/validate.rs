@@ -16,7 +16,7 @@ use crate::{flowfile, style};
 
 /// The files named, with each folder replaced by the `.yaml` / `.yml` files below it, sorted. Each real
 /// folder is visited once, so a symlink loop ends; a folder without any flow is an error.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut files = Vec::new();
     let mut visited = HashSet::new();
     for path in paths {

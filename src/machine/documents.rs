@@ -102,6 +102,35 @@ pub struct PlanDocument {
     pub params: Value,
     /// Every step, in execution order.
     pub steps: Vec<PlanStep>,
+    /// The flow's triggers (left out when it has none), with whether their runs may run its destructive
+    /// steps.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<PlanTrigger>,
+}
+
+/// A trigger as `keyflow plan` shows it (`keyflow schedule list` shows its fire times).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PlanTrigger {
+    /// Its id.
+    pub id: String,
+    /// Its cron expression.
+    pub cron: String,
+    /// Its IANA time zone.
+    pub timezone: String,
+    /// Whether its runs may run the destructive steps (`allow_destructive: true`): without it, a scheduled
+    /// run stops before them.
+    pub allow_destructive: bool,
+}
+
+impl From<&keyflow_engine::schedule::Trigger> for PlanTrigger {
+    fn from(trigger: &keyflow_engine::schedule::Trigger) -> PlanTrigger {
+        PlanTrigger {
+            id: trigger.id.clone(),
+            cron: trigger.cron.to_string(),
+            timezone: trigger.zone.name().to_string(),
+            allow_destructive: trigger.allow_destructive,
+        }
+    }
 }
 
 /// One step as `keyflow plan` shows it.

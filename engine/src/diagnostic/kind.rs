@@ -100,6 +100,18 @@ pub enum Kind {
     InvalidParam { name: String, message: String },
     /// A control (`for_each`, `retry`, `until`...) that cannot work as written.
     InvalidControl { message: String },
+    /// A trigger's cron expression that does not parse or never matches.
+    InvalidCron { message: String },
+    /// A trigger's time zone the IANA database does not have.
+    UnknownTimezone { name: String },
+    /// A trigger that cannot work as written (a duplicate id, a catch-up window without effect…).
+    InvalidTrigger { message: String },
+    /// A trigger's parameter that the flow's `params` refuse (unknown, missing, of the wrong type).
+    TriggerParam {
+        trigger: String,
+        name: String,
+        message: String,
+    },
     /// What a connector's rule over the whole flow found (a key policy Qlik Cloud could not use…).
     Check {
         code: &'static str,
@@ -147,6 +159,10 @@ impl Kind {
             Kind::MissingConfirm { .. } => "missing-confirm",
             Kind::InvalidParam { .. } => "invalid-param",
             Kind::InvalidControl { .. } => "invalid-control",
+            Kind::InvalidCron { .. } => "invalid-cron",
+            Kind::UnknownTimezone { .. } => "unknown-timezone",
+            Kind::InvalidTrigger { .. } => "invalid-trigger",
+            Kind::TriggerParam { .. } => "trigger-param",
             Kind::Check { code, .. } => code,
         }
     }
@@ -233,6 +249,14 @@ impl Kind {
             ),
             Kind::InvalidParam { name, message } => format!("parameter `{name}`: {message}"),
             Kind::InvalidControl { message } => message.clone(),
+            Kind::InvalidCron { message } => format!("invalid cron expression: {message}"),
+            Kind::UnknownTimezone { name } => format!("unknown time zone `{name}`"),
+            Kind::InvalidTrigger { message } => message.clone(),
+            Kind::TriggerParam {
+                trigger,
+                name,
+                message,
+            } => format!("trigger `{trigger}`: parameter `{name}`: {message}"),
             Kind::Check { message, .. } => message.clone(),
         }
     }
@@ -292,6 +316,10 @@ impl Kind {
             Kind::UnknownHelper { .. } => format!("available helpers: {}", backticked(super::super::expr::template::HELPERS)),
             Kind::Cycle { .. } => "remove one of these references or `after:` entries".into(),
             Kind::Check { help: Some(help), .. } => help.clone(),
+            Kind::InvalidCron { .. } => crate::schedule::FIELDS_HELP.into(),
+            Kind::UnknownTimezone { .. } => {
+                "a time zone is an IANA name such as `Europe/Berlin`, `America/New_York` or `UTC`".into()
+            }
             Kind::MissingConfirm { .. } => {
                 "add `confirm: true` to the step once the flow has been reviewed; the run also needs `--allow-destructive`"
                     .into()

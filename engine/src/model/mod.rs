@@ -10,12 +10,14 @@ mod connection;
 mod duration;
 mod param;
 mod step;
+mod trigger;
 
 pub use condition::ConditionSpec;
 pub use connection::{Connection, SecretSource};
 pub use duration::{DurationError, DurationSpec};
 pub use param::{Param, ParamType};
 pub use step::{OnError, OneOrMany, RetrySpec, Step, UntilSpec};
+pub use trigger::{CatchUp, Overlap, Trigger};
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -52,6 +54,10 @@ pub struct Flow {
     /// Values the run reports at the end: references, templates or literals.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub outputs: IndexMap<String, Value>,
+    /// Schedules on which the flow runs by itself under `keyflow serve` (`keyflow schedule list` shows
+    /// their next fire times).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
 }
 
 /// Accepts `version: 1.2` as well as `version: "1.2"`.

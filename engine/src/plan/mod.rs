@@ -47,6 +47,8 @@ pub struct Plan {
     pub output_schemas: IndexMap<String, serde_json::Value>,
     /// For a template of a library: the library, whose root its relative paths are read against.
     pub library: Option<Arc<crate::library::LibraryScope>>,
+    /// The flow's triggers, checked (`keyflow schedule list`, `keyflow serve`).
+    pub triggers: Vec<crate::schedule::Trigger>,
 }
 
 impl Plan {

@@ -310,5 +310,6 @@ pub(crate) fn into_plan(
         outputs: compiled.outputs,
         output_schemas: IndexMap::new(),
         library: None,
+        triggers: Vec::new(),
     }
 }

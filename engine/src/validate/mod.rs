@@ -19,6 +19,7 @@ mod references;
 mod suggestions;
 mod template_interface;
 mod templates;
+mod triggers;
 mod typing;
 
 use std::collections::HashMap;
@@ -184,6 +185,7 @@ fn check_with(
     let ctx = Context::new(flow, registry, &source, calls);
     ids::check(&ctx, &mut out);
     let params = params::check(&ctx, &mut out);
+    let triggers = triggers::check(&ctx, &params, &mut out);
     let compiled = compile::run(&ctx, &mut out);
     blocks::check(&ctx, &mut out);
     let connections = connections::check(&ctx, &compiled, &mut out);
@@ -214,6 +216,7 @@ fn check_with(
     );
     plan.output_schemas = output_schemas;
     plan.library = stack.library.clone();
+    plan.triggers = triggers;
     let found = flow_checks::check(&plan, registry);
     if found.is_empty() {
         Ok(plan)
