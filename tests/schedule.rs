@@ -209,3 +209,18 @@ fn plan_says_whether_the_schedule_authorises_destructive_steps() {
     assert_eq!(document["triggers"][0]["id"], "monthly");
     assert_eq!(document["triggers"][0]["allow_destructive"], true);
 }
+
+#[test]
+fn the_example_folder_lists_its_schedules_with_the_flows_that_call_library_templates() {
+    // flows/ has flows calling the `platform` library of flows/keyflow.yaml: checked as validate checks
+    // them, they are valid, and the folder's one trigger is listed.
+    let ran = run(&["schedule", "list", "flows/", "--at", AT, "--count", "1"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stderr.is_empty(), "{}", ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("rotate-tenant-key (flows/rotate-tenant-key.yaml)"),
+        "{}",
+        ran.stdout
+    );
+}

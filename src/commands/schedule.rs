@@ -80,7 +80,6 @@ pub struct FireTime {
 
 pub fn run(command: &ScheduleCommand, colors: Colors) -> Result<Exit, Failure> {
     let ScheduleCommand::List(args) = command;
-    let registry = keyflow_blocks::registry();
     let at = args.at.unwrap_or_else(Utc::now);
     let json = args.output == Output::Json;
     let mut flows = Vec::new();
@@ -101,7 +100,10 @@ pub fn run(command: &ScheduleCommand, colors: Colors) -> Result<Exit, Failure> {
                 continue;
             }
         };
-        match validate::check(source.clone(), &registry) {
+        // As `validate` checks it: with the project's plugins and template libraries.
+        let registry = super::plugin::blocks_for(path)?.registry;
+        let templates = crate::project::templates_for(source.dir());
+        match validate::check_using(source.clone(), &registry, templates) {
             Ok(plan) if plan.triggers.is_empty() => {}
             Ok(plan) => flows.push(ScheduledFlow {
                 file: source.name.clone(),
