@@ -131,7 +131,7 @@ fn runs_show_json_is_the_run_report() {
     assert!(
         missing
             .stderr
-            .contains("run `no-such-run` (`keyflow runs list` shows the runs) not found"),
+            .contains("run `no-such-run` not found: `keyflow runs list` shows the runs"),
         "{}",
         missing.stderr
     );

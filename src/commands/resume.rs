@@ -131,7 +131,9 @@ pub fn run(args: &ResumeArgs, colors: Colors) -> Result<Exit, Failure> {
 /// cannot be used the environment's.
 pub fn stored(error: StoreError) -> Failure {
     match error {
-        StoreError::NotFound(_) => Failure::invalid(error),
+        StoreError::NotFound(_) => {
+            Failure::invalid(anyhow!("{error}: `keyflow runs list` shows the runs"))
+        }
         other => Failure::environment(other),
     }
 }

@@ -183,9 +183,7 @@ impl Store {
         .collect();
         match found.as_slice() {
             [one] => Ok(one.clone()),
-            [] => Err(StoreError::NotFound(format!(
-                "run `{id}` (`keyflow runs list` shows the runs)"
-            ))),
+            [] => Err(StoreError::NotFound(format!("run `{id}`"))),
             many => Err(StoreError::Failed(format!(
                 "`{id}` is the start of several runs ({}…): give more of the id",
                 many.join(", ")
