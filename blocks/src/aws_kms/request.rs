@@ -84,14 +84,11 @@ pub const OPERATIONS: &[(&str, Effect)] = &[
     ("VerifyMac", Effect::Read),
 ];
 
-/// The effect of calling `operation`; an unknown one is taken as destructive (the input schema refuses
-/// it before a run anyway).
-pub fn effect_of(operation: &Value) -> Effect {
-    operation
-        .as_str()
-        .and_then(|name| OPERATIONS.iter().find(|(op, _)| *op == name))
-        .map_or(Effect::Destructive, |(_, effect)| *effect)
-}
+/// The input that decides a call's effect, and how.
+const EFFECT_BY: EffectBy = EffectBy {
+    input: "operation",
+    table: OPERATIONS,
+};
 
 /// Input of `aws-kms.request`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -107,10 +104,9 @@ pub struct RequestInput {
 }
 
 fn operation_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let names: Vec<&str> = OPERATIONS.iter().map(|(name, _)| *name).collect();
     json!({
         "type": "string",
-        "enum": names,
+        "enum": EFFECT_BY.names(),
         "description": "The KMS API operation (`GetPublicKey`, `Sign`, `CreateGrant`…): it decides the call's effect.",
     })
     .try_into()
@@ -145,10 +141,7 @@ impl Block for Request {
     }
 
     fn effect_by(&self) -> Option<EffectBy> {
-        Some(EffectBy {
-            input: "operation",
-            effect: effect_of,
-        })
+        Some(EFFECT_BY)
     }
 
     fn example_output(&self) -> Value {
@@ -341,12 +334,15 @@ mod tests {
             assert!(names.contains(&op.name()), "{op} is missing");
         }
         assert_eq!(
-            effect_of(&json!("ScheduleKeyDeletion")),
+            EFFECT_BY.effect(&json!("ScheduleKeyDeletion")),
             Effect::Destructive
         );
-        assert_eq!(effect_of(&json!("GetPublicKey")), Effect::Read);
-        assert_eq!(effect_of(&json!("CreateGrant")), Effect::Create);
-        assert_eq!(effect_of(&json!("NoSuchOperation")), Effect::Destructive);
+        assert_eq!(EFFECT_BY.effect(&json!("GetPublicKey")), Effect::Read);
+        assert_eq!(EFFECT_BY.effect(&json!("CreateGrant")), Effect::Create);
+        assert_eq!(
+            EFFECT_BY.effect(&json!("NoSuchOperation")),
+            Effect::Destructive
+        );
     }
 
     #[test]

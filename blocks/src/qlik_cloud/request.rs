@@ -26,14 +26,11 @@ pub const METHODS: &[(&str, Effect)] = &[
     ("DELETE", Effect::Destructive),
 ];
 
-/// The effect of a call with `method`; another value is taken as destructive (the input schema refuses
-/// it before a run anyway).
-pub fn effect_of(method: &Value) -> Effect {
-    method
-        .as_str()
-        .and_then(|name| METHODS.iter().find(|(m, _)| *m == name))
-        .map_or(Effect::Destructive, |(_, effect)| *effect)
-}
+/// The input that decides a call's effect, and how.
+const EFFECT_BY: EffectBy = EffectBy {
+    input: "method",
+    table: METHODS,
+};
 
 /// Input of `qlik-cloud.request`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -54,10 +51,9 @@ pub struct RequestInput {
 }
 
 fn method_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let names: Vec<&str> = METHODS.iter().map(|(name, _)| *name).collect();
     json!({
         "type": "string",
-        "enum": names,
+        "enum": EFFECT_BY.names(),
         "description": "The HTTP method: it decides the call's effect (DELETE is destructive).",
     })
     .try_into()
@@ -109,10 +105,7 @@ impl Block for Request {
     }
 
     fn effect_by(&self) -> Option<EffectBy> {
-        Some(EffectBy {
-            input: "method",
-            effect: effect_of,
-        })
+        Some(EFFECT_BY)
     }
 
     fn example_output(&self) -> RequestOutput {
@@ -195,8 +188,8 @@ mod tests {
         ] {
             assert!(path_with_query(bad, &Map::new()).is_err(), "{bad}");
         }
-        assert_eq!(effect_of(&json!("DELETE")), Effect::Destructive);
-        assert_eq!(effect_of(&json!("GET")), Effect::Read);
-        assert_eq!(effect_of(&json!("POST")), Effect::Create);
+        assert_eq!(EFFECT_BY.effect(&json!("DELETE")), Effect::Destructive);
+        assert_eq!(EFFECT_BY.effect(&json!("GET")), Effect::Read);
+        assert_eq!(EFFECT_BY.effect(&json!("POST")), Effect::Create);
     }
 }

@@ -109,8 +109,24 @@ pub struct BlockSpec {
 pub struct EffectBy {
     /// The input (a string naming the operation).
     pub input: &'static str,
-    /// The effect of a call given that input's value.
-    pub effect: fn(&serde_json::Value) -> Effect,
+    /// The values the input may take, each with the effect of a call given it.
+    pub table: &'static [(&'static str, Effect)],
+}
+
+impl EffectBy {
+    /// The effect of a call whose input is `value`; a value the table does not name is taken as
+    /// destructive (the block's input schema, from [`EffectBy::names`], refuses it before a run anyway).
+    pub fn effect(&self, value: &serde_json::Value) -> Effect {
+        value
+            .as_str()
+            .and_then(|name| self.table.iter().find(|(known, _)| *known == name))
+            .map_or(Effect::Destructive, |(_, effect)| *effect)
+    }
+
+    /// The values the input may take, in the table's order (for the input's schema).
+    pub fn names(&self) -> Vec<&'static str> {
+        self.table.iter().map(|(name, _)| *name).collect()
+    }
 }
 
 /// A typed block.

@@ -268,13 +268,12 @@ impl Resume {
         // A step that succeeded, or whose one call was answered with success before the record
         // stopped: a block step without `until:` or `for_each` ends with its call's answer, so that
         // answer is its result (calling again would make a second key, or a migration already made).
-        let succeeded = |id: &str| -> Option<(Value, Option<Value>)> {
-            let recorded = record.steps.get(id)?;
+        let succeeded = |step: &crate::plan::PlannedStep| -> Option<(Value, Option<Value>)> {
+            let recorded = record.steps.get(&step.id)?;
             if recorded.status == crate::context::Status::Succeeded {
                 let output = recorded.output.clone().unwrap_or(Value::Null);
                 return Some((output, recorded.input.clone()));
             }
-            let step = plan.steps.iter().find(|s| s.id == id)?;
             let single = matches!(step.call, crate::plan::Call::Block(_))
                 && step.until.is_none()
                 && step.for_each.is_none()
@@ -285,7 +284,7 @@ impl Resume {
         let changed: Vec<String> = plan
             .steps
             .iter()
-            .filter(|s| succeeded(&s.id).is_some())
+            .filter(|s| succeeded(s).is_some())
             .filter(|s| record.definitions.get(&s.id) != Some(&s.definition))
             .map(|s| s.id.clone())
             .collect();
@@ -294,7 +293,7 @@ impl Resume {
         let mut run = ResumedRun::default();
         for &i in &plan.order {
             let step = &plan.steps[i];
-            let stands = succeeded(&step.id).and_then(|(output, recorded_input)| {
+            let stands = succeeded(step).and_then(|(output, recorded_input)| {
                 // With other parameters, only an input recorded whole can be compared.
                 let input = match (&step.call, &step.for_each, recorded_input) {
                     _ if same_params => None,

@@ -227,17 +227,7 @@ impl StepRun<'_> {
     }
 
     pub(super) fn resolve_input(&self, scope: &Scope<'_>) -> Result<Value, BlockError> {
-        let mut input = Map::new();
-        for (key, expr) in &self.step.with {
-            let value = expr.resolve(scope).map_err(|e| {
-                BlockError::fatal(
-                    "ReferenceFailed",
-                    format!("step `{}`, input `{key}`: {e}", self.step.id),
-                )
-            })?;
-            input.insert(key.clone(), value);
-        }
-        Ok(Value::Object(input))
+        resolve_input(self.step, scope)
     }
 
     /// Calls the block, retrying retryable failures with exponential backoff and full jitter.
@@ -499,4 +489,19 @@ pub(super) fn redacted_input(shared: &Shared, step: &PlannedStep, input: &Value)
         }
     }
     input
+}
+
+/// `step`'s `with:` resolved in `scope`: the input its block is called with.
+pub(super) fn resolve_input(step: &PlannedStep, scope: &Scope<'_>) -> Result<Value, BlockError> {
+    let mut input = Map::new();
+    for (key, expr) in &step.with {
+        let value = expr.resolve(scope).map_err(|e| {
+            BlockError::fatal(
+                "ReferenceFailed",
+                format!("step `{}`, input `{key}`: {e}", step.id),
+            )
+        })?;
+        input.insert(key.clone(), value);
+    }
+    Ok(Value::Object(input))
 }

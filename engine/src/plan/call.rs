@@ -85,7 +85,7 @@ impl Call {
         if let Some(by) = self.effect_by() {
             return match with.get(by.input) {
                 Some(ValueExpr::Literal(value)) => {
-                    let effect = (by.effect)(value);
+                    let effect = by.effect(value);
                     let because = (effect == Effect::Destructive)
                         .then(|| format!("{}: {}", by.input, value.as_str().unwrap_or_default()));
                     (effect, because)
@@ -114,7 +114,7 @@ impl Call {
         let spec = self.spec();
         if let Some(by) = self.effect_by() {
             return match with.get(by.input) {
-                Some(expr) => resolve(expr).map_or(Effect::Destructive, |v| (by.effect)(&v)),
+                Some(expr) => resolve(expr).map_or(Effect::Destructive, |v| by.effect(&v)),
                 None => spec.effect,
             };
         }

@@ -7,7 +7,7 @@ use super::Scheduler;
 use crate::block::{BlockError, Effect};
 use crate::context::Status;
 use crate::exec::outcome::StepOutcome;
-use crate::exec::step::redacted_input;
+use crate::exec::step::{redacted_input, resolve_input};
 use crate::expr::Scope;
 use crate::redact::REDACTED;
 
@@ -84,11 +84,8 @@ impl Scheduler {
                 item: None,
                 output: None,
             };
-            let mut input = serde_json::Map::new();
-            for (key, expr) in &step.with {
-                input.insert(key.clone(), expr.resolve(&scope).ok()?);
-            }
-            let input = redacted_input(shared, step, &Value::Object(input));
+            let input = resolve_input(step, &scope).ok()?;
+            let input = redacted_input(shared, step, &input);
             if &input != recorded {
                 return None;
             }
