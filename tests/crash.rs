@@ -10,10 +10,10 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::harness::{Ran, path_str, root};
+use crate::harness::{Ran, path_str};
 use crate::recovery::{aliases, keys, saved};
 use crate::runs::runs_of;
-use crate::sandbox::serve;
+use crate::sandbox::{bare_process, serve};
 
 const FLOW: &str = "flows/byok-tenant-encryption.yaml";
 
@@ -28,16 +28,9 @@ enum Kill {
 
 /// `keyflow ARGS…` with only the served twins' environment, recording into `store`.
 fn keyflow(exports: &[(String, String)], store: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keyflow"));
-    for name in crate::sandbox::MACHINE_ENV {
-        command.env_remove(name);
-    }
+    let mut command = bare_process();
     command
-        .current_dir(root())
-        .env("NO_COLOR", "1")
         .env("KEYFLOW_STORE", store)
-        .env_remove("RUST_LOG")
-        .envs(crate::sandbox::NOWHERE.iter().copied())
         .envs(exports.iter().map(|(n, v)| (n, v)));
     command
 }

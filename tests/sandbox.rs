@@ -225,14 +225,25 @@ impl Drop for Served {
     }
 }
 
-/// `keyflow sandbox serve EXTRA…`, once it has printed the environment that points at it.
-pub fn serve(extra: &[&str]) -> Served {
+/// [`bare`] as a plain process, for a test that reads its output as it comes or signals it: from the
+/// repository root, recording into the tests' store.
+pub fn bare_process() -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_keyflow"));
     for name in MACHINE_ENV {
         command.env_remove(name);
     }
-    let mut child = command
-        .envs(NOWHERE.iter().copied())
+    command
+        .current_dir(crate::harness::root())
+        .env("NO_COLOR", "1")
+        .env("KEYFLOW_STORE", crate::harness::tests_store())
+        .env_remove("RUST_LOG")
+        .envs(NOWHERE.iter().copied());
+    command
+}
+
+/// `keyflow sandbox serve EXTRA…`, once it has printed the environment that points at it.
+pub fn serve(extra: &[&str]) -> Served {
+    let mut child = bare_process()
         .args(["sandbox", "serve"])
         .args(extra)
         .stdout(Stdio::piped())

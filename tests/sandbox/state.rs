@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Ran, path_str, root};
+use crate::harness::{Ran, path_str};
 
-use super::{MACHINE_ENV, NOWHERE, bare, serve};
+use super::{bare, bare_process, serve};
 
 /// A flow that makes one key, then waits `then` (`0s`: not at all).
 fn one_key(dir: &Path, then: &str) -> String {
@@ -24,15 +24,7 @@ fn one_key(dir: &Path, then: &str) -> String {
 
 /// `keyflow run FLOW --sandbox --state STATE -q`, spawned with a clean environment.
 fn spawn_run(flow: &str, state: &Path, stdout: Stdio) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keyflow"));
-    for name in MACHINE_ENV {
-        command.env_remove(name);
-    }
-    command
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env("KEYFLOW_STORE", crate::harness::tests_store())
-        .envs(NOWHERE.iter().copied())
+    bare_process()
         .args(["run", flow, "--sandbox", "-q", "--output", "json"])
         .args(["--state", path_str(state)])
         .stdout(stdout)
