@@ -85,7 +85,7 @@ impl Liveness {
 
 /// Whether process `pid` of this host no longer runs (a zombie, dead but not yet reaped, counts as
 /// gone). Only Linux can tell without a system call; elsewhere the heartbeat alone decides.
-fn process_gone(pid: i64) -> bool {
+pub(crate) fn process_gone(pid: i64) -> bool {
     if !cfg!(target_os = "linux") {
         return false;
     }

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 mod durability;
+mod firings;
 mod listing;
 mod records;
 
@@ -168,4 +169,11 @@ both!(
     durability::an_older_schema_is_migrated,
     durability::a_newer_schema_is_refused,
     durability::reads_are_written_in_batches_and_before_any_effect,
+    firings::a_fire_time_becomes_one_firing_whoever_offers_it,
+    firings::two_daemons_share_200_firings_each_once,
+    firings::overlap_skips_queues_or_cancels,
+    firings::a_lapsed_lease_is_taken_over_and_fenced,
+    firings::failures_in_a_row_pause_a_trigger,
+    firings::runs_asked_for_are_taken_and_cancelled,
+    firings::one_daemon_holds_a_sqlite_store,
 );
