@@ -60,6 +60,9 @@ pub enum Command {
     /// Flows' triggers: when each fires next.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// The daemon: fire the triggers of the flows below DIR…, run what the HTTP API asks for, and
+    /// serve runs and metrics; several daemons share a PostgreSQL store.
+    Serve(crate::serve::DaemonArgs),
     /// Run the local twins of AWS KMS and Qlik Cloud (what `run --sandbox` uses) for other tools.
     #[command(subcommand)]
     Sandbox(SandboxCommand),

@@ -28,3 +28,28 @@ impl Interrupts {
         self.signal.recv().await.is_some()
     }
 }
+
+/// SIGTERM, listened for from the moment [`Terminations::listen`] is called (never on Windows, which has
+/// no such signal).
+pub struct Terminations {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Terminations {
+    /// Installs the handler now. Call it inside the runtime.
+    pub fn listen() -> std::io::Result<Terminations> {
+        Ok(Terminations {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for the next SIGTERM.
+    pub async fn next(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}

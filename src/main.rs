@@ -16,6 +16,7 @@ mod machine;
 mod progress;
 mod project;
 mod sandbox;
+mod serve;
 mod store;
 mod style;
 
@@ -43,6 +44,9 @@ fn main() -> ExitCode {
         (Command::Resume(args), Some(("resume", resume))) => {
             args.options.sandbox_settings.given = given(resume);
         }
+        (Command::Serve(args), Some(("serve", serve))) => {
+            args.options.sandbox_settings.given = given(serve);
+        }
         _ => {}
     }
     let colors = Colors::decide(cli.color);
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::graph::run(&args, colors),
         Command::Runs(command) => commands::runs::run(&command, colors),
         Command::Schedule(command) => commands::schedule::run(&command, colors),
+        Command::Serve(args) => serve::run(&args, colors),
         Command::Sandbox(command) => commands::sandbox::run(&command, colors.err)
             .map(|code| {
                 if code == 0 {

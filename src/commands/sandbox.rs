@@ -4,7 +4,7 @@
 use keyflow_twins::sandbox::{TENANT_API_KEY_PREFIX, Twins};
 
 use crate::cli::{SandboxCommand, ServeArgs};
-use crate::interrupt::Interrupts;
+use crate::interrupt::{Interrupts, Terminations};
 use crate::{sandbox, style};
 
 pub fn run(command: &SandboxCommand, color: bool) -> anyhow::Result<u8> {
@@ -54,29 +54,4 @@ fn serve(args: &ServeArgs, color: bool) -> anyhow::Result<u8> {
         sandbox::finish(twins, color, false).await?;
         Ok(0)
     })
-}
-
-/// SIGTERM, listened for from the moment [`Terminations::listen`] is called (never on Windows, which has
-/// no such signal).
-struct Terminations {
-    #[cfg(unix)]
-    signal: tokio::signal::unix::Signal,
-}
-
-impl Terminations {
-    /// Installs the handler now. Call it inside the runtime.
-    fn listen() -> std::io::Result<Terminations> {
-        Ok(Terminations {
-            #[cfg(unix)]
-            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
-        })
-    }
-
-    /// Waits for the next SIGTERM.
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        self.signal.recv().await;
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await;
-    }
 }

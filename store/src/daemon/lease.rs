@@ -69,6 +69,26 @@ impl Store {
         .await
     }
 
+    /// Takes over up to `limit` running firings of `flows` that another daemon held: on a SQLite store,
+    /// which one daemon holds, those are the runs of a daemon that is gone.
+    pub async fn take_orphans(
+        &self,
+        worker: &str,
+        flows: &[String],
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<Firing>, StoreError> {
+        self.claim(
+            worker,
+            flows,
+            limit,
+            lease,
+            "status = 'running' AND (lease_ms < $3 OR worker <> $1)",
+            true,
+        )
+        .await
+    }
+
     async fn claim(
         &self,
         worker: &str,
