@@ -254,6 +254,34 @@ impl Store {
         firing_of(&row).map_err(|e| db_error(&self.shown, &e))
     }
 
+    /// Records that the recorded run `run_id` of `flow` is to go on (`keyflow resume` through the API),
+    /// pending for any daemon to take; the daemon that takes it resumes the run.
+    pub async fn request_resume(
+        &self,
+        run_id: &str,
+        flow: &str,
+        params: &Value,
+        allow_destructive: bool,
+    ) -> Result<Firing, StoreError> {
+        let now = now_ms();
+        let sql = format!(
+            "INSERT INTO firings (id, flow, trigger_id, fire_ms, missed, params, allow_destructive, status, run_id, \
+             resume, fence, cancel, created_ms) VALUES ($1, $2, NULL, $3, 0, $4, $5, 'pending', $6, 1, 0, 0, $3) \
+             RETURNING {FIRING_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(flow)
+            .bind(now)
+            .bind(json(params)?)
+            .bind(i64::from(allow_destructive))
+            .bind(run_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| db_error(&self.shown, &e))?;
+        firing_of(&row).map_err(|e| db_error(&self.shown, &e))
+    }
+
     /// Asks the run `run_id` to stop: a firing not yet started is skipped; the daemon running one is
     /// told at its next renewal. `None` when no firing starts that run or it already ended.
     pub async fn request_cancel(&self, run_id: &str) -> Result<Option<FiringStatus>, StoreError> {

@@ -359,6 +359,18 @@ pub async fn runs_asked_for_are_taken_and_cancelled(db: Db) {
     assert_eq!(found.status, FiringStatus::Running);
     assert_eq!(store.firings(Some("rotate"), 10).await.unwrap().len(), 2);
     assert_eq!(store.waiting_firings().await.unwrap(), 0);
+    // A recorded run asked to go on keeps its id and is resumed by whoever takes it.
+    let again = store
+        .request_resume(&other.run_id, "rotate", &json!({}), false)
+        .await
+        .unwrap();
+    assert_eq!(store.waiting_firings().await.unwrap(), 1);
+    let taken = store.take("w", &flows(), 10, LEASE).await.unwrap();
+    assert_eq!(
+        (taken[0].id.as_str(), taken[0].run_id.as_str()),
+        (again.id.as_str(), other.run_id.as_str())
+    );
+    assert!(taken[0].resume);
 }
 
 pub async fn one_daemon_holds_a_sqlite_store(db: Db) {
