@@ -31,4 +31,5 @@ mod sandbox;
 mod sandbox_proxy;
 mod schedule;
 mod schemas;
+mod serve;
 mod validate;

@@ -74,6 +74,8 @@ pub struct Local {
     pub cancel: CancellationToken,
     /// Set once the firing is no longer this daemon's: the run's records stop going to the store.
     pub lost: Arc<std::sync::atomic::AtomicBool>,
+    /// Set once the run ended here, before its firing is closed (a renewal then no longer finds it).
+    pub ended: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How the daemon runs flows.

@@ -77,7 +77,7 @@ async fn renew(daemon: &Daemon) -> Result<(), StoreError> {
                 ));
                 local.cancel.cancel();
             }
-        } else if !local.lost.swap(true, Ordering::AcqRel) {
+        } else if !local.ended.load(Ordering::Acquire) && !local.lost.swap(true, Ordering::AcqRel) {
             // Not ours any more: another daemon took it over when our lease lapsed.
             daemon.warn(format_args!(
                 "run {} of `{}` was taken over by another daemon: stopping it here",
@@ -140,6 +140,7 @@ async fn take(daemon: &Arc<Daemon>) {
             fence: firing.fence,
             cancel: CancellationToken::new(),
             lost: Arc::new(AtomicBool::new(false)),
+            ended: Arc::new(AtomicBool::new(false)),
         };
         daemon.running().insert(firing.id.clone(), local.clone());
         let daemon = daemon.clone();
@@ -158,6 +159,7 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
     let Some(loaded) = catalog.flows.get(&firing.flow) else {
         finish(
             daemon,
+            local,
             &firing,
             "failed: the flow is no longer served".into(),
             true,
@@ -168,7 +170,7 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
     let plan = loaded.plan.clone();
     // The plugins' executables must still be the ones recorded.
     if let Err(e) = crate::commands::plugin::used(&loaded.blocks, &plan) {
-        finish(daemon, &firing, format!("failed: {e}"), true).await;
+        finish(daemon, local, &firing, format!("failed: {e}"), true).await;
         return;
     }
     let given: IndexMap<String, ParamValue> = firing
@@ -188,6 +190,7 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
                 .join("; ");
             finish(
                 daemon,
+                local,
                 &firing,
                 format!("failed: its params do not fit the flow: {why}"),
                 true,
@@ -212,8 +215,15 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
                 RunState::Succeeded | RunState::Failed | RunState::Cancelled => {
                     // It ended before its daemon could say so.
                     let status = stored.summary.status;
+                    daemon.log(format_args!(
+                        "run {} of `{}` had ended ({}) before its daemon could record it",
+                        firing.run_id,
+                        firing.flow,
+                        status.name()
+                    ));
                     finish(
                         daemon,
+                        local,
                         &firing,
                         status.name().to_string(),
                         status == RunState::Failed,
@@ -231,8 +241,14 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
                     match Resume::plan(&plan, to, &stored.recorded(), &[]) {
                         Ok(resume) => Some(Arc::new(resume)),
                         Err(e) => {
-                            finish(daemon, &firing, format!("failed: cannot resume: {e}"), true)
-                                .await;
+                            finish(
+                                daemon,
+                                local,
+                                &firing,
+                                format!("failed: cannot resume: {e}"),
+                                true,
+                            )
+                            .await;
                             return;
                         }
                     }
@@ -287,7 +303,7 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
         report.status.name(),
         report.duration_ms
     ));
-    finish(daemon, &firing, reason, failed(&report)).await;
+    finish(daemon, local, &firing, reason, failed(&report)).await;
 }
 
 fn failed(report: &RunReport) -> bool {
@@ -295,7 +311,9 @@ fn failed(report: &RunReport) -> bool {
 }
 
 /// Records the end of a firing; warns when another daemon holds it by now.
-async fn finish(daemon: &Daemon, firing: &Firing, reason: String, failed: bool) {
+async fn finish(daemon: &Daemon, local: &Local, firing: &Firing, reason: String, failed: bool) {
+    // Before the firing is closed: a renewal that no longer finds it must not take it for lost.
+    local.ended.store(true, Ordering::Release);
     let pause_after = firing.trigger.as_ref().and_then(|id| {
         daemon
             .catalog()

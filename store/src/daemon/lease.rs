@@ -50,7 +50,8 @@ impl Store {
     }
 
     /// Takes over up to `limit` running firings of `flows` whose lease expired (their daemon died or
-    /// stalled): their runs may have begun, so they are marked to be resumed.
+    /// stalled): their runs may have begun, so they are marked to be resumed. A daemon's own firings
+    /// are never taken over by itself: a late renewal still finds them.
     pub async fn take_over(
         &self,
         worker: &str,
@@ -63,7 +64,7 @@ impl Store {
             flows,
             limit,
             lease,
-            "status = 'running' AND lease_ms < $3",
+            "status = 'running' AND lease_ms < $3 AND worker <> $1",
             true,
         )
         .await
