@@ -22,30 +22,33 @@ use super::{Daemon, Local};
 
 pub async fn run(daemon: Arc<Daemon>) {
     let mut renewed = Instant::now();
+    let mut ticks = tokio::time::interval(daemon.settings.poll);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        if daemon.stopping.is_cancelled() {
-            return;
-        }
-        match renew(&daemon).await {
-            Ok(()) => renewed = Instant::now(),
-            Err(e) => {
-                daemon.warn(format_args!("cannot renew the leases: {e}"));
-                // Past most of the lease without renewal another daemon may take the firings over:
-                // stop writing before it can.
-                if renewed.elapsed() > daemon.settings.lease.mul_f64(0.8) {
-                    for local in daemon.running().values() {
-                        local.lost.store(true, Ordering::Release);
-                        local.cancel.cancel();
+        // Woken (a firing was just recorded, a run ended): take work at once, without renewing first,
+        // so that a due firing starts within milliseconds; the ticks renew.
+        let woken = tokio::select! {
+            _ = ticks.tick() => false,
+            _ = daemon.wake.notified() => true,
+            _ = daemon.stopping.cancelled() => return,
+        };
+        if !woken {
+            match renew(&daemon).await {
+                Ok(()) => renewed = Instant::now(),
+                Err(e) => {
+                    daemon.warn(format_args!("cannot renew the leases: {e}"));
+                    // Past most of the lease without renewal another daemon may take the firings
+                    // over: stop writing before it can.
+                    if renewed.elapsed() > daemon.settings.lease.mul_f64(0.8) {
+                        for local in daemon.running().values() {
+                            local.lost.store(true, Ordering::Release);
+                            local.cancel.cancel();
+                        }
                     }
                 }
             }
         }
-        take(&daemon).await;
-        tokio::select! {
-            _ = tokio::time::sleep(daemon.settings.poll) => {}
-            _ = daemon.wake.notified() => {}
-            _ = daemon.stopping.cancelled() => return,
-        }
+        take(&daemon, !woken).await;
     }
 }
 
@@ -89,8 +92,8 @@ async fn renew(daemon: &Daemon) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Takes what this daemon has room for and starts it.
-async fn take(daemon: &Arc<Daemon>) {
+/// Takes what this daemon has room for and starts it; with `orphans`, firings other daemons left first.
+async fn take(daemon: &Arc<Daemon>, orphans: bool) {
     if daemon.stopping.is_cancelled() {
         return;
     }
@@ -104,14 +107,15 @@ async fn take(daemon: &Arc<Daemon>) {
     let names = daemon.catalog().names();
     let lease = daemon.settings.lease;
     // On SQLite this daemon holds the store: every running firing of another daemon is an orphan.
-    let orphans = match daemon.store.backend() {
-        Backend::Sqlite => {
+    let orphans = match (orphans, daemon.store.backend()) {
+        (false, _) => Ok(Vec::new()),
+        (true, Backend::Sqlite) => {
             daemon
                 .store
                 .take_orphans(&daemon.worker, &names, free, lease)
                 .await
         }
-        Backend::Postgres => {
+        (true, Backend::Postgres) => {
             daemon
                 .store
                 .take_over(&daemon.worker, &names, free, lease)
