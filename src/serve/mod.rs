@@ -93,6 +93,8 @@ pub struct Settings {
     pub parallelism: usize,
     /// The twins every run uses (`--sandbox`).
     pub sandbox: Option<Arc<Sandbox>>,
+    /// Under `--sandbox`, whether plugins without a twin may call their real service.
+    pub plugins_outside_sandbox: bool,
     /// How long running flows may take to finish after SIGTERM.
     pub grace: Duration,
     /// No log line per firing and run.
@@ -194,6 +196,7 @@ pub fn run(args: &DaemonArgs, colors: Colors) -> Result<Exit, Failure> {
                 max_runs: usize::from(args.max_runs),
                 parallelism: usize::from(args.options.parallelism),
                 sandbox: twins.as_ref().map(|t| t.sandbox()),
+                plugins_outside_sandbox: args.options.allow_plugins_outside_sandbox,
                 grace: args.grace,
                 quiet: args.options.quiet,
                 color,
@@ -241,6 +244,17 @@ pub fn run(args: &DaemonArgs, colors: Colors) -> Result<Exit, Failure> {
                 daemon.settings.grace.as_secs(),
                 if left == 1 { "it" } else { "them" }
             ));
+        }
+        // The plugins' processes stop now, not when the process does.
+        let catalog = daemon.catalog();
+        let mut hosts: Vec<&Arc<keyflow_plugin_host::Host>> = Vec::new();
+        for flow in catalog.flows.values() {
+            if !hosts.iter().any(|h| Arc::ptr_eq(h, &flow.blocks.host)) {
+                hosts.push(&flow.blocks.host);
+            }
+        }
+        for host in hosts {
+            host.shutdown().await;
         }
         if let Err(e) = store.leave(&worker).await {
             daemon.warn(format_args!("{e}"));

@@ -173,10 +173,34 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
     };
     let plan = loaded.plan.clone();
     // The plugins' executables must still be the ones recorded.
-    if let Err(e) = crate::commands::plugin::used(&loaded.blocks, &plan) {
-        finish(daemon, local, &firing, format!("failed: {e}"), true).await;
-        return;
-    }
+    let plugins = match crate::commands::plugin::used(&loaded.blocks, &plan) {
+        Ok(plugins) => plugins,
+        Err(e) => {
+            finish(daemon, local, &firing, format!("failed: {e}"), true).await;
+            return;
+        }
+    };
+    // In the sandbox, the plugins this flow uses run against their own twins (started for the run),
+    // or not at all unless the daemon allows them outside: a rehearsal never reaches a real system.
+    let (sandbox, plugin_twins) = match &daemon.settings.sandbox {
+        Some(sandbox) if !plugins.is_empty() => {
+            match crate::commands::plugin::sandbox(
+                &loaded.blocks,
+                &plugins,
+                (**sandbox).clone(),
+                daemon.settings.plugins_outside_sandbox,
+            )
+            .await
+            {
+                Ok((sandbox, twins)) => (Some(Arc::new(sandbox)), twins),
+                Err(e) => {
+                    finish(daemon, local, &firing, format!("failed: {e}"), true).await;
+                    return;
+                }
+            }
+        }
+        other => (other.clone(), Vec::new()),
+    };
     let given: IndexMap<String, ParamValue> = firing
         .params
         .as_object()
@@ -279,7 +303,7 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
     let options = ExecOptions {
         parallelism: daemon.settings.parallelism,
         allow_destructive: firing.allow_destructive,
-        sandbox: daemon.settings.sandbox.clone(),
+        sandbox,
         run_id: Some(firing.run_id.clone()),
         resume,
         ..ExecOptions::default()
@@ -292,6 +316,9 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
         .with_store(store)
         .with_observer(daemon.metrics.observer(&firing.flow));
     let report = executor.run(plan, params, local.cancel.clone()).await;
+    for twin in plugin_twins {
+        twin.stop().await;
+    }
     if local.lost.load(Ordering::Acquire) {
         return;
     }

@@ -5,6 +5,7 @@
 //! PostgreSQL, one of them killed mid-way.
 
 mod daemon;
+mod plugins;
 mod rotation;
 mod sharing;
 
