@@ -21,6 +21,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use keyflow_store::{ListFilter, Location, Store};
 
+#[path = "support/postgres.rs"]
+mod postgres;
+
+use postgres::fresh_database;
+
 const KEYFLOW: &str = env!("CARGO_BIN_EXE_keyflow");
 
 struct Daemon {
@@ -263,25 +268,6 @@ fn throughput(runtime: &tokio::runtime::Runtime, url: &str, workers: usize) {
         runs.len(),
         runs.len() as f64 / seconds
     );
-}
-
-fn fresh_database(runtime: &tokio::runtime::Runtime, url: &str, name: &str) -> String {
-    use sqlx::Connection as _;
-    sqlx::any::install_default_drivers();
-    runtime.block_on(async {
-        let mut admin = sqlx::AnyConnection::connect(url).await.unwrap();
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name}"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
-    });
-    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
-    format!("{base}/{name}")
 }
 
 fn main() {

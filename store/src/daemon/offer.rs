@@ -235,23 +235,9 @@ impl Store {
         params: &Value,
         allow_destructive: bool,
     ) -> Result<Firing, StoreError> {
-        let now = now_ms();
-        let sql = format!(
-            "INSERT INTO firings (id, flow, trigger_id, fire_ms, missed, params, allow_destructive, status, run_id, \
-             resume, fence, cancel, created_ms) VALUES ($1, $2, NULL, $3, 0, $4, $5, 'pending', $6, 0, 0, 0, $3) \
-             RETURNING {FIRING_COLUMNS}"
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(flow)
-            .bind(now)
-            .bind(json(params)?)
-            .bind(i64::from(allow_destructive))
-            .bind(uuid::Uuid::now_v7().to_string())
-            .fetch_one(&self.pool)
+        let run_id = uuid::Uuid::now_v7().to_string();
+        self.request(flow, params, allow_destructive, &run_id, false)
             .await
-            .map_err(|e| db_error(&self.shown, &e))?;
-        firing_of(&row).map_err(|e| db_error(&self.shown, &e))
     }
 
     /// Records that the recorded run `run_id` of `flow` is to go on (`keyflow resume` through the API),
@@ -263,10 +249,22 @@ impl Store {
         params: &Value,
         allow_destructive: bool,
     ) -> Result<Firing, StoreError> {
+        self.request(flow, params, allow_destructive, run_id, true)
+            .await
+    }
+
+    async fn request(
+        &self,
+        flow: &str,
+        params: &Value,
+        allow_destructive: bool,
+        run_id: &str,
+        resume: bool,
+    ) -> Result<Firing, StoreError> {
         let now = now_ms();
         let sql = format!(
             "INSERT INTO firings (id, flow, trigger_id, fire_ms, missed, params, allow_destructive, status, run_id, \
-             resume, fence, cancel, created_ms) VALUES ($1, $2, NULL, $3, 0, $4, $5, 'pending', $6, 1, 0, 0, $3) \
+             resume, fence, cancel, created_ms) VALUES ($1, $2, NULL, $3, 0, $4, $5, 'pending', $6, $7, 0, 0, $3) \
              RETURNING {FIRING_COLUMNS}"
         );
         let row = sqlx::query(AssertSqlSafe(sql))
@@ -276,6 +274,7 @@ impl Store {
             .bind(json(params)?)
             .bind(i64::from(allow_destructive))
             .bind(run_id)
+            .bind(i64::from(resume))
             .fetch_one(&self.pool)
             .await
             .map_err(|e| db_error(&self.shown, &e))?;
