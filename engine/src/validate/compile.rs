@@ -238,6 +238,16 @@ pub(crate) fn into_plan(
                 _ => None,
             };
             let call = step.call?;
+            // Inputs that carry a secret output, and those the block takes secrets in (the plaintext
+            // `aws-kms.encrypt` encrypts, even when a param gives it): recorded redacted.
+            let mut secret_inputs = deps.secret_inputs[i].clone();
+            secret_inputs.extend(
+                call.spec()
+                    .secret_inputs
+                    .iter()
+                    .filter(|input| step.with.contains_key(**input))
+                    .map(|input| input.to_string()),
+            );
             let replaced = call.template().map(|t| &t.plan.connections);
             let connections = step
                 .connections
@@ -279,7 +289,7 @@ pub(crate) fn into_plan(
                 on_error: model.on_error,
                 deps: deps.deps[i].iter().copied().collect(),
                 output_deps: deps.output_deps[i].iter().copied().collect(),
-                secret_inputs: deps.secret_inputs[i].iter().cloned().collect(),
+                secret_inputs: secret_inputs.into_iter().collect(),
                 level: levels[i],
                 definition,
             })

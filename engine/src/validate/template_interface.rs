@@ -37,6 +37,7 @@ pub(crate) fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
         description: intern(plan.description.as_deref().unwrap_or("")),
         effect,
         secret_outputs: &[],
+        secret_inputs: &[],
         output_mirrors_input: false,
         destructive_when: None,
         recovery,

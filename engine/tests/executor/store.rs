@@ -187,6 +187,31 @@ async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_input_that_takes_secrets_is_recorded_redacted_whatever_gives_it() {
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        r#"
+        name: literal-secret-input
+        params:
+          token: { type: string, default: from-a-param }
+        steps:
+          - id: literal
+            block: test.consume
+            with: { token: written-in-the-flow }
+          - id: param
+            block: test.consume
+            with: { token: $.params.token }
+        "#,
+        &probe,
+    )
+    .await;
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    for step in ["literal", "param"] {
+        assert_eq!(out.records(step)[0].input, json!({ "token": REDACTED }));
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_call_that_changes_something_is_announced_before_it_goes_out() {
     let probe = Arc::new(Probe::default());
     let out = run(
