@@ -328,5 +328,6 @@ pub(crate) fn into_plan(
         output_schemas: IndexMap::new(),
         library: None,
         triggers: Vec::new(),
+        secrets: Default::default(),
     }
 }

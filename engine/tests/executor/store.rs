@@ -78,7 +78,7 @@ async fn secret_outputs_are_redacted_in_records_and_report_but_usable_by_later_s
             with: { token: "Bearer {{steps.mint.output.token}}" }
         outputs:
           name: $.steps.mint.output.name
-          token: $.steps.mint.output.token
+          token: { value: $.steps.mint.output.token, reveal: true }
         "#,
         &probe,
     )
@@ -108,6 +108,7 @@ async fn secret_outputs_are_redacted_in_records_and_report_but_usable_by_later_s
         json!({ "token": REDACTED })
     );
     assert_eq!(out.report.outputs["name"], "alpha");
+    // An output marked `reveal: true` is still masked: reveal lets the flow wire it, not show it.
     assert_eq!(out.report.outputs["token"], REDACTED);
     let everything = format!(
         "{}\n{:?}\n{:?}\n{:?}",
@@ -134,6 +135,7 @@ async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
             with: { name: beta }
           - id: copy
             block: test.work
+            reveal: true
             with:
               label: copy
               log: "using {{steps.mint.output.token}} now"
@@ -141,6 +143,7 @@ async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
           - id: echo_fail
             block: test.work
             on_error: continue
+            reveal: true
             with: { label: "{{steps.mint.output.token}}", fail: true }
         outputs:
           copied: $.steps.copy.output.value.copied
