@@ -190,6 +190,43 @@ async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_secret_given_to_a_template_is_masked_in_its_run_record() {
+    // The template passes its param on only to an input that takes secrets, so it may be given one.
+    let dir = std::env::temp_dir().join(format!("keyflow-secret-param-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let template = dir.join("consume.yaml");
+    std::fs::write(
+        &template,
+        "name: consume\nversion: \"1\"\nparams:\n  token: { type: string }\nsteps:\n  - id: use\n    block: test.consume\n    with: { token: $.params.token }\n",
+    )
+    .expect("write template");
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        &format!(
+            r#"
+            name: secret-param
+            steps:
+              - id: mint
+                block: test.secret
+                with: {{ name: gamma }}
+              - id: child
+                uses: {}
+                with: {{ token: $.steps.mint.output.token }}
+            "#,
+            template.display()
+        ),
+        &probe,
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    assert!(lock(&probe.seen).contains(&("consume".into(), json!("s3cr3t-gamma"))));
+    let started = lock(&out.store.started).clone();
+    assert_eq!(started.len(), 2, "{started:#?}");
+    assert_eq!(started[1].params, json!({ "token": REDACTED }));
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_input_that_takes_secrets_is_recorded_redacted_whatever_gives_it() {
     let probe = Arc::new(Probe::default());
     let out = run(
