@@ -64,6 +64,7 @@ pub(crate) fn check(
         found: SecretFlow::default(),
         out,
     };
+    pass.taint.prime();
     for (i, step) in compiled.steps.iter().enumerate() {
         let at = &step.at;
         let Some(call) = ctx.call(i) else {

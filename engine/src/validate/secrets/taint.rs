@@ -6,7 +6,7 @@
 //! secret whole; a query with descendants or filters that may reach one selects secrets only; a template
 //! param given a secret is secret whole inside the template.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -58,6 +58,8 @@ pub(super) struct Taint<'a> {
     outputs: RefCell<HashMap<usize, Vec<Secret>>>,
     /// Steps whose output is being worked out (a cycle, reported elsewhere, ends there).
     busy: RefCell<HashSet<usize>>,
+    /// Every step's output secrets together, once [`Taint::prime`] has worked them out.
+    every: OnceCell<Vec<Secret>>,
 }
 
 impl<'a> Taint<'a> {
@@ -67,6 +69,7 @@ impl<'a> Taint<'a> {
             compiled,
             outputs: RefCell::default(),
             busy: RefCell::default(),
+            every: OnceCell::new(),
         }
     }
 
@@ -80,22 +83,26 @@ impl<'a> Taint<'a> {
                 .into_iter()
                 .map(|(secret, _)| secret)
                 .collect(),
-            ValueExpr::Object(fields) => fields
-                .iter()
-                .flat_map(|(key, field)| {
-                    self.expr(field, step)
-                        .into_iter()
-                        .map(|s| s.under(Seg::Key(key.clone())))
-                })
-                .collect(),
-            ValueExpr::Array(items) => items
-                .iter()
-                .flat_map(|item| {
-                    self.expr(item, step)
-                        .into_iter()
-                        .map(|s| s.under(Seg::Item))
-                })
-                .collect(),
+            ValueExpr::Object(fields) => bounded(
+                fields
+                    .iter()
+                    .flat_map(|(key, field)| {
+                        self.expr(field, step)
+                            .into_iter()
+                            .map(|s| s.under(Seg::Key(key.clone())))
+                    })
+                    .collect(),
+            ),
+            ValueExpr::Array(items) => bounded(
+                items
+                    .iter()
+                    .flat_map(|item| {
+                        self.expr(item, step)
+                            .into_iter()
+                            .map(|s| s.under(Seg::Item))
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -120,23 +127,46 @@ impl<'a> Taint<'a> {
     ) -> Vec<(Secret, Option<Range<usize>>)> {
         let source = template.source();
         let mut found: Vec<(Secret, Option<Range<usize>>)> = Vec::new();
+        let mut origins: HashSet<Origin> = HashSet::new();
+        // Paths come in the order they are written: each is looked for after the one before.
+        let mut from = 0;
         for path in template.paths() {
+            let range =
+                find_after(source, &path.raw, from).or_else(|| find_after(source, &path.raw, 0));
+            if let Some(range) = &range {
+                from = range.end;
+            }
             let read = match template_reference(path) {
                 Some(reference) => self.reference(&reference, step),
                 // `{{#each steps}}`: any step's output.
-                None => (0..self.ctx.flow.steps.len())
-                    .flat_map(|j| self.output(j))
-                    .collect(),
+                None => self.every_output(),
             };
-            let range = source.find(&path.raw).map(|at| at..at + path.raw.len());
             for secret in read {
-                let whole = Secret::whole(secret.origin);
-                if !found.iter().any(|(known, _)| *known == whole) {
-                    found.push((whole, range.clone()));
+                if origins.insert(secret.origin.clone()) {
+                    found.push((Secret::whole(secret.origin), range.clone()));
                 }
             }
         }
         found
+    }
+
+    /// The secrets of every step's output, worked out once all are known (see [`Taint::prime`]).
+    fn every_output(&self) -> Vec<Secret> {
+        if let Some(all) = self.every.get() {
+            return all.clone();
+        }
+        (0..self.ctx.flow.steps.len())
+            .flat_map(|j| self.output(j))
+            .collect()
+    }
+
+    /// Works out every step's output, so that a template reading all of them (`{{#each steps}}`) costs
+    /// one pass, not one per use.
+    pub fn prime(&self) {
+        let all: Vec<Secret> = (0..self.ctx.flow.steps.len())
+            .flat_map(|j| self.output(j))
+            .collect();
+        let _ = self.every.set(all);
     }
 
     /// The secrets in what `reference` selects.
@@ -160,6 +190,7 @@ impl<'a> Taint<'a> {
             },
             Root::Index | Root::Output | Root::Run => return Vec::new(),
         };
+        crate::source::work::count(1 + entry.len());
         select(entry, reference, from)
     }
 
@@ -204,7 +235,7 @@ impl<'a> Taint<'a> {
         if !self.busy.borrow_mut().insert(j) {
             return Vec::new();
         }
-        let found = self.work_out(j);
+        let found = bounded(self.work_out(j));
         self.busy.borrow_mut().remove(&j);
         self.outputs.borrow_mut().insert(j, found.clone());
         found
@@ -276,6 +307,33 @@ impl<'a> Taint<'a> {
     }
 }
 
+/// How deep a secret is followed inside a value, and how many places of one secret a value keeps apart:
+/// beyond them the value holds the secret as a whole (more is refused, never less), so that a flow built
+/// to nest values deeper and deeper costs no more than in proportion to its size.
+const MAX_DEPTH: usize = 16;
+const MAX_PLACES: usize = 16;
+
+/// `secrets` without repeats, each cut at [`MAX_DEPTH`], and those of an origin found in more than
+/// [`MAX_PLACES`] places as one secret of the whole value.
+fn bounded(secrets: Vec<Secret>) -> Vec<Secret> {
+    let mut places: HashMap<Origin, usize> = HashMap::new();
+    for secret in &secrets {
+        *places.entry(secret.origin.clone()).or_default() += 1;
+    }
+    let mut seen: HashSet<Secret> = HashSet::new();
+    let mut kept = Vec::new();
+    for mut secret in secrets {
+        if places[&secret.origin] > MAX_PLACES {
+            secret.path.clear();
+        }
+        secret.path.truncate(MAX_DEPTH);
+        if seen.insert(secret.clone()) {
+            kept.push(secret);
+        }
+    }
+    kept
+}
+
 /// The secrets in what `reference` selects from segment `from` on, given those of the value there.
 fn select(entry: Vec<Secret>, reference: &Reference, from: usize) -> Vec<Secret> {
     let query = reference.query();
@@ -312,4 +370,11 @@ fn select(entry: Vec<Secret>, reference: &Reference, from: usize) -> Vec<Secret>
         });
     }
     found
+}
+
+/// Where `needle` is first written in `haystack` at or after byte `from`.
+fn find_after(haystack: &str, needle: &str, from: usize) -> Option<Range<usize>> {
+    let start = from + haystack.get(from..)?.find(needle)?;
+    crate::source::work::count(start + needle.len() - from);
+    Some(start..start + needle.len())
 }
