@@ -71,6 +71,7 @@ fn fixtures_cover_every_required_kind_of_mistake() {
         "invalid-reference",
         "invalid-template",
         "undeclared-param",
+        "missing-reveal",
     ] {
         assert!(
             codes.contains(code),

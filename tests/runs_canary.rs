@@ -51,7 +51,7 @@ fn runs_with_the_canary(scratch: &Scratch, store: &str) {
     let blob = seal(scratch, &state);
     let unseal = scratch.flow(
         "unseal.yaml",
-        "name: unseal\nparams:\n  blob: { type: string }\nconnections:\n  aws: { connector: aws-kms, region: eu-west-1 }\nsteps:\n  - id: open\n    block: aws-kms.decrypt\n    with: { ciphertext_blob: $.params.blob }\n  - id: copy\n    block: core.set\n    with: { copied: $.steps.open.output.Plaintext, derived: \"x-{{steps.open.output.Plaintext}}\" }\n  - id: say\n    block: core.log\n    with: { message: \"got {{steps.copy.output.derived}}\" }\noutputs:\n  copied: $.steps.copy.output.copied\n",
+        "name: unseal\nparams:\n  blob: { type: string }\nconnections:\n  aws: { connector: aws-kms, region: eu-west-1 }\nsteps:\n  - id: open\n    block: aws-kms.decrypt\n    with: { ciphertext_blob: $.params.blob }\n  - id: copy\n    block: core.set\n    with: { copied: $.steps.open.output.Plaintext, derived: \"x-{{steps.open.output.Plaintext}}\" }\n  - id: say\n    block: core.log\n    reveal: true\n    with: { message: \"got {{steps.copy.output.derived}}\" }\noutputs:\n  copied: { value: $.steps.copy.output.copied, reveal: true }\n",
     );
     let param = format!("blob={blob}");
     let (code, report, ran) = run_file(

@@ -49,3 +49,31 @@ fn a_misspelt_field_does_not_hide_the_other_problems() {
         ran.stderr
     );
 }
+
+#[test]
+fn a_secret_wired_on_purpose_validates_and_one_wired_by_mistake_does_not() {
+    let flow = |reveal: &str, output: &str| {
+        format!(
+            "name: x\nconnections:\n  aws: {{ connector: aws-kms, region: eu-west-1 }}\nsteps:\n  - id: dk\n    block: aws-kms.generate-data-key\n    with: {{ key_id: alias/a, key_spec: AES_256 }}\n  - id: seal\n    block: aws-kms.encrypt\n    with: {{ key_id: alias/b, plaintext: $.steps.dk.output.Plaintext }}\n  - id: show\n    block: core.log\n{reveal}    with: {{ message: \"{{{{steps.dk.output.Plaintext}}}}\" }}\noutputs:\n  key: {output}\n"
+        )
+    };
+    let meant = flow(
+        "    reveal: true\n",
+        "{ value: $.steps.dk.output.Plaintext, reveal: true }",
+    );
+    let ran = crate::harness::validate_yaml(&meant);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+
+    let ran = crate::harness::validate_yaml(&flow("", "$.steps.dk.output.Plaintext"));
+    assert_eq!(ran.code, 2);
+    for expected in [
+        "error[missing-reveal]: `steps.dk.output.Plaintext` is secret, and input `message` of `core.log` does not take secrets",
+        "flow.yaml:13:25",
+        "add `reveal: true` to step `show`",
+        "error[missing-reveal]: `steps.dk.output.Plaintext` is secret, and flow output `key` would report it",
+        "flow.yaml:15:8",
+        "2 problems",
+    ] {
+        assert!(ran.stderr.contains(expected), "{expected}:\n{}", ran.stderr);
+    }
+}

@@ -34,6 +34,7 @@ impl Block for MakeAccount {
             description: "an account",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -93,6 +93,12 @@ fn compare_block(out: &mut Vec<String>, old: &BlockDescription, new: &BlockDescr
         &old.secret_outputs.iter().cloned().collect(),
         &new.secret_outputs.iter().cloned().collect(),
     );
+    compare_sets(
+        out,
+        &format!("{id}: secret input"),
+        &old.secret_inputs.iter().cloned().collect(),
+        &new.secret_inputs.iter().cloned().collect(),
+    );
     if old.title != new.title || old.description != new.description {
         out.push(format!("~ {id}: title or description"));
     }

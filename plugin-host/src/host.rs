@@ -87,6 +87,7 @@ impl Host {
                     description: intern(&block.description),
                     effect: effect(block.effect),
                     secret_outputs: intern_all(&block.secret_outputs),
+                    secret_inputs: intern_all(&block.secret_inputs),
                     output_mirrors_input: false,
                     destructive_when: None,
                     recovery: recovery(block.recovery),

@@ -175,6 +175,11 @@ pub struct BlockDescription {
     /// Output fields (dotted paths) that hold secrets: redacted in reports, records and logs.
     #[serde(default)]
     pub secret_outputs: Vec<String>,
+    /// Inputs (top-level names under `with:`) that take secrets, such as the data an `encrypt` block
+    /// encrypts: a flow may pass a secret output there without `reveal: true`; the run records them
+    /// redacted. A secret given to any other input fails validation unless the step says `reveal: true`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_inputs: Vec<String>,
     /// Whether the output repeats the inputs (only keyflow's `core.set` does; plugins leave it false).
     #[serde(default)]
     pub output_mirrors_input: bool,

@@ -37,6 +37,8 @@ pub struct BlockInfo {
     pub recovery: Recovery,
     /// Output fields (dotted paths) that hold secrets.
     pub secret_outputs: Vec<String>,
+    /// Inputs (top-level names) that take secrets.
+    pub secret_inputs: Vec<String>,
 }
 
 impl BlockInfo {
@@ -55,6 +57,7 @@ impl BlockInfo {
             effect,
             recovery,
             secret_outputs: Vec::new(),
+            secret_inputs: Vec::new(),
         }
     }
 
@@ -62,6 +65,15 @@ impl BlockInfo {
     pub fn secret_outputs(self, fields: &[&str]) -> BlockInfo {
         BlockInfo {
             secret_outputs: fields.iter().map(|f| f.to_string()).collect(),
+            ..self
+        }
+    }
+
+    /// The same block, with inputs that take secrets (the data an `encrypt` block encrypts): flows may
+    /// pass secret outputs there without `reveal: true`.
+    pub fn secret_inputs(self, inputs: &[&str]) -> BlockInfo {
+        BlockInfo {
+            secret_inputs: inputs.iter().map(|i| i.to_string()).collect(),
             ..self
         }
     }
@@ -181,6 +193,7 @@ impl<B: Block> ErasedBlock for B {
             effect: info.effect,
             recovery: info.recovery,
             secret_outputs: info.secret_outputs,
+            secret_inputs: info.secret_inputs,
             output_mirrors_input: false,
             input: schema_of::<B::Input>(SchemaSettings::draft2020_12().for_deserialize()),
             output: schema_of::<B::Output>(SchemaSettings::draft2020_12().for_serialize()),

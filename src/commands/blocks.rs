@@ -142,6 +142,14 @@ pub fn describe(block: &RegisteredBlock) -> String {
             spec.secret_outputs.join(", ")
         ));
     }
+    let takes_secrets = if spec.output_mirrors_input {
+        "every input (the output carries the secrets on)".to_string()
+    } else if spec.secret_inputs.is_empty() {
+        "none: a step that passes one a secret needs `reveal: true`".to_string()
+    } else {
+        spec.secret_inputs.join(", ")
+    };
+    out.push_str(&format!("\ninputs that take secrets: {takes_secrets}\n"));
     out.push_str(&format!(
         "\nexample output:\n{}\n",
         serde_json::to_string_pretty(&block.example_output).unwrap_or_default()

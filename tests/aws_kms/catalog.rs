@@ -97,6 +97,26 @@ fn plaintext_outputs_are_declared_secret() {
 }
 
 #[test]
+fn encrypt_takes_its_plaintext_as_a_secret() {
+    let described = run(&["blocks", "describe", "aws-kms.encrypt"]);
+    assert!(
+        described
+            .stdout
+            .contains("inputs that take secrets: plaintext"),
+        "{}",
+        described.stdout
+    );
+    let described = run(&["blocks", "describe", "aws-kms.create-key"]);
+    assert!(
+        described.stdout.contains(
+            "inputs that take secrets: none: a step that passes one a secret needs `reveal: true`"
+        ),
+        "{}",
+        described.stdout
+    );
+}
+
+#[test]
 fn plans_show_secret_outputs_as_secret_not_as_their_examples() {
     let planned = run(&["plan", "flows/kms-tenant-key.yaml"]);
     assert_eq!(planned.code, 0, "{}", planned.stderr);

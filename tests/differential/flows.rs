@@ -132,7 +132,7 @@ steps:
     after: cancel
     with: { key_id: $.steps.key.output.KeyMetadata.KeyId }
 outputs:
-  decrypted: $.steps.decrypt.output.Plaintext
+  decrypted: { value: $.steps.decrypt.output.Plaintext, reveal: true }
   wrong_context: $.steps.wrong_context.error.code
   state_when_pending: $.steps.pending.output.KeyMetadata.KeyState
   state_when_cancelled: $.steps.cancelled.output.KeyMetadata.KeyState

@@ -36,6 +36,7 @@ impl Block for AddTag {
             description: "Adds tags to a key, or changes the value of tags it has (TagResource).",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

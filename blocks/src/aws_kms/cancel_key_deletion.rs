@@ -32,6 +32,7 @@ impl Block for CancelKeyDeletion {
                           `Disabled`: follow with `aws-kms.enable-key` to use it again.",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

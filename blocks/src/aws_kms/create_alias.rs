@@ -25,6 +25,7 @@ impl Block for CreateAlias {
                           another key fails with AlreadyExistsException: use `aws-kms.update-alias` to move it.",
             effect: Effect::Create,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::FindFirst,

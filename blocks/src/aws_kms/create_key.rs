@@ -127,6 +127,7 @@ impl Block for CreateKey {
                           a second one.",
             effect: Effect::Create,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::FindFirst,

@@ -59,6 +59,7 @@ impl Block for Decrypt {
                           encryption context must match. The plaintext is a secret, redacted in reports.",
             effect: Effect::Read,
             secret_outputs: &["Plaintext"],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -35,6 +35,7 @@ impl Block for DeleteAlias {
                           condition, an application's configuration) no longer does.",
             effect: Effect::Destructive,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::ReadFirst,

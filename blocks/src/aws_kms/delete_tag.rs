@@ -35,6 +35,7 @@ impl Block for DeleteTag {
                           control), so removing one can revoke it.",
             effect: Effect::Destructive,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

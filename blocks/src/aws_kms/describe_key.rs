@@ -39,6 +39,7 @@ impl Block for DescribeKey {
             description: "Describes a KMS key (DescribeKey): its ARN, state, spec, usage, multi-Region configuration.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

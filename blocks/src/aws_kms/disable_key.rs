@@ -22,6 +22,7 @@ impl Block for DisableKey {
                           again, so whatever it protects (a Qlik Cloud tenant's data) becomes unreadable.",
             effect: Effect::Destructive,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

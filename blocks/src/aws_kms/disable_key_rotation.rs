@@ -21,6 +21,7 @@ impl Block for DisableKeyRotation {
             description: "Turns off automatic rotation of a symmetric key's material (DisableKeyRotation).",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

@@ -21,6 +21,7 @@ impl Block for EnableKey {
             description: "Enables a KMS key (EnableKey), so that it can encrypt and decrypt again.",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

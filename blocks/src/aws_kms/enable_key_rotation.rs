@@ -36,6 +36,7 @@ impl Block for EnableKeyRotation {
                           (EnableKeyRotation); the key's id, ARN and policy stay the same.",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

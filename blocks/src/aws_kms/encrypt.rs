@@ -57,6 +57,7 @@ impl Block for Encrypt {
                           encryption context.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &["plaintext"],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -69,6 +69,7 @@ impl Block for GenerateDataKey {
                           secret, redacted in reports) and encrypted under the KMS key.",
             effect: Effect::Read,
             secret_outputs: &["Plaintext"],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -48,6 +48,7 @@ impl Block for GetKeyPolicy {
             description: "Reads the key policy of a key (GetKeyPolicy) as JSON text.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -44,6 +44,7 @@ impl Block for GetKeyRotationStatus {
                           (GetKeyRotationStatus).",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

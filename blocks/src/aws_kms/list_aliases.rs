@@ -66,6 +66,7 @@ impl Block for ListAliases {
                           page; `limit` caps the total.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -52,6 +52,7 @@ impl Block for ListKeys {
                           the total.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -44,6 +44,7 @@ impl Block for ListTags {
             description: "Lists the tags of a key (ListResourceTags), following every page; `limit` caps the total.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -41,6 +41,7 @@ impl Block for PutKeyPolicy {
                           manage it, such as Qlik Cloud's roles for a tenant's key provider.",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: Some("bypass_policy_lockout_safety_check"),
             recovery: Recovery::Reapply,

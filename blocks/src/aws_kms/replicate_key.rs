@@ -67,6 +67,7 @@ impl Block for ReplicateKey {
                           answer) is answered instead of an AlreadyExistsException.",
             effect: Effect::Create,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::FindFirst,

@@ -134,6 +134,7 @@ impl Block for Request {
                           response, free-form: references into it are not checked before the run.",
             effect: Effect::Destructive,
             secret_outputs: &["Plaintext", "PrivateKeyPlaintext", "SharedSecret"],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::AtLeastOnce,

@@ -63,6 +63,7 @@ impl Block for ScheduleKeyDeletion {
                           or `keyflow resume` after a lost answer) answers its current deletion date.",
             effect: Effect::Destructive,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::ReadFirst,

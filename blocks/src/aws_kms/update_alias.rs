@@ -22,6 +22,7 @@ impl Block for UpdateAlias {
                           rotation moves `alias/…` to the new key.",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

@@ -33,6 +33,7 @@ impl Block for UpdateKeyDescription {
             description: "Replaces the description of a key (UpdateKeyDescription).",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

@@ -68,6 +68,7 @@ impl Block for Assert {
                           `exists`) and fails the step with `message` and both values when it does not hold.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

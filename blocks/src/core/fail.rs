@@ -34,6 +34,7 @@ impl Block for Fail {
             description: "Fails the step with `message` (and `code`), stopping the run unless the step has `on_error: continue`.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -44,6 +44,7 @@ impl Block for Log {
             description: "Writes a message to the run's log (shown under the step and kept in the step's output).",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

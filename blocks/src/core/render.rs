@@ -46,6 +46,7 @@ impl Block for Render {
                           Checked with the flow: a missing file or value is reported by `keyflow validate`.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

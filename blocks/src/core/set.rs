@@ -20,6 +20,7 @@ impl Block for Set {
                           read `$.steps.<id>.output.<name>`. Any names; the checker knows their shapes.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: true,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -35,6 +35,7 @@ impl Block for Sleep {
             description: "Waits for `duration` before the steps after it start.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -58,6 +58,7 @@ impl Block for CheckKeyPolicy {
                           and no statement locking the account out. Each finding says what to add.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

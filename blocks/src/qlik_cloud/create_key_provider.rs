@@ -62,6 +62,7 @@ impl Block for CreateKeyProvider {
                           was lost) answers the provider registered for it.",
             effect: Effect::Create,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::FindFirst,

@@ -35,6 +35,7 @@ impl Block for DeleteKeyProvider {
                           one cannot be removed: HTTP-424).",
             effect: Effect::Destructive,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::ReadFirst,

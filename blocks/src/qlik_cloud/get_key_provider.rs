@@ -21,6 +21,7 @@ impl Block for GetKeyProvider {
             description: "Reads one key provider of the tenant by its `arnFingerPrint`.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -23,6 +23,7 @@ impl Block for GetMigrationDetails {
                           `Completed`) and `progress`; fails with HTTP-404 when the tenant never migrated.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -22,6 +22,7 @@ impl Block for GetTenantInfo {
                           its `datacenter` (the AWS region its key must be in).",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -33,6 +33,7 @@ impl Block for ListKeyProviders {
                           out); the one in use has `current: true`.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -98,6 +98,7 @@ impl Block for Request {
                           the run.",
             effect: Effect::Destructive,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::AtLeastOnce,

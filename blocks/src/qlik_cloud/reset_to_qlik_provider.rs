@@ -52,6 +52,7 @@ impl Block for ResetToQlikProvider {
                           resume` whose answer was lost) is answered as the one started.",
             effect: Effect::Destructive,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::ReadFirst,

@@ -30,6 +30,7 @@ impl Block for TriggerMigration {
                           resume` whose answer was lost) is answered instead of starting another.",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::ReadFirst,

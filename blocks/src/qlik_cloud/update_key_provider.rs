@@ -43,6 +43,7 @@ impl Block for UpdateKeyProvider {
                           and `/description`).",
             effect: Effect::Update,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Reapply,

@@ -22,6 +22,7 @@ impl Block for ValidateKeyProvider {
                           configuration; the answer's `drCompliant` and `complianceError` say what it found.",
             effect: Effect::Read,
             secret_outputs: &[],
+            secret_inputs: &[],
             output_mirrors_input: false,
             destructive_when: None,
             recovery: Recovery::Repeat,

@@ -92,6 +92,10 @@ pub struct BlockSpec {
     pub effect: Effect,
     /// Output fields that hold secrets (dotted paths such as `Plaintext`): redacted in reports and logs.
     pub secret_outputs: &'static [&'static str],
+    /// Inputs that take secrets (top-level names under `with:`, such as `plaintext` of `aws-kms.encrypt`): a
+    /// step may pass a secret output there without `reveal: true`, and the run records them redacted. Any
+    /// other input given a secret fails validation unless the step says `reveal: true`.
+    pub secret_inputs: &'static [&'static str],
     /// The output is the step's resolved input (as for `core.set`), so the checker derives the output's
     /// shape from the `with:` of each step instead of from the output schema.
     pub output_mirrors_input: bool,

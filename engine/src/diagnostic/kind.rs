@@ -96,6 +96,16 @@ pub enum Kind {
         /// The input that makes an otherwise safe call destructive.
         because: Option<String>,
     },
+    /// A secret wired where it would travel in the clear (an input that does not take secrets, a flow
+    /// output) without `reveal: true`.
+    MissingReveal {
+        /// Where the secret comes from: `steps.dk.output.Plaintext`.
+        secret: String,
+        /// Where it goes, and why that is refused: "input `message` of `core.log` does not take secrets".
+        sink: String,
+        /// How to fix it, for this sink.
+        help: String,
+    },
     /// A parameter declaration that contradicts itself.
     InvalidParam { name: String, message: String },
     /// A control (`for_each`, `retry`, `until`...) that cannot work as written.
@@ -157,6 +167,7 @@ impl Kind {
             Kind::OutOfScope { .. } => "out-of-scope",
             Kind::Cycle { .. } => "cycle",
             Kind::MissingConfirm { .. } => "missing-confirm",
+            Kind::MissingReveal { .. } => "missing-reveal",
             Kind::InvalidParam { .. } => "invalid-param",
             Kind::InvalidControl { .. } => "invalid-control",
             Kind::InvalidCron { .. } => "invalid-cron",
@@ -247,6 +258,9 @@ impl Kind {
             } => format!(
                 "step `{step}` sets `{input}` of `{block}`, which makes the call destructive, without `confirm: true`"
             ),
+            Kind::MissingReveal { secret, sink, .. } => {
+                format!("`{secret}` is secret, and {sink}")
+            }
             Kind::InvalidParam { name, message } => format!("parameter `{name}`: {message}"),
             Kind::InvalidControl { message } => message.clone(),
             Kind::InvalidCron { message } => format!("invalid cron expression: {message}"),
@@ -316,6 +330,7 @@ impl Kind {
             Kind::UnknownHelper { .. } => format!("available helpers: {}", backticked(super::super::expr::template::HELPERS)),
             Kind::Cycle { .. } => "remove one of these references or `after:` entries".into(),
             Kind::Check { help: Some(help), .. } => help.clone(),
+            Kind::MissingReveal { help, .. } => help.clone(),
             Kind::InvalidCron { .. } => crate::schedule::FIELDS_HELP.into(),
             Kind::UnknownTimezone { .. } => {
                 "a time zone is an IANA name such as `Europe/Berlin`, `America/New_York` or `UTC`".into()

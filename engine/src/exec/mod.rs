@@ -195,12 +195,15 @@ pub(super) async fn execute(shared: Arc<Shared>, started_at: String) -> RunRepor
         "run started"
     );
     let mut scheduler = Scheduler::new(shared.clone());
+    // A template's run is given its caller's values, secrets among them: masked like any record.
+    let mut params = shared.params.clone();
+    shared.secrets.mask(&mut params);
     let start = RunStart {
         run_id: shared.run_id.to_string(),
         parent: shared.parent.clone(),
         flow: shared.plan.name.clone(),
         source: shared.plan.source.name.clone(),
-        params: shared.params.clone(),
+        params,
         started_at: started_at.clone(),
         definitions: shared
             .plan

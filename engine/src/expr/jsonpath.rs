@@ -103,6 +103,16 @@ impl JsonPathQuery {
         self.query.segments.get(i).and_then(step_of)
     }
 
+    /// What segment `i` selects, as far as a static check of where values go needs to know.
+    pub fn selects(&self, i: usize) -> Option<Selects<'_>> {
+        let segment = self.query.segments.get(i)?;
+        Some(match (step_of(segment), segment) {
+            (Some(step), _) => Selects::One(step),
+            (None, Segment::Selector(Selector::Wildcard | Selector::Slice(..))) => Selects::Each,
+            _ => Selects::Other,
+        })
+    }
+
     /// Selects the nodes of `root` that the query selects, in RFC 9535 order.
     pub fn select<'a>(&self, root: &'a Value) -> Vec<&'a Value> {
         if self.tail_needs_root {
@@ -158,6 +168,17 @@ pub enum Step<'a> {
     Name(&'a str),
     /// `[3]` or `[-1]`.
     Index(i64),
+}
+
+/// What one segment selects, for static checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selects<'a> {
+    /// One name or index.
+    One(Step<'a>),
+    /// Every member or element, or a slice of them (`[*]`, `.*`, `[1:3]`).
+    Each,
+    /// Anything else: descendants, filters, several selectors at once.
+    Other,
 }
 
 /// RFC 9535 member-name shorthand, ASCII only: `[A-Za-z_][A-Za-z0-9_]*`.

@@ -10,7 +10,7 @@ pub mod value;
 
 pub use crate::context::StepEntries;
 pub use condition::{Comparison, Condition, Test, json_equal};
-pub use jsonpath::{JsonPathError, JsonPathQuery};
+pub use jsonpath::{JsonPathError, JsonPathQuery, Selects};
 pub use reference::{Reference, ReferenceError, Root};
 pub use scope::Scope;
 pub use template::{RenderError, TemplateExpr, TemplatePath, TemplateSyntaxError};

@@ -8,6 +8,7 @@
 mod condition;
 mod connection;
 mod duration;
+mod output;
 mod param;
 mod step;
 mod trigger;
@@ -15,6 +16,7 @@ mod trigger;
 pub use condition::ConditionSpec;
 pub use connection::{Connection, SecretSource};
 pub use duration::{DurationError, DurationSpec};
+pub use output::Output;
 pub use param::{Param, ParamType};
 pub use step::{OnError, OneOrMany, RetrySpec, Step, UntilSpec};
 pub use trigger::{CatchUp, Overlap, Trigger};
@@ -51,9 +53,10 @@ pub struct Flow {
     /// The steps. They run as a graph: a step waits for every step it references and those in its `after:`;
     /// independent steps run at the same time. File order only breaks ties in the display.
     pub steps: Vec<Step>,
-    /// Values the run reports at the end: references, templates or literals.
+    /// Values the run reports at the end: references, templates or literals. A value that carries a secret
+    /// is written `{ value: …, reveal: true }`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub outputs: IndexMap<String, Value>,
+    pub outputs: IndexMap<String, Output>,
     /// Schedules on which the flow runs by itself under `keyflow serve` (`keyflow schedule list` shows
     /// their next fire times).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -69,6 +69,12 @@ pub struct Step {
     /// reviewed acknowledgement that the flow does this; the run also needs `--allow-destructive`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub confirm: bool,
+    /// Lets this step's inputs carry secrets (an output field a block declares secret, such as
+    /// `Plaintext` of `aws-kms.generate-data-key`) into inputs that do not take secrets — a log message, a
+    /// key description, a tag — as the reviewed acknowledgement that the secret goes there in the clear.
+    /// Without it such a flow is refused. keyflow still masks the value in what it shows and records.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reveal: bool,
 }
 
 /// The schema of `for_each`: a reference or a list.

@@ -8,6 +8,7 @@ mod call;
 pub(crate) mod digest;
 mod params;
 pub mod preview;
+pub(crate) mod secrets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use indexmap::IndexMap;
 
 pub use call::{Call, Template};
 pub use params::{ParamError, ParamSpec, ParamValue};
+pub(crate) use secrets::{SecretFlow, SecretPath};
 
 use crate::block::{Effect, RegisteredConnector};
 use crate::expr::{Condition, ValueExpr};
@@ -49,6 +51,8 @@ pub struct Plan {
     pub library: Option<Arc<crate::library::LibraryScope>>,
     /// The flow's triggers, checked (`keyflow schedule list`, `keyflow serve`).
     pub triggers: Vec<crate::schedule::Trigger>,
+    /// Where its params and secrets go: what a flow using it as a template is checked against.
+    pub(crate) secrets: SecretFlow,
 }
 
 impl Plan {

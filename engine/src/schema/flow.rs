@@ -184,6 +184,9 @@ pub struct BlockDescriptor {
     pub recovery: Recovery,
     /// Output fields (dotted paths) redacted in reports and logs.
     pub secret_outputs: Vec<String>,
+    /// Inputs (top-level names under `with:`) that take secrets: a flow may pass a secret output there
+    /// without `reveal: true`.
+    pub secret_inputs: Vec<String>,
     /// Whether the output repeats the inputs, resolved (`core.set`).
     pub output_mirrors_input: bool,
     /// The JSON Schema of the block's inputs (under `with:`).
@@ -207,6 +210,12 @@ pub fn block_descriptor(block: &RegisteredBlock) -> BlockDescriptor {
         secret_outputs: block
             .spec
             .secret_outputs
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        secret_inputs: block
+            .spec
+            .secret_inputs
             .iter()
             .map(|s| s.to_string())
             .collect(),

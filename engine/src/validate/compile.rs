@@ -87,10 +87,8 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
         .outputs
         .iter()
         .map(|(k, v)| {
-            (
-                k.clone(),
-                ValueExpr::compile(v, &YamlPath::root().key("outputs").key(k), &mut issues),
-            )
+            let at = output_at(ctx.flow, k);
+            (k.clone(), ValueExpr::compile(v.value(), &at, &mut issues))
         })
         .collect();
     let settings = ctx
@@ -107,6 +105,15 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
         steps,
         outputs,
         settings,
+    }
+}
+
+/// Where the value of flow output `name` is written: under `value:` in the form `{ value, reveal }`.
+pub(crate) fn output_at(flow: &crate::model::Flow, name: &str) -> YamlPath {
+    let at = YamlPath::root().key("outputs").key(name);
+    match flow.outputs.get(name) {
+        Some(output) if output.is_marked() => at.key("value"),
+        _ => at,
     }
 }
 
@@ -238,6 +245,16 @@ pub(crate) fn into_plan(
                 _ => None,
             };
             let call = step.call?;
+            // Inputs that carry a secret output, and those the block takes secrets in (the plaintext
+            // `aws-kms.encrypt` encrypts, even when a param gives it): recorded redacted.
+            let mut secret_inputs = deps.secret_inputs[i].clone();
+            secret_inputs.extend(
+                call.spec()
+                    .secret_inputs
+                    .iter()
+                    .filter(|input| step.with.contains_key(**input))
+                    .map(|input| input.to_string()),
+            );
             let replaced = call.template().map(|t| &t.plan.connections);
             let connections = step
                 .connections
@@ -279,7 +296,7 @@ pub(crate) fn into_plan(
                 on_error: model.on_error,
                 deps: deps.deps[i].iter().copied().collect(),
                 output_deps: deps.output_deps[i].iter().copied().collect(),
-                secret_inputs: deps.secret_inputs[i].iter().cloned().collect(),
+                secret_inputs: secret_inputs.into_iter().collect(),
                 level: levels[i],
                 definition,
             })
@@ -311,5 +328,6 @@ pub(crate) fn into_plan(
         output_schemas: IndexMap::new(),
         library: None,
         triggers: Vec::new(),
+        secrets: Default::default(),
     }
 }

@@ -16,6 +16,7 @@ mod ids;
 mod inputs;
 mod params;
 mod references;
+mod secrets;
 mod suggestions;
 mod template_interface;
 mod templates;
@@ -195,6 +196,7 @@ fn check_with(
     controls::check(&ctx, &compiled, &schemas, &mut out);
     let order = cycles::check(&ctx, &deps, &mut out);
     destructive::check(&ctx, &compiled, &mut out);
+    let secrets = secrets::check(&ctx, &compiled, &mut out);
     if !out.is_empty() {
         callees::check(&ctx, &mut out);
         out.dedup();
@@ -217,6 +219,7 @@ fn check_with(
     plan.output_schemas = output_schemas;
     plan.library = stack.library.clone();
     plan.triggers = triggers;
+    plan.secrets = secrets;
     let found = flow_checks::check(&plan, registry);
     if found.is_empty() {
         Ok(plan)

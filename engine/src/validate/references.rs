@@ -97,7 +97,7 @@ pub(crate) fn check(
         checker.after(i);
     }
     for (name, expr) in &compiled.outputs {
-        let at = YamlPath::root().key("outputs").key(name);
+        let at = super::compile::output_at(ctx.flow, name);
         expr.visit(&at, &mut |at, leaf| {
             checker.leaf(leaf, at, None, Place::FlowOutput)
         });

@@ -1,7 +1,7 @@
 //! A checked template as a `uses:` step sees it: a block whose inputs are the template's params, whose
 //! output is its outputs, and whose effect is its steps' strongest.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::{Map, Value, json};
@@ -36,7 +36,10 @@ pub(crate) fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
         connector: None,
         description: intern(plan.description.as_deref().unwrap_or("")),
         effect,
-        secret_outputs: &[],
+        // Its outputs that carry a secret of its steps' own; which params take a secret is
+        // `plan.secrets.clear`'s to say (the secrets pass reads it at each call site).
+        secret_outputs: intern_all(&plan.secrets.secret_fields()),
+        secret_inputs: &[],
         output_mirrors_input: false,
         destructive_when: None,
         recovery,
@@ -103,6 +106,24 @@ pub(crate) fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
         example_output: Value::Object(example),
         plan,
     }
+}
+
+/// A list of strings that lives as long as the process, as a block's static facts hold it; each distinct
+/// list is kept once, as [`intern`] keeps strings.
+fn intern_all(texts: &[String]) -> &'static [&'static str] {
+    type Lists = HashMap<Vec<String>, &'static [&'static str]>;
+    static LISTS: LazyLock<Mutex<Lists>> = LazyLock::new(Mutex::default);
+    if texts.is_empty() {
+        return &[];
+    }
+    let mut lists = LISTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = lists.get(texts) {
+        return known;
+    }
+    let all: Vec<&'static str> = texts.iter().map(|t| intern(t)).collect();
+    let leaked: &'static [&'static str] = Box::leak(all.into_boxed_slice());
+    lists.insert(texts.to_vec(), leaked);
+    leaked
 }
 
 /// A string that lives as long as the process, for the static facts of a template's block. Each distinct

@@ -306,6 +306,7 @@ impl Block for Secret {
     fn spec(&self) -> BlockSpec {
         BlockSpec {
             secret_outputs: &["token"],
+            secret_inputs: &[],
             ..spec("test.secret", "Secret")
         }
     }
@@ -325,7 +326,7 @@ impl Block for Secret {
     }
 }
 
-/// `test.consume`: uses a token, and tells the probe what it got.
+/// `test.consume`: uses a token (an input that takes secrets), and tells the probe what it got.
 pub(crate) struct Consume(pub(crate) Arc<Probe>);
 
 #[derive(Deserialize, JsonSchema)]
@@ -345,7 +346,10 @@ impl Block for Consume {
     type Output = ConsumeOutput;
 
     fn spec(&self) -> BlockSpec {
-        spec("test.consume", "Consume")
+        BlockSpec {
+            secret_inputs: &["token"],
+            ..spec("test.consume", "Consume")
+        }
     }
 
     fn example_output(&self) -> ConsumeOutput {

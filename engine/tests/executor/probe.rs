@@ -109,6 +109,7 @@ pub(crate) fn spec(id: &'static str, title: &'static str) -> BlockSpec {
         description: "a block for the executor tests",
         effect: Effect::Read,
         secret_outputs: &[],
+        secret_inputs: &[],
         output_mirrors_input: false,
         destructive_when: None,
         recovery: Recovery::Repeat,

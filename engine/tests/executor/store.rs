@@ -78,7 +78,7 @@ async fn secret_outputs_are_redacted_in_records_and_report_but_usable_by_later_s
             with: { token: "Bearer {{steps.mint.output.token}}" }
         outputs:
           name: $.steps.mint.output.name
-          token: $.steps.mint.output.token
+          token: { value: $.steps.mint.output.token, reveal: true }
         "#,
         &probe,
     )
@@ -108,6 +108,7 @@ async fn secret_outputs_are_redacted_in_records_and_report_but_usable_by_later_s
         json!({ "token": REDACTED })
     );
     assert_eq!(out.report.outputs["name"], "alpha");
+    // An output marked `reveal: true` is still masked: reveal lets the flow wire it, not show it.
     assert_eq!(out.report.outputs["token"], REDACTED);
     let everything = format!(
         "{}\n{:?}\n{:?}\n{:?}",
@@ -134,6 +135,7 @@ async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
             with: { name: beta }
           - id: copy
             block: test.work
+            reveal: true
             with:
               label: copy
               log: "using {{steps.mint.output.token}} now"
@@ -141,6 +143,7 @@ async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
           - id: echo_fail
             block: test.work
             on_error: continue
+            reveal: true
             with: { label: "{{steps.mint.output.token}}", fail: true }
         outputs:
           copied: $.steps.copy.output.value.copied
@@ -184,6 +187,68 @@ async fn a_secret_copied_by_later_steps_is_masked_by_value_everywhere() {
         !everything.contains("s3cr3t"),
         "a secret leaked:\n{everything}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_secret_given_to_a_template_is_masked_in_its_run_record() {
+    // The template passes its param on only to an input that takes secrets, so it may be given one.
+    let dir = std::env::temp_dir().join(format!("keyflow-secret-param-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let template = dir.join("consume.yaml");
+    std::fs::write(
+        &template,
+        "name: consume\nversion: \"1\"\nparams:\n  token: { type: string }\nsteps:\n  - id: use\n    block: test.consume\n    with: { token: $.params.token }\n",
+    )
+    .expect("write template");
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        &format!(
+            r#"
+            name: secret-param
+            steps:
+              - id: mint
+                block: test.secret
+                with: {{ name: gamma }}
+              - id: child
+                uses: {}
+                with: {{ token: $.steps.mint.output.token }}
+            "#,
+            template.display()
+        ),
+        &probe,
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    assert!(lock(&probe.seen).contains(&("consume".into(), json!("s3cr3t-gamma"))));
+    let started = lock(&out.store.started).clone();
+    assert_eq!(started.len(), 2, "{started:#?}");
+    assert_eq!(started[1].params, json!({ "token": REDACTED }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_input_that_takes_secrets_is_recorded_redacted_whatever_gives_it() {
+    let probe = Arc::new(Probe::default());
+    let out = run(
+        r#"
+        name: literal-secret-input
+        params:
+          token: { type: string, default: from-a-param }
+        steps:
+          - id: literal
+            block: test.consume
+            with: { token: written-in-the-flow }
+          - id: param
+            block: test.consume
+            with: { token: $.params.token }
+        "#,
+        &probe,
+    )
+    .await;
+    assert_eq!(out.report.status, Status::Succeeded, "{:#?}", out.report);
+    for step in ["literal", "param"] {
+        assert_eq!(out.records(step)[0].input, json!({ "token": REDACTED }));
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -62,7 +62,7 @@ KEY_EXAMPLE = {
 }
 
 
-def block(op, title, description, effect, recovery, properties, required, output, example, secret=()):
+def block(op, title, description, effect, recovery, properties, required, output, example, secret=(), takes_secret=()):
     return {
         "id": f"{CONNECTOR}.{op}",
         "title": title,
@@ -71,6 +71,7 @@ def block(op, title, description, effect, recovery, properties, required, output
         "effect": effect,
         "recovery": recovery,
         "secret_outputs": list(secret),
+        "secret_inputs": list(takes_secret),
         "input": {
             "type": "object",
             "properties": properties,
@@ -121,6 +122,7 @@ BLOCKS = [
             "required": ["ciphertext"],
         },
         {"ciphertext": "vault:v1:8SDd3WHDOjf7mq69CyCqYjBXAiQQAVZRkFM13ok481zoCmHnSeDX9vyf7w==", "key_version": 1},
+        takes_secret=["plaintext"],
     ),
     block(
         "decrypt", "Decrypt Data",

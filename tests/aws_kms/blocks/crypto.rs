@@ -25,6 +25,7 @@ fn data_keys_and_encrypted_data_round_trip_and_plaintexts_are_redacted() {
     with: {{ ciphertext_blob: $.steps.data_key.output.CiphertextBlob, encryption_context: {{ TenantId: t-1 }} }}
   - id: same_key
     block: core.assert
+    reveal: true
     with: {{ value: $.steps.unwrap.output.Plaintext, equals: $.steps.data_key.output.Plaintext }}
   - id: encrypt
     block: aws-kms.encrypt
@@ -34,6 +35,7 @@ fn data_keys_and_encrypted_data_round_trip_and_plaintexts_are_redacted() {
     with: {{ ciphertext_blob: $.steps.encrypt.output.CiphertextBlob, key_id: $.steps.key.output.KeyMetadata.Arn, encryption_context: {{ purpose: test }} }}
   - id: same_text
     block: core.assert
+    reveal: true
     with: {{ value: $.steps.decrypt.output.Plaintext, equals: "{PLAINTEXT}" }}
 "#
     ));
