@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use keyflow_engine::exec::resume::{Continuation, Resume};
 use keyflow_engine::exec::store::StoreError;
 use keyflow_engine::plan::ParamValue;
-use keyflow_store::RunState;
+use keyflow_store::{RunState, RunSummary};
 
 use super::run::{Continue, execute};
 use crate::cli::ResumeArgs;
@@ -35,24 +35,8 @@ pub fn run(args: &ResumeArgs, colors: Colors) -> Result<Exit, Failure> {
     let stored = stored?;
     let summary = &stored.summary;
     let id = summary.run_id.clone();
-    if let Some(parent) = &summary.parent {
-        return Err(Failure::invalid(anyhow!(
-            "run `{id}` is a template's run: resume the run that ran it, `{}`",
-            parent.run_id
-        )));
-    }
-    match summary.status {
-        RunState::Succeeded => {
-            return Err(Failure::invalid(anyhow!(
-                "run `{id}` succeeded: there is nothing to resume (`keyflow run FILE --from {id} --rerun STEP` runs steps of it again)"
-            )));
-        }
-        RunState::Running => {
-            return Err(Failure::invalid(anyhow!(
-                "run `{id}` is still running: its process is alive; wait for it to end, or stop it, then resume"
-            )));
-        }
-        RunState::Failed | RunState::Cancelled | RunState::Interrupted => {}
+    if let Some(why) = refusal(summary) {
+        return Err(Failure::invalid(anyhow!(why)));
     }
     if summary.source == "<stdin>" {
         return Err(Failure::invalid(anyhow!(
@@ -125,6 +109,28 @@ pub fn run(args: &ResumeArgs, colors: Colors) -> Result<Exit, Failure> {
         Continue::Resumed { run_id: id, resume },
         colors,
     )
+}
+
+/// Why the recorded run cannot be resumed, when it cannot: a template's run (its parent run is what goes
+/// on), a run that succeeded, a run still running. `keyflow resume` and the daemon's
+/// `POST /api/v1/runs/{id}/resume` refuse the same runs.
+pub fn refusal(summary: &RunSummary) -> Option<String> {
+    let id = &summary.run_id;
+    if let Some(parent) = &summary.parent {
+        return Some(format!(
+            "run `{id}` is a template's run: resume the run that ran it, `{}`",
+            parent.run_id
+        ));
+    }
+    match summary.status {
+        RunState::Succeeded => Some(format!(
+            "run `{id}` succeeded: there is nothing to resume (`keyflow run FILE --from {id} --rerun STEP` runs steps of it again)"
+        )),
+        RunState::Running => Some(format!(
+            "run `{id}` is still running: its process is alive; wait for it to end, or stop it, then resume"
+        )),
+        RunState::Failed | RunState::Cancelled | RunState::Interrupted => None,
+    }
 }
 
 /// A store's refusal as the command's failure: a run that is not there is a bad argument, a store that

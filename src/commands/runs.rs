@@ -10,7 +10,7 @@ use keyflow_store::{ListFilter, RunState, RunSummary, StoredRun};
 use crate::commands::resume::stored;
 use crate::exit::{Exit, Failure, ResultExt};
 use crate::machine::documents::{RunDocument, RunOutput, RunsDocument};
-use crate::machine::{FormatVersion, print_json};
+use crate::machine::print_json;
 use crate::out::Colors;
 use crate::progress::format_ms;
 use crate::store::{StoreArgs, parse_age, parse_since};
@@ -38,7 +38,7 @@ pub struct ListArgs {
     #[arg(long, value_name = "AGE|TIME", value_parser = parse_since)]
     pub since: Option<i64>,
     /// At most this many runs.
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_LIMIT, value_name = "N")]
     pub limit: usize,
     /// `json` prints the runs as a JSON array on stdout.
     #[arg(long, value_enum, default_value_t = Output::Text)]
@@ -100,6 +100,26 @@ impl From<StateArg> for RunState {
     }
 }
 
+/// How many runs `runs list` (and the API's `GET /api/v1/runs`) gives unless told.
+pub const DEFAULT_LIMIT: usize = 20;
+
+/// Which runs `runs list` lists for its filters: top-level runs (a template's runs show under their run),
+/// newest first. The API's `GET /api/v1/runs` lists the same.
+pub fn list_filter(
+    flow: Option<String>,
+    state: Option<RunState>,
+    since_ms: Option<i64>,
+    limit: usize,
+) -> ListFilter {
+    ListFilter {
+        flow,
+        state,
+        since_ms,
+        limit: Some(limit),
+        children: false,
+    }
+}
+
 pub fn run(command: &RunsCommand, colors: Colors) -> Result<Exit, Failure> {
     let color = colors.out;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -109,19 +129,15 @@ pub fn run(command: &RunsCommand, colors: Colors) -> Result<Exit, Failure> {
     match command {
         RunsCommand::List(args) => {
             let store = args.store.open(&runtime).map_err(Failure::classify)?;
-            let filter = ListFilter {
-                flow: args.flow.clone(),
-                state: args.status.map(RunState::from),
-                since_ms: args.since,
-                limit: Some(args.limit),
-                children: false,
-            };
+            let filter = list_filter(
+                args.flow.clone(),
+                args.status.map(RunState::from),
+                args.since,
+                args.limit,
+            );
             let runs = runtime.block_on(store.list(&filter)).map_err(stored)?;
             let written = match args.output {
-                Output::Json => print_json(&RunsDocument {
-                    format_version: FormatVersion,
-                    runs,
-                }),
+                Output::Json => print_json(&RunsDocument::new(runs)),
                 Output::Text => print_list(&runs, color).map_err(Failure::from),
             };
             runtime.block_on(store.close());
@@ -131,10 +147,7 @@ pub fn run(command: &RunsCommand, colors: Colors) -> Result<Exit, Failure> {
             let store = args.store.open(&runtime).map_err(Failure::classify)?;
             let run = runtime.block_on(store.show(&args.run)).map_err(stored)?;
             let written = match args.output {
-                Output::Json => print_json(&RunOutput::Report(RunDocument {
-                    format_version: FormatVersion,
-                    report: &run.report,
-                })),
+                Output::Json => print_json(&RunOutput::Report(RunDocument::new(&run.report))),
                 Output::Text => print_run(&run, color).map_err(Failure::from),
             };
             runtime.block_on(store.close());

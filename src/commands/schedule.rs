@@ -141,7 +141,8 @@ pub fn run(command: &ScheduleCommand, colors: Colors) -> Result<Exit, Failure> {
     Ok(worst)
 }
 
-fn listing(trigger: &Trigger, at: DateTime<Utc>, count: u32) -> TriggerListing {
+/// A trigger with its next `count` fire times after `at` (the daemon's `GET /api/v1/flows` lists the same).
+pub(crate) fn listing(trigger: &Trigger, at: DateTime<Utc>, count: u32) -> TriggerListing {
     let next = upcoming(trigger, at, count as usize)
         .into_iter()
         .map(|t| FireTime {

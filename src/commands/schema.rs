@@ -1,4 +1,5 @@
-//! `keyflow schema --out DIR [--check]`: the JSON Schemas generated from the Rust types.
+//! `keyflow schema --out DIR [--check]`: the JSON Schemas generated from the Rust types, and the OpenAPI
+//! document of `keyflow serve`'s HTTP API.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -159,6 +160,7 @@ pub fn files() -> Result<BTreeMap<PathBuf, String>, Failure> {
             "keyflow-plugin/1: the result of `call`",
         ),
     )?;
+    add("openapi.json", crate::serve::api::openapi::document())?;
     for block in registry.blocks() {
         let document = serde_json::to_value(super::blocks::document(block))?;
         add(&format!("blocks/{}.json", block.spec.id), document)?;

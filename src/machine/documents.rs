@@ -208,6 +208,17 @@ pub struct RunDocument<'a> {
     pub report: &'a RunReport,
 }
 
+impl RunDocument<'_> {
+    /// The document of a report: what `run --output json` and `runs show --output json` print, and the
+    /// daemon's `GET /api/v1/runs/{id}` answers.
+    pub fn new(report: &RunReport) -> RunDocument<'_> {
+        RunDocument {
+            format_version: FormatVersion,
+            report,
+        }
+    }
+}
+
 /// What `run --output json` prints: the run report, or why nothing ran.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
@@ -225,6 +236,17 @@ pub struct RunsDocument {
     pub format_version: FormatVersion,
     /// The runs that match, newest first.
     pub runs: Vec<keyflow_store::RunSummary>,
+}
+
+impl RunsDocument {
+    /// The document of these runs: what `runs list --output json` prints and the daemon's
+    /// `GET /api/v1/runs` answers.
+    pub fn new(runs: Vec<keyflow_store::RunSummary>) -> RunsDocument {
+        RunsDocument {
+            format_version: FormatVersion,
+            runs,
+        }
+    }
 }
 
 /// `keyflow blocks list --output json`.
