@@ -240,8 +240,11 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
                 return;
             }
             Ok(stored) => match stored.summary.status {
-                RunState::Succeeded | RunState::Failed | RunState::Cancelled => {
-                    // It ended before its daemon could say so.
+                // A run that ended before its daemon could say so is only closed, unless it was asked
+                // to go on (then one that failed or was cancelled goes on, as `keyflow resume`).
+                status @ (RunState::Succeeded | RunState::Failed | RunState::Cancelled)
+                    if status == RunState::Succeeded || !firing.asked =>
+                {
                     let status = stored.summary.status;
                     daemon.log(format_args!(
                         "run {} of `{}` had ended ({}) before its daemon could record it",
@@ -259,7 +262,7 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
                     .await;
                     return;
                 }
-                RunState::Running | RunState::Interrupted => {
+                _ => {
                     let to = Continuation {
                         run_id: &firing.run_id,
                         recorded_id: &firing.run_id,

@@ -7,7 +7,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use keyflow_engine::exec::store::StoreError;
 
-use super::{FIRING_COLUMNS, Firing, firing_of, marks};
+use super::{FIRING_COLUMNS, Firing, RESUME_NO, RESUME_TAKEN_OVER, firing_of, marks};
 use crate::codec::{db_error, int, now_ms};
 use crate::{Backend, Store};
 
@@ -110,7 +110,8 @@ impl Store {
         };
         let sql = format!(
             "UPDATE firings SET status = 'running', worker = $1, lease_ms = $2, fence = fence + 1, \
-             started_ms = COALESCE(started_ms, $3), resume = CASE WHEN {resume} THEN 1 ELSE resume END \
+             started_ms = COALESCE(started_ms, $3), \
+             resume = CASE WHEN {resume} AND resume = {RESUME_NO} THEN {RESUME_TAKEN_OVER} ELSE resume END \
              WHERE id IN (SELECT id FROM firings WHERE {which} AND flow IN ({}) ORDER BY fire_ms, created_ms LIMIT $4{lock}) \
              RETURNING {FIRING_COLUMNS}",
             marks(5, flows.len()),

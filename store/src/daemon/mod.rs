@@ -103,10 +103,20 @@ pub struct Firing {
     pub fence: i64,
     /// Whether its run was asked to stop.
     pub cancel: bool,
-    /// Whether its run may have begun under another daemon (taken over): then it is resumed, not
-    /// started.
+    /// Whether its run may have begun under another daemon (taken over), or was asked to go on: then
+    /// it is resumed, not started.
     pub resume: bool,
+    /// Whether the recorded run was asked to go on (`POST /api/v1/runs/{id}/resume`): then a run that
+    /// failed or was cancelled goes on too, where one merely taken over is only closed.
+    pub asked: bool,
 }
+
+/// `firings.resume`: a firing that starts its run afresh.
+pub(crate) const RESUME_NO: i64 = 0;
+/// `firings.resume`: taken over from a daemon that went silent; its run may have begun.
+pub(crate) const RESUME_TAKEN_OVER: i64 = 1;
+/// `firings.resume`: the recorded run was asked to go on.
+pub(crate) const RESUME_ASKED: i64 = 2;
 
 /// The columns a [`Firing`] is read from, in [`firing_of`]'s order.
 pub(crate) const FIRING_COLUMNS: &str = "id, flow, trigger_id, fire_ms, missed, params, allow_destructive, \
@@ -133,6 +143,7 @@ pub(crate) fn firing_of(row: &AnyRow) -> Result<Firing, sqlx::Error> {
         fence: row.try_get(11)?,
         cancel: row.try_get::<i64, _>(12)? != 0,
         resume: row.try_get::<i64, _>(13)? != 0,
+        asked: row.try_get::<i64, _>(13)? == RESUME_ASKED,
     })
 }
 

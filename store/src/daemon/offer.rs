@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, Row};
 use keyflow_engine::exec::store::StoreError;
 use keyflow_engine::model::Overlap;
 
-use super::{FIRING_COLUMNS, Firing, FiringStatus, firing_of};
+use super::{FIRING_COLUMNS, Firing, FiringStatus, RESUME_ASKED, RESUME_NO, firing_of};
 use crate::Store;
 use crate::codec::{db_error, json, now_ms, rfc3339_of};
 
@@ -274,7 +274,7 @@ impl Store {
             .bind(json(params)?)
             .bind(i64::from(allow_destructive))
             .bind(run_id)
-            .bind(i64::from(resume))
+            .bind(if resume { RESUME_ASKED } else { RESUME_NO })
             .fetch_one(&self.pool)
             .await
             .map_err(|e| db_error(&self.shown, &e))?;
@@ -342,7 +342,10 @@ impl Store {
 
     /// The firing that starts run `run_id`.
     pub async fn firing_of_run(&self, run_id: &str) -> Result<Option<Firing>, StoreError> {
-        let sql = format!("SELECT {FIRING_COLUMNS} FROM firings WHERE run_id = $1");
+        // A run resumed through the API has several firings: the newest speaks for it.
+        let sql = format!(
+            "SELECT {FIRING_COLUMNS} FROM firings WHERE run_id = $1 ORDER BY created_ms DESC, id DESC LIMIT 1"
+        );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(run_id)
             .fetch_optional(&self.pool)

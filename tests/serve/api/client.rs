@@ -139,6 +139,11 @@ impl Api {
     }
 
     /// Waits for run `id` to be `status` and gives its report.
+    /// The folder of flows the daemon serves.
+    pub fn folder(&self) -> std::path::PathBuf {
+        self.dir.path().join("flows")
+    }
+
     pub fn run_ends(&self, id: &str, status: &str) -> Value {
         let mut report = Value::Null;
         self.poll(&format!("run {id} to be {status}"), || {

@@ -135,6 +135,30 @@ fn a_run_interrupted_under_keyflow_run_is_resumed_through_the_api() {
     api.stop();
 }
 
+/// A run that failed, asked to go on once its flow is fixed: the failed step runs again, the one that
+/// succeeded stands.
+#[test]
+fn a_failed_run_goes_on_when_asked() {
+    let api = Api::start(&[("checked.yaml", CHECKED)], None);
+    let started = api.post("/api/v1/flows/checked/runs", json!({}));
+    assert_eq!(started.status, 202, "{}", started.body);
+    let id = started.body["run_id"].as_str().expect("run id").to_string();
+    api.run_ends(&id, "failed");
+    write(
+        &api.folder(),
+        "checked.yaml",
+        &CHECKED.replace("equals: 2", "equals: 1"),
+    );
+    // The daemon serves the fixed flow within its reload interval.
+    std::thread::sleep(Duration::from_millis(600));
+    let answer = api.post(&format!("/api/v1/runs/{id}/resume"), json!({}));
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let report = api.run_ends(&id, "succeeded");
+    assert_eq!(report["steps"][0]["reused"], true, "{report}");
+    assert_eq!(report["steps"][1]["status"], "succeeded", "{report}");
+    api.stop();
+}
+
 #[test]
 fn a_trigger_paused_after_failures_is_resumed() {
     let api = Api::start(&[("flaky.yaml", FAILING_TRIGGER)], None);
