@@ -26,7 +26,8 @@ pub fn router() -> Router<Arc<Daemon>> {
         .route("/ui", get(|| async { Redirect::to("/ui/runs") }))
         .route("/ui/", get(|| async { Redirect::to("/ui/runs") }))
         .route("/ui/runs", get(runs::list))
-        .route("/ui/runs/{id}", get(run::show))
+        // A wildcard: a template run's id has slashes (`RUN/STEP/ITEM`), written out or encoded.
+        .route("/ui/runs/{*id}", get(run::show))
         .route("/ui/flows", get(flows::list))
         // Not a fallback: the daemon's router, which this one is merged into, keeps its own.
         .route(

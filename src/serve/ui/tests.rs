@@ -22,9 +22,13 @@ use crate::serve::{Daemon, Settings};
 
 const SHOWN: &str = "name: shown\ndescription: Steps whose records the pages show.\ntriggers:\n  - id: monthly\n    cron: \"0 3 1 * *\"\n    timezone: Europe/Paris\nsteps:\n  - id: greet\n    block: core.set\n    with: { text: \"<script>alert('x')</script>\", items: [a, b, c] }\n  - id: each\n    block: core.set\n    for_each: $.steps.greet.output.items\n    with: { letter: $.item }\n  - id: last\n    block: core.set\n    after: each\n    with: { n: 1 }\n";
 
-const FAILS: &str = "name: fails\nsteps:\n  - id: first\n    block: core.set\n    with: { n: 1 }\n  - id: boom\n    block: core.fail\n    after: first\n    with: { message: the sky fell }\n  - id: never\n    block: core.set\n    after: boom\n    with: { n: 2 }\n";
+const FAILS: &str = "name: fails\nsteps:\n  - id: first\n    block: core.set\n    with: { n: 1 }\n  - id: poll\n    block: core.set\n    with: { state: Pending }\n    until: { condition: { path: $.output.state, equals: Completed }, every: 20ms, timeout: 90ms }\n    on_error: continue\n  - id: boom\n    block: core.fail\n    after: first\n    with: { message: the sky fell }\n  - id: never\n    block: core.set\n    after: boom\n    with: { n: 2 }\n";
 
 const DATA_KEY: &str = "name: data-key\nconnections:\n  aws: { connector: aws-kms, region: eu-west-1 }\nsteps:\n  - id: key\n    block: aws-kms.create-key\n    with: { description: ui test }\n  - id: data\n    block: aws-kms.generate-data-key\n    with: { key_id: $.steps.key.output.KeyMetadata.KeyId, key_spec: AES_256 }\n";
+
+const TEMPLATE: &str = "name: tenant\nversion: \"1.0\"\nparams:\n  tenant: { type: string }\nsteps:\n  - id: name\n    block: core.set\n    with: { alias: \"alias/{{params.tenant}}\" }\noutputs:\n  alias: $.steps.name.output.alias\n";
+
+const ONBOARD: &str = "name: onboard\nsteps:\n  - id: each\n    uses: ./templates/tenant.yaml\n    for_each: [acme, globex]\n    with: { tenant: $.item }\n";
 
 const BROKEN: &str = "name: broken\nsteps:\n  - id: a\n    block: core.nope\n";
 
@@ -47,6 +51,9 @@ async fn fixture() -> Fixture {
     write(&flows, "fails.yaml", FAILS);
     write(&flows, "data-key.yaml", DATA_KEY);
     write(&flows, "broken.yaml", BROKEN);
+    write(&flows, "onboard.yaml", ONBOARD);
+    std::fs::create_dir_all(flows.join("templates")).unwrap();
+    write(&flows.join("templates"), "tenant.yaml", TEMPLATE);
     let store = Arc::new(
         Store::open(&Location::Sqlite(dir.path().join("runs.db")))
             .await
@@ -80,7 +87,7 @@ async fn fixture() -> Fixture {
     });
     catalog::load(&daemon, &[flows]).await;
     let mut runs = HashMap::new();
-    for name in ["shown", "fails", "data-key"] {
+    for name in ["onboard", "shown", "fails", "data-key"] {
         let plan = daemon.catalog().flows[name].plan.clone();
         let params = plan.bind_params(&IndexMap::new()).unwrap();
         let options = ExecOptions {
@@ -179,6 +186,25 @@ async fn pages_show_the_recorded_runs_and_flows() {
     assert!(page.contains("the sky fell"), "{page}");
     assert!(page.contains("<span aria-hidden=\"true\">✗</span> failed"));
     assert!(page.contains("<details id=\"step-never\">"));
+    // Polls are attempts of their own: one bar each, numbered.
+    assert!(page.matches(">poll #").count() >= 2, "{page}");
+    assert!(page.contains(">poll #2<"), "{page}");
+
+    // A template step lists its runs; each opens on its own page, under its parent step.
+    let onboard = &fixture.runs["onboard"];
+    assert_eq!(onboard.status, Status::Succeeded, "{onboard:?}");
+    let (_, page) = get(addr, &format!("/ui/runs/{}", onboard.run_id)).await;
+    assert!(page.contains("<h4>Template runs (2)</h4>"), "{page}");
+    let child = format!("/ui/runs/{}%2Feach%2F1", onboard.run_id);
+    assert!(page.contains(&format!("href=\"{child}\"")), "{page}");
+    assert!(page.contains(">each/name #"), "{page}");
+    for path in [child, format!("/ui/runs/{}/each/1", onboard.run_id)] {
+        let (code, page) = get(addr, &path).await;
+        assert_eq!(code, 200, "{path}: {page}");
+        assert!(page.contains("Template run of"), "{page}");
+        assert!(page.contains("Step graph of tenant"), "{page}");
+        assert!(page.contains("alias/globex"), "{page}");
+    }
 
     // The data key's plaintext is a secret output: the page shows what the store holds, redacted.
     let (_, page) = get(addr, &format!("/ui/runs/{}", data_key.run_id)).await;
