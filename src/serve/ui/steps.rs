@@ -27,17 +27,31 @@ pub fn all(run: &StoredRun, plan: Option<&Plan>, status: &HashMap<&str, &str>) -
             .map(|s| (s.id.as_str(), None))
             .collect(),
     };
+    // Indexed once: a run page of a thousand steps stays linear.
+    let reports: HashMap<&str, &StepReport> = run
+        .report
+        .steps
+        .iter()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    let mut attempts: HashMap<&str, Vec<&AttemptRecord>> = HashMap::new();
+    for attempt in run
+        .attempts
+        .iter()
+        .filter(|a| a.run_id == run.summary.run_id)
+    {
+        attempts
+            .entry(attempt.step.as_str())
+            .or_default()
+            .push(attempt);
+    }
     let mut out = String::new();
     for (id, block) in ids {
-        let report = run.report.steps.iter().find(|s| s.id == id);
-        let attempts: Vec<&AttemptRecord> = run
-            .attempts
-            .iter()
-            .filter(|a| a.run_id == run.summary.run_id && a.step == id)
-            .collect();
+        let report = reports.get(id).copied();
         let block = report.map(|r| r.block.as_str()).or(block).unwrap_or("");
         let state = status.get(id).copied().unwrap_or("pending");
-        out.push_str(&step(id, block, state, report, &attempts));
+        let attempts = attempts.get(id).map_or(&[][..], Vec::as_slice);
+        out.push_str(&step(id, block, state, report, attempts));
     }
     out
 }
