@@ -22,6 +22,14 @@ pub fn run(args: &GraphArgs, colors: Colors) -> Result<Exit, Failure> {
     Ok(Exit::Success)
 }
 
+/// The graph's edges as (dependency, dependent) step indices, in run order: what every drawing of the
+/// graph (Mermaid, dot, the web UI's SVG) draws.
+pub fn edges(plan: &Plan) -> impl Iterator<Item = (usize, usize)> + '_ {
+    plan.order
+        .iter()
+        .flat_map(|&i| plan.steps[i].deps.iter().map(move |&d| (d, i)))
+}
+
 /// A Mermaid flowchart: one node per step (id and block), an edge per dependency, destructive steps marked.
 pub fn mermaid(plan: &Plan) -> String {
     let mut out = String::from("flowchart TD\n");
@@ -40,13 +48,11 @@ pub fn mermaid(plan: &Plan) -> String {
             shape.1
         ));
     }
-    for &i in &plan.order {
-        for &d in &plan.steps[i].deps {
-            out.push_str(&format!(
-                "  {} --> {}\n",
-                plan.steps[d].id, plan.steps[i].id
-            ));
-        }
+    for (from, to) in edges(plan) {
+        out.push_str(&format!(
+            "  {} --> {}\n",
+            plan.steps[from].id, plan.steps[to].id
+        ));
     }
     let destructive: Vec<&str> = plan
         .steps
@@ -80,13 +86,11 @@ pub fn dot(plan: &Plan) -> String {
             step.call.spec().id
         ));
     }
-    for &i in &plan.order {
-        for &d in &plan.steps[i].deps {
-            out.push_str(&format!(
-                "  \"{}\" -> \"{}\";\n",
-                plan.steps[d].id, plan.steps[i].id
-            ));
-        }
+    for (from, to) in edges(plan) {
+        out.push_str(&format!(
+            "  \"{}\" -> \"{}\";\n",
+            plan.steps[from].id, plan.steps[to].id
+        ));
     }
     out.push_str("}\n");
     out

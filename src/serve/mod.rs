@@ -7,7 +7,8 @@
 //! - [`runner`]: takes firings under leases and runs them, renews the leases, and resumes what a dead
 //!   daemon left;
 //! - [`metrics`]: counters for `/metrics`;
-//! - [`api`]: the HTTP API.
+//! - [`api`]: the HTTP API;
+//! - [`ui`]: the web UI's pages.
 
 pub mod api;
 mod args;
@@ -15,6 +16,9 @@ pub mod catalog;
 pub mod metrics;
 mod runner;
 mod scheduler;
+// Unused until the API's router merges `ui::router()` (one line in api/, which another change owns).
+#[allow(dead_code)]
+pub mod ui;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

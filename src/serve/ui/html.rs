@@ -1,0 +1,180 @@
+//! Small pieces every page is written with: escaping (every value put into HTML goes through [`esc`]),
+//! the shared layout, status as text and symbol, times and durations as people read them.
+
+use std::fmt::Write as _;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+/// `text` made safe inside an element or a quoted attribute.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` as one component of a URL's path or query (RFC 3986 unreserved characters kept).
+pub fn url(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(char::from(byte));
+            }
+            _ => {
+                let _ = write!(out, "%{byte:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// A JSON value, pretty-printed and escaped, in a `<pre>`.
+pub fn json(value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| e.to_string());
+    format!("<pre>{}</pre>", esc(&text))
+}
+
+/// The symbol that goes with a status name, so that status never rests on colour alone.
+pub fn symbol(status: &str) -> &'static str {
+    match status {
+        "succeeded" => "✓",
+        "failed" => "✗",
+        "running" => "▶",
+        "pending" => "○",
+        "skipped" => "↷",
+        "cancelled" => "⊘",
+        "interrupted" => "⚠",
+        _ => "?",
+    }
+}
+
+/// A status as a badge: symbol and name, coloured by a class as well.
+pub fn badge(status: &str) -> String {
+    format!(
+        "<span class=\"badge s-{0}\"><span aria-hidden=\"true\">{1}</span> {0}</span>",
+        esc(status),
+        symbol(status)
+    )
+}
+
+/// An RFC 3339 time as read on a page: `2025-01-31 12:00:05Z`, milliseconds dropped.
+pub fn when(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => at
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M:%SZ")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// A duration in milliseconds as read on a page: `350 ms`, `4.2 s`, `3 min 5 s`.
+pub fn duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1_000.0),
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1_000),
+    }
+}
+
+/// Colours by status (the text and symbol say the same), and a layout that fits a laptop screen.
+const STYLE: &str = "\
+body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1f23;background:#fafbfc}\
+nav{display:flex;gap:1.5em;align-items:center;padding:.6em 1.5em;background:#24292e}\
+nav a{color:#fff;text-decoration:none;font-weight:600}nav a:hover,nav a:focus{text-decoration:underline}\
+nav .brand{color:#9ecbff;margin-right:1em}\
+main{max-width:75em;margin:0 auto;padding:1em 1.5em}\
+a{color:#0550ae}a:focus,summary:focus,button:focus,select:focus,input:focus{outline:2px solid #f9a825;outline-offset:2px}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #e1e4e8}\
+th{background:#f1f3f5}code,pre{font:13px/1.4 ui-monospace,monospace}\
+pre{background:#f6f8fa;border:1px solid #e1e4e8;padding:.6em;overflow:auto;max-height:30em}\
+details{margin:.4em 0;border:1px solid #e1e4e8;border-radius:4px;background:#fff}\
+summary{cursor:pointer;padding:.4em .6em}details>div{padding:0 .8em .6em}\
+.badge{display:inline-block;padding:0 .45em;border-radius:3px;font-weight:600;white-space:nowrap}\
+.s-succeeded{background:#dcffe4;color:#165c26}.s-failed{background:#ffdce0;color:#86181d}\
+.s-running{background:#dbedff;color:#032f62}.s-pending{background:#f1f3f5;color:#444}\
+.s-skipped{background:#f1f3f5;color:#444}.s-cancelled{background:#fff5b1;color:#5c4400}\
+.s-interrupted{background:#ffe8cc;color:#7a3e00}\
+form.filters{display:flex;gap:1em;align-items:end;flex-wrap:wrap;margin:.5em 0 1em}\
+form.filters label{display:flex;flex-direction:column;font-size:13px}\
+dl.header{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.header dt{font-weight:600}\
+svg{max-width:100%;height:auto;background:#fff;border:1px solid #e1e4e8}\
+.diag{color:#86181d}.muted{color:#586069}";
+
+/// A whole page: the shared navigation, then `body` in `<main>`.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{} · keyflow</title><style>{STYLE}</style></head>\n<body>\
+         <nav aria-label=\"Main\"><span class=\"brand\">keyflow</span>\
+         <a href=\"/ui/runs\">Runs</a><a href=\"/ui/flows\">Flows</a></nav>\n\
+         <main>\n{body}\n</main></body></html>\n",
+        esc(title)
+    )
+}
+
+/// A page answered with `status`.
+pub fn respond(status: StatusCode, title: &str, body: &str) -> Response {
+    (status, Html(page(title, body))).into_response()
+}
+
+/// The 404 page: what was asked for, and where to look instead.
+pub fn not_found(what: &str) -> Response {
+    respond(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        &format!(
+            "<h1>Not found</h1><p>{}</p><p><a href=\"/ui/runs\">All runs</a></p>",
+            esc(what)
+        ),
+    )
+}
+
+/// A page for a store that did not answer: the error, and that reloading may help.
+pub fn unavailable(error: &dyn std::fmt::Display) -> Response {
+    respond(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Run store unavailable",
+        &format!(
+            "<h1>Run store unavailable</h1><p>{}</p><p>Reload the page once the store answers again.</p>",
+            esc(&error.to_string())
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            esc("<script>alert(\"x\" & 'y')</script>"),
+            "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;"
+        );
+        assert_eq!(url("a b/ç?&"), "a%20b%2F%C3%A7%3F%26");
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(350), "350 ms");
+        assert_eq!(duration(4_240), "4.2 s");
+        assert_eq!(duration(185_000), "3 min 5 s");
+        assert_eq!(
+            when("2025-01-31T12:00:05.123+00:00"),
+            "2025-01-31 12:00:05Z"
+        );
+        assert_eq!(when("not a time"), "not a time");
+    }
+}
