@@ -17,7 +17,6 @@ pub mod metrics;
 mod runner;
 mod scheduler;
 // Unused until the API's router merges `ui::router()` (one line in api/, which another change owns).
-#[allow(dead_code)]
 pub mod ui;
 
 use std::collections::HashMap;

@@ -63,6 +63,12 @@ fn router() -> Router<Arc<Daemon>> {
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
         .route("/api/v1/runs/{id}/resume", post(runs::resume))
         .route("/api/v1/firings", get(runs::firings))
+        // The web UI's pages, and the root leading to them.
+        .merge(crate::serve::ui::router())
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/ui/runs") }),
+        )
         .fallback(not_found)
 }
 
