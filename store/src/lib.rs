@@ -14,6 +14,7 @@ mod codec;
 mod location;
 mod owner;
 mod query;
+mod rows;
 mod schema;
 mod show;
 mod write;
@@ -145,7 +146,7 @@ impl Store {
         }
         schema::migrate(&pool, backend, &shown).await?;
         Ok(Store {
-            writer: std::sync::Arc::new(behind::Writer::new(pool.clone(), shown.clone())),
+            writer: std::sync::Arc::new(behind::Writer::new(pool.clone(), backend, shown.clone())),
             pool,
             backend,
             shown,

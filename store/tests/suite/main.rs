@@ -5,6 +5,7 @@
 //! Each case is an `async fn(Db)` in a module by theme; `both!` makes one test of it per backend.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod batches;
 mod durability;
 mod listing;
 mod records;
@@ -168,4 +169,7 @@ both!(
     durability::an_older_schema_is_migrated,
     durability::a_newer_schema_is_refused,
     durability::reads_are_written_in_batches_and_before_any_effect,
+    batches::every_read_is_on_file_before_the_effect_that_follows,
+    batches::a_step_ended_twice_in_one_batch_keeps_the_latest,
+    batches::a_run_end_records_thousands_of_steps_that_never_started,
 );
