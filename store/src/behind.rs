@@ -11,7 +11,9 @@
 //!   such a step's row, a run's start or end), in the same transaction, so the database always holds a
 //!   prefix of what happened, in order: a durable record is never on file without the deferred ones
 //!   handed over before it;
-//! - when [`MAX_PENDING`] records wait;
+//! - when [`MAX_PENDING`] records wait, by a task of its own, so that the step that hands over the
+//!   last of them goes on while its batch is written; only when as many again pile up behind a batch
+//!   being written does a step wait for it (and so learns when the store keeps failing);
 //! - at most [`FLUSH_AFTER`] after the first of them was handed over, so that `runs show` of a live run
 //!   lags by no more than that.
 //!
@@ -35,7 +37,8 @@ use crate::rows::{Record, write_all};
 /// How long a deferred record may wait before it is written.
 pub const FLUSH_AFTER: Duration = Duration::from_millis(200);
 
-/// How many deferred records wait before a batch of them is written.
+/// How many deferred records wait before a batch of them is written (by a task of its own; a step
+/// waits only when twice as many wait).
 pub const MAX_PENDING: usize = 512;
 
 /// The writing side of a store: the pool, what waits, and the lock that orders writers.
@@ -49,6 +52,8 @@ pub(crate) struct Writer {
     order: tokio::sync::Mutex<()>,
     /// Whether a task is already waiting to flush.
     armed: AtomicBool,
+    /// Whether a task is writing a full batch.
+    batching: AtomicBool,
 }
 
 /// Holds the writers' lock, with what waited already written into an open transaction.
@@ -118,6 +123,7 @@ impl Writer {
             effectful: Mutex::new(HashSet::new()),
             order: tokio::sync::Mutex::new(()),
             armed: AtomicBool::new(false),
+            batching: AtomicBool::new(false),
         }
     }
 
@@ -132,8 +138,20 @@ impl Writer {
             pending.push(record);
             pending.len()
         };
-        if waiting >= MAX_PENDING {
+        if waiting >= 2 * MAX_PENDING {
+            // A batch is being written and as many again wait behind it: the run waits for it here.
             return self.flush().await;
+        }
+        if waiting >= MAX_PENDING && !self.batching.swap(true, Ordering::AcqRel) {
+            let writer = Arc::clone(self);
+            tokio::spawn(async move {
+                let flushed = writer.flush().await;
+                writer.batching.store(false, Ordering::Release);
+                if let Err(e) = flushed {
+                    // Kept waiting: the next batch or durable record writes them, or fails the run.
+                    tracing::warn!("run store: {e}");
+                }
+            });
         }
         if !self.armed.swap(true, Ordering::AcqRel) {
             let writer = Arc::clone(self);
@@ -141,7 +159,6 @@ impl Writer {
                 tokio::time::sleep(FLUSH_AFTER).await;
                 writer.armed.store(false, Ordering::Release);
                 if let Err(e) = writer.flush().await {
-                    // Kept waiting: the next durable record writes them, or fails the run saying why.
                     tracing::warn!("run store: {e}");
                 }
             });
