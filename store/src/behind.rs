@@ -11,41 +11,40 @@
 //!   such a step's row, a run's start or end), in the same transaction, so the database always holds a
 //!   prefix of what happened, in order: a durable record is never on file without the deferred ones
 //!   handed over before it;
-//! - when [`MAX_PENDING`] records wait;
+//! - when [`MAX_PENDING`] records wait, by a task of its own, so that the step that hands over the
+//!   last of them goes on while its batch is written; only when as many again pile up behind a batch
+//!   being written does a step wait for it (and so learns when the store keeps failing);
 //! - at most [`FLUSH_AFTER`] after the first of them was handed over, so that `runs show` of a live run
 //!   lags by no more than that.
 //!
 //! One lock orders the writers: whoever writes drains what waits and commits it, with its own record,
-//! before the next writer starts.
+//! before the next writer starts. A batch that is not committed (the write or the commit failed) goes
+//! back in front of what waits, so nothing handed over is dropped by a failure.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use keyflow_engine::exec::report::StepReport;
-use keyflow_engine::exec::store::{AttemptRecord, Intent, StoreError};
+use keyflow_engine::exec::store::StoreError;
 use sqlx::{Any, AnyConnection, AnyPool};
+use tokio::sync::MutexGuard;
 
-use crate::codec::{db_error, int, json, json_opt, now_ms, status_name};
+use crate::Backend;
+use crate::codec::db_error;
+use crate::rows::{Record, write_all};
 
 /// How long a deferred record may wait before it is written.
 pub const FLUSH_AFTER: Duration = Duration::from_millis(200);
 
-/// How many deferred records are written together at most.
+/// How many deferred records wait before a batch of them is written (by a task of its own; a step
+/// waits only when twice as many wait).
 pub const MAX_PENDING: usize = 512;
-
-/// A record on its way to the database.
-#[derive(Debug, Clone)]
-pub(crate) enum Record {
-    Intent(Intent),
-    Attempt(AttemptRecord),
-    Step { run_id: String, step: StepReport },
-}
 
 /// The writing side of a store: the pool, what waits, and the lock that orders writers.
 pub(crate) struct Writer {
     pub pool: AnyPool,
+    pub backend: Backend,
     pub shown: String,
     pending: Mutex<Vec<Record>>,
     /// Steps (run id, step id) that made, or are making, a call that changes something.
@@ -53,18 +52,60 @@ pub(crate) struct Writer {
     order: tokio::sync::Mutex<()>,
     /// Whether a task is already waiting to flush.
     armed: AtomicBool,
+    /// Whether a task is writing a full batch.
+    batching: AtomicBool,
 }
 
 /// Holds the writers' lock, with what waited already written into an open transaction.
 pub(crate) struct Ordered<'w> {
-    _turn: tokio::sync::MutexGuard<'w, ()>,
-    pub tx: sqlx::Transaction<'static, Any>,
+    // Dropped in this order: the transaction (rolled back unless committed), then the batch (put back
+    // unless committed), then the lock.
+    tx: sqlx::Transaction<'static, Any>,
+    batch: Unwritten<'w>,
+    _turn: MutexGuard<'w, ()>,
 }
 
 impl Ordered<'_> {
+    /// The transaction's connection, for the caller's own statements.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
     /// Commits the transaction and lets the next writer go.
-    pub async fn commit(self, shown: &str) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(|e| db_error(shown, &e))
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let Ordered {
+            tx,
+            mut batch,
+            _turn: turn,
+        } = self;
+        let committed = tx
+            .commit()
+            .await
+            .map_err(|e| db_error(&batch.writer.shown, &e));
+        if committed.is_ok() {
+            batch.rows.clear();
+        }
+        drop(batch);
+        drop(turn);
+        committed
+    }
+}
+
+/// Rows taken from what waits and not yet committed: they go back in front of what waits when dropped.
+struct Unwritten<'w> {
+    writer: &'w Writer,
+    rows: Vec<Record>,
+}
+
+impl Drop for Unwritten<'_> {
+    fn drop(&mut self) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let mut pending = lock(&self.writer.pending);
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.append(&mut pending);
+        *pending = rows;
     }
 }
 
@@ -73,48 +114,44 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Writer {
-    pub fn new(pool: AnyPool, shown: String) -> Writer {
+    pub fn new(pool: AnyPool, backend: Backend, shown: String) -> Writer {
         Writer {
             pool,
+            backend,
             shown,
             pending: Mutex::new(Vec::new()),
             effectful: Mutex::new(HashSet::new()),
             order: tokio::sync::Mutex::new(()),
             armed: AtomicBool::new(false),
+            batching: AtomicBool::new(false),
         }
     }
 
     /// Hands a record over: written now (with what waits before it) when it must be durable, kept
     /// for a later batch otherwise.
     pub async fn record(self: &Arc<Self>, record: Record) -> Result<(), StoreError> {
-        let durable = {
-            let mut effectful = lock(&self.effectful);
-            match &record {
-                Record::Intent(intent) => {
-                    effectful.insert((intent.run_id.clone(), intent.step.clone()));
-                    true
-                }
-                Record::Attempt(attempt) => {
-                    effectful.contains(&(attempt.run_id.clone(), attempt.step.clone()))
-                }
-                // The step has ended: no call of it is left to come.
-                Record::Step { run_id, step } => {
-                    effectful.remove(&(run_id.clone(), step.id.clone()))
-                }
-            }
-        };
-        if durable {
-            let mut ordered = self.ordered().await?;
-            write(&mut ordered.tx, &record, &self.shown).await?;
-            return ordered.commit(&self.shown).await;
+        if self.durable(&record) {
+            return self.write_now(record).await;
         }
         let waiting = {
             let mut pending = lock(&self.pending);
             pending.push(record);
             pending.len()
         };
-        if waiting >= MAX_PENDING {
+        if waiting >= 2 * MAX_PENDING {
+            // A batch is being written and as many again wait behind it: the run waits for it here.
             return self.flush().await;
+        }
+        if waiting >= MAX_PENDING && !self.batching.swap(true, Ordering::AcqRel) {
+            let writer = Arc::clone(self);
+            tokio::spawn(async move {
+                let flushed = writer.flush().await;
+                writer.batching.store(false, Ordering::Release);
+                if let Err(e) = flushed {
+                    // Kept waiting: the next batch or durable record writes them, or fails the run.
+                    tracing::warn!("run store: {e}");
+                }
+            });
         }
         if !self.armed.swap(true, Ordering::AcqRel) {
             let writer = Arc::clone(self);
@@ -122,7 +159,6 @@ impl Writer {
                 tokio::time::sleep(FLUSH_AFTER).await;
                 writer.armed.store(false, Ordering::Release);
                 if let Err(e) = writer.flush().await {
-                    // Kept waiting: the next durable record writes them, or fails the run saying why.
                     tracing::warn!("run store: {e}");
                 }
             });
@@ -130,103 +166,89 @@ impl Writer {
         Ok(())
     }
 
+    /// Whether `record` must be committed before the call that hands it over returns; keeps track of
+    /// the steps that make calls that change something.
+    fn durable(&self, record: &Record) -> bool {
+        let mut effectful = lock(&self.effectful);
+        match record {
+            Record::Intent(intent) => {
+                effectful.insert((intent.run_id.clone(), intent.step.clone()));
+                true
+            }
+            Record::Attempt(attempt) => {
+                effectful.contains(&(attempt.run_id.clone(), attempt.step.clone()))
+            }
+            // The step has ended: no call of it is left to come.
+            Record::Step(step) => effectful.remove(&(step.run_id.clone(), step.step.clone())),
+        }
+    }
+
+    /// Writes a durable record and commits it, with what waits before it. Alone, it is one statement,
+    /// which commits by itself: no transaction around it.
+    async fn write_now(&self, record: Record) -> Result<(), StoreError> {
+        let turn = self.order.lock().await;
+        if lock(&self.pending).is_empty() {
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(|e| db_error(&self.shown, &e))?;
+            let written = write_all(
+                &mut conn,
+                std::slice::from_ref(&record),
+                self.backend,
+                &self.shown,
+            )
+            .await;
+            drop(turn);
+            return written;
+        }
+        let mut ordered = self.open(turn).await?;
+        write_all(
+            ordered.conn(),
+            std::slice::from_ref(&record),
+            self.backend,
+            &self.shown,
+        )
+        .await?;
+        ordered.commit().await
+    }
+
     /// Writes what waits, now.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.ordered().await?.commit(&self.shown).await
+        let turn = self.order.lock().await;
+        if lock(&self.pending).is_empty() {
+            return Ok(());
+        }
+        self.open(turn).await?.commit().await
     }
 
-    /// Takes the writers' lock and opens a transaction holding what waited. When the batch cannot be
-    /// written it goes back in front of what waits, so nothing handed over is dropped by a failure.
+    /// Takes the writers' lock and opens a transaction holding what waited.
     pub async fn ordered(&self) -> Result<Ordered<'_>, StoreError> {
         let turn = self.order.lock().await;
-        let batch = std::mem::take(&mut *lock(&self.pending));
-        let mut tx = match self.pool.begin().await {
-            Ok(tx) => tx,
-            Err(e) => {
-                self.put_back(batch);
-                return Err(db_error(&self.shown, &e));
-            }
+        self.open(turn).await
+    }
+
+    async fn open<'w>(&'w self, turn: MutexGuard<'w, ()>) -> Result<Ordered<'w>, StoreError> {
+        let tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| db_error(&self.shown, &e))?;
+        let rows = std::mem::take(&mut *lock(&self.pending));
+        let mut ordered = Ordered {
+            tx,
+            batch: Unwritten { writer: self, rows },
+            _turn: turn,
         };
-        let mut failed = None;
-        for record in &batch {
-            if let Err(e) = write(&mut tx, record, &self.shown).await {
-                failed = Some(e);
-                break;
-            }
-        }
-        match failed {
-            None => Ok(Ordered { _turn: turn, tx }),
-            Some(e) => {
-                drop(tx);
-                self.put_back(batch);
-                Err(e)
-            }
-        }
-    }
-
-    fn put_back(&self, mut batch: Vec<Record>) {
-        let mut pending = lock(&self.pending);
-        batch.append(&mut pending);
-        *pending = batch;
-    }
-}
-
-/// A step's report line as a row. Its template runs are rows of `runs` of their own; the row keeps how
-/// many there were, so that a step with none is told from a step that is not a template's.
-const UPSERT_STEP: &str = "INSERT INTO steps (run_id, step, block, status, attempts, duration_ms, output, error, reason, items, \
-     template_runs, ended_ms, reused) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-     ON CONFLICT (run_id, step) DO UPDATE SET block = excluded.block, status = excluded.status, \
-     attempts = excluded.attempts, duration_ms = excluded.duration_ms, output = excluded.output, \
-     error = excluded.error, reason = excluded.reason, items = excluded.items, \
-     template_runs = excluded.template_runs, ended_ms = excluded.ended_ms, reused = excluded.reused";
-
-/// Writes one record on `conn`.
-pub(crate) async fn write(
-    conn: &mut AnyConnection,
-    record: &Record,
-    shown: &str,
-) -> Result<(), StoreError> {
-    let query = match record {
-        Record::Intent(intent) => sqlx::query(
-            "INSERT INTO intents (run_id, step, item, attempt, block, effect, started_at, input) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        // On failure, dropping `ordered` puts the batch back.
+        write_all(
+            &mut ordered.tx,
+            &ordered.batch.rows,
+            self.backend,
+            &self.shown,
         )
-        .bind(intent.run_id.as_str())
-        .bind(intent.step.as_str())
-        .bind(intent.item.map(int))
-        .bind(i64::from(intent.attempt))
-        .bind(intent.block.as_str())
-        .bind(intent.effect.name())
-        .bind(intent.started_at.as_str())
-        .bind(json(&intent.input)?),
-        Record::Attempt(record) => sqlx::query(
-            "INSERT INTO attempts (run_id, step, item, attempt, started_at, duration_ms, input, output, error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(record.run_id.as_str())
-        .bind(record.step.as_str())
-        .bind(record.item.map(int))
-        .bind(i64::from(record.attempt))
-        .bind(record.started_at.as_str())
-        .bind(int(record.duration_ms))
-        .bind(json(&record.input)?)
-        .bind(json_opt(record.output.as_ref())?)
-        .bind(json_opt(record.error.as_ref())?),
-        Record::Step { run_id, step } => sqlx::query(UPSERT_STEP)
-            .bind(run_id.as_str())
-            .bind(step.id.as_str())
-            .bind(step.block.as_str())
-            .bind(status_name(step.status))
-            .bind(i64::from(step.attempts))
-            .bind(int(step.duration_ms))
-            .bind(json_opt(step.output.as_ref())?)
-            .bind(json_opt(step.error.as_ref())?)
-            .bind(step.reason.clone())
-            .bind(step.items.map(int))
-            .bind(step.runs.as_ref().map(|runs| int(runs.len())))
-            .bind(now_ms())
-            .bind(i64::from(step.reused)),
-    };
-    query.execute(conn).await.map_err(|e| db_error(shown, &e))?;
-    Ok(())
+        .await?;
+        Ok(ordered)
+    }
 }

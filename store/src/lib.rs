@@ -15,6 +15,7 @@ mod daemon;
 mod location;
 mod owner;
 mod query;
+mod rows;
 mod schema;
 mod show;
 mod write;
@@ -147,7 +148,7 @@ impl Store {
         }
         schema::migrate(&pool, backend, &shown).await?;
         Ok(Store {
-            writer: std::sync::Arc::new(behind::Writer::new(pool.clone(), shown.clone())),
+            writer: std::sync::Arc::new(behind::Writer::new(pool.clone(), backend, shown.clone())),
             pool,
             backend,
             shown,

@@ -10,9 +10,9 @@ use keyflow_engine::exec::store::{AttemptRecord, Intent, RunStart, RunStore, Sto
 use sqlx::Row;
 
 use crate::Store;
-use crate::behind::{Record, write};
 use crate::codec::{db_error, int, json, ms_of, now_ms, rfc3339_of, status_name};
 use crate::owner::start_heartbeat;
+use crate::rows::{AttemptRow, IntentRow, Record, StepRow, write_steps};
 
 #[async_trait]
 impl RunStore for Store {
@@ -62,10 +62,10 @@ impl RunStore for Store {
         .bind(beat)
         .bind(every)
         .bind(json(&run.definitions)?)
-        .execute(&mut *ordered.tx)
+        .execute(ordered.conn())
         .await
         .map_err(|e| db_error(&self.shown, &e))?;
-        ordered.commit(&self.shown).await?;
+        ordered.commit().await?;
         if top {
             let beat = start_heartbeat(
                 self.pool.clone(),
@@ -81,19 +81,20 @@ impl RunStore for Store {
     }
 
     async fn record_intent(&self, intent: &Intent) -> Result<(), StoreError> {
-        self.writer.record(Record::Intent(intent.clone())).await
+        self.writer
+            .record(Record::Intent(IntentRow::of(intent)?))
+            .await
     }
 
     async fn record_attempt(&self, record: &AttemptRecord) -> Result<(), StoreError> {
-        self.writer.record(Record::Attempt(record.clone())).await
+        self.writer
+            .record(Record::Attempt(AttemptRow::of(record)?))
+            .await
     }
 
     async fn finish_step(&self, run_id: &str, step: &StepReport) -> Result<(), StoreError> {
         self.writer
-            .record(Record::Step {
-                run_id: run_id.to_string(),
-                step: step.clone(),
-            })
+            .record(Record::Step(StepRow::of(run_id, step)?))
             .await
     }
 
@@ -111,7 +112,7 @@ impl RunStore for Store {
         let ended_ms = ms_of(&report.started_at) + int(report.duration_ms);
         // What waits is written first, in the same transaction.
         let mut ordered = self.writer.ordered().await?;
-        let tx = &mut *ordered.tx;
+        let tx = ordered.conn();
         let updated = sqlx::query(
             "UPDATE runs SET status = $1, ended_at = $2, duration_ms = $3, reason = $4, outputs = $5, \
              step_order = $6, heartbeat_ms = $7 WHERE id = $8",
@@ -139,13 +140,13 @@ impl RunStore for Store {
             .iter()
             .filter_map(|row| row.try_get(0).ok())
             .collect();
-        for step in report.steps.iter().filter(|s| !recorded.contains(&s.id)) {
-            let record = Record::Step {
-                run_id: report.run_id.clone(),
-                step: step.clone(),
-            };
-            write(tx, &record, shown).await?;
-        }
-        ordered.commit(shown).await
+        let never_started = report
+            .steps
+            .iter()
+            .filter(|s| !recorded.contains(&s.id))
+            .map(|step| StepRow::of(&report.run_id, step))
+            .collect::<Result<Vec<_>, _>>()?;
+        write_steps(tx, &never_started, self.backend, shown).await?;
+        ordered.commit().await
     }
 }

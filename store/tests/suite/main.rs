@@ -5,6 +5,7 @@
 //! Each case is an `async fn(Db)` in a module by theme; `both!` makes one test of it per backend.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod batches;
 mod durability;
 mod firings;
 mod listing;
@@ -176,4 +177,7 @@ both!(
     firings::failures_in_a_row_pause_a_trigger,
     firings::runs_asked_for_are_taken_and_cancelled,
     firings::one_daemon_holds_a_sqlite_store,
+    batches::every_read_is_on_file_before_the_effect_that_follows,
+    batches::a_step_ended_twice_in_one_batch_keeps_the_latest,
+    batches::a_run_end_records_thousands_of_steps_that_never_started,
 );
