@@ -15,6 +15,10 @@
 
 #[path = "store/list.rs"]
 mod list;
+#[path = "support/postgres.rs"]
+mod postgres;
+
+use postgres::fresh_database;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -32,7 +36,6 @@ use keyflow_engine::plan::Plan;
 use keyflow_engine::source::SourceFile;
 use keyflow_engine::validate::check;
 use keyflow_store::{ListFilter, Location, Store};
-use sqlx::Connection as _;
 use tokio_util::sync::CancellationToken;
 
 const STEPS: usize = 10_000;
@@ -269,25 +272,6 @@ fn record_figure(runtime: &tokio::runtime::Runtime, durable: bool) -> Figure {
         target: None,
         detail: detail.into(),
     }
-}
-
-/// A fresh database on the server at `url`.
-fn fresh_database(runtime: &tokio::runtime::Runtime, url: &str, name: &str) -> String {
-    sqlx::any::install_default_drivers();
-    runtime.block_on(async {
-        let mut admin = sqlx::AnyConnection::connect(url).await.unwrap();
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name}"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-        }
-    });
-    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
-    format!("{base}/{name}")
 }
 
 fn main() {
