@@ -213,3 +213,58 @@ fn a_second_daemon_on_a_sqlite_store_says_who_holds_it() {
     );
     first.terminate();
 }
+
+/// Killed between firings and started again a few seconds later: the fire times missed while no daemon
+/// ran are handled as the trigger says (`latest`: the last one runs, the others are counted and said,
+/// once), and no fire time is recorded twice.
+#[test]
+fn a_daemon_killed_between_firings_catches_up_once_on_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flows = dir.path().join("flows");
+    std::fs::create_dir_all(&flows).expect("mkdir");
+    write(&flows, "tick.yaml", TICK);
+    let store = dir.path().join("runs.db");
+    let store = store.to_str().expect("utf-8");
+    let mut first = Daemon::start(&flows, store, &[]);
+    first.wait_for("a run", |l| l.contains("of `tick` succeeded"));
+    first.kill();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let mut second = Daemon::start(&flows, store, &[]);
+    second.wait_for("the missed fire times said", |l| {
+        l.contains("trigger `every-second` of `tick` missed") && l.contains("catch_up: latest")
+    });
+    second.wait_until("two more runs", |lines| {
+        lines
+            .iter()
+            .filter(|l| l.contains("of `tick` succeeded"))
+            .count()
+            >= 2
+    });
+    assert_eq!(second.terminate(), Some(0), "{}", second.log());
+    // The latest fire time is run (on time: it passed less than a minute ago), the others counted.
+    assert_eq!(
+        second.lines(|l| l.contains("missed")).len(),
+        1,
+        "{}",
+        second.log()
+    );
+    // Every fire time once: as many runs as firings, no two at the same second.
+    let fired: Vec<String> = first
+        .lines(|l| l.contains("fired"))
+        .into_iter()
+        .chain(second.lines(|l| l.contains("fired")))
+        .filter_map(|l| {
+            l.split(" at ")
+                .nth(1)
+                .map(|t| t.split(':').take(3).collect::<Vec<_>>().join(":"))
+        })
+        .collect();
+    let distinct: std::collections::HashSet<&String> = fired.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        fired.len(),
+        "a fire time fired twice: {fired:?}"
+    );
+    let recorded = runs(store);
+    assert!(recorded.len() >= fired.len(), "{recorded:?}");
+}
