@@ -32,3 +32,4 @@ mod sandbox_proxy;
 mod schedule;
 mod schemas;
 mod validate;
+mod warnings;

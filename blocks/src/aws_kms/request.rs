@@ -131,7 +131,8 @@ impl Block for Request {
             description: "Calls any AWS KMS operation by name with its JSON body, signed with the connection's \
                           credentials and paced by its quotas. Its effect is the operation's (read, create, \
                           update, destructive: a destructive one needs `confirm: true`); its output is KMS's \
-                          response, free-form: references into it are not checked before the run.",
+                          response, free-form: a reference into it is checked only by the run, and \
+                          `validate` warns where one is written.",
             effect: Effect::Destructive,
             secret_outputs: &["Plaintext", "PrivateKeyPlaintext", "SharedSecret"],
             output_mirrors_input: false,

@@ -94,8 +94,8 @@ impl Block for Request {
             description: "Calls any Qlik Cloud REST endpoint under `/api/v1` with the connection's tenant, \
                           authentication and rate tiers. Its effect is the method's (GET read, POST create, \
                           PUT and PATCH update, DELETE destructive: it needs `confirm: true`); its output is \
-                          the status and Qlik's body, free-form: references into it are not checked before \
-                          the run.",
+                          the status and Qlik's body, free-form: a reference into the body is checked only \
+                          by the run, and `validate` warns where one is written.",
             effect: Effect::Destructive,
             secret_outputs: &[],
             output_mirrors_input: false,

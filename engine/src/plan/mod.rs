@@ -49,6 +49,9 @@ pub struct Plan {
     pub library: Option<Arc<crate::library::LibraryScope>>,
     /// The flow's triggers, checked (`keyflow schedule list`, `keyflow serve`).
     pub triggers: Vec<crate::schedule::Trigger>,
+    /// What the checker warns about in a flow that runs (references it could not check), for the
+    /// commands to show.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl Plan {

@@ -311,5 +311,6 @@ pub(crate) fn into_plan(
         output_schemas: IndexMap::new(),
         library: None,
         triggers: Vec::new(),
+        warnings: Vec::new(),
     }
 }

@@ -95,7 +95,8 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Reads and checks a flow file; a flow with no problem becomes a plan.
+/// Reads and checks a flow file; a flow with no error becomes a plan, with its warnings in
+/// [`Plan::warnings`]. The diagnostics of a flow that does not are its errors and its warnings.
 pub fn check(source: Arc<SourceFile>, registry: &Registry) -> Result<Plan, Vec<Diagnostic>> {
     checked_load(source, registry, &templates::Stack::default()).map_err(Nested::into_diagnostics)
 }
@@ -159,8 +160,9 @@ fn checked_load(
         return checked.map_err(Nested::Invalid);
     }
     let mut found = loaded.diagnostics;
-    if let Err(more) = checked {
-        found.extend(more);
+    match checked {
+        Ok(plan) => found.extend(plan.warnings),
+        Err(more) => found.extend(more),
     }
     Err(Nested::Invalid(found))
 }
@@ -195,11 +197,13 @@ fn check_with(
     controls::check(&ctx, &compiled, &schemas, &mut out);
     let order = cycles::check(&ctx, &deps, &mut out);
     destructive::check(&ctx, &compiled, &mut out);
-    if !out.is_empty() {
+    if out.iter().any(Diagnostic::is_error) {
         callees::check(&ctx, &mut out);
         out.dedup();
         return Err(out);
     }
+    out.dedup();
+    let warnings = out;
     let output_schemas = compiled
         .outputs
         .iter()
@@ -217,10 +221,12 @@ fn check_with(
     plan.output_schemas = output_schemas;
     plan.library = stack.library.clone();
     plan.triggers = triggers;
-    let found = flow_checks::check(&plan, registry);
+    plan.warnings = warnings;
+    let mut found = flow_checks::check(&plan, registry);
     if found.is_empty() {
         Ok(plan)
     } else {
+        found.extend(plan.warnings);
         Err(found)
     }
 }
