@@ -9,6 +9,7 @@ mod aws_kms;
 mod cli;
 mod clients;
 mod crash;
+mod crash_raw;
 mod diagnostics;
 mod differential;
 mod exit_codes;

@@ -134,6 +134,12 @@ impl PlannedStep {
         self.call.effect_before_run(&self.with).0
     }
 
+    /// How a call of the step whose answer was lost is settled, as far as it is known before the run
+    /// ([`Call::recovery_before_run`]).
+    pub fn recovery(&self) -> crate::block::Recovery {
+        self.call.recovery_before_run(&self.with)
+    }
+
     /// The input that makes the call destructive when true, when the step gives it.
     pub fn escalating_input(&self) -> Option<&ValueExpr> {
         self.call
