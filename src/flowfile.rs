@@ -45,8 +45,8 @@ pub fn read(path: &Path) -> Result<Arc<SourceFile>, Failure> {
 /// A flow that does not check out: its source and every problem found.
 pub type Invalid = (Arc<SourceFile>, Vec<Diagnostic>);
 
-/// Reads and checks a flow; prints its diagnostics to stderr. `Err` holds the diagnostics of an invalid
-/// flow with its source.
+/// Reads and checks a flow; prints its diagnostics to stderr (a valid flow's warnings too). `Err` holds
+/// the diagnostics of an invalid flow with its source.
 pub fn checked(path: &Path, color: bool) -> Result<Result<Plan, Invalid>, Failure> {
     let blocks = crate::commands::plugin::blocks_for(path)?;
     checked_with(path, color, &blocks.registry)
@@ -61,7 +61,10 @@ pub fn checked_with(
     let source = read(path)?;
     let templates = crate::project::templates_for(source.dir());
     match validate::check_using(source.clone(), registry, templates) {
-        Ok(plan) => Ok(Ok(plan)),
+        Ok(plan) => {
+            print_warnings(&plan.source, &plan.warnings, color);
+            Ok(Ok(plan))
+        }
         Err(diagnostics) => {
             print_invalid(&source, &diagnostics, color);
             Ok(Err((source, diagnostics)))
@@ -69,20 +72,35 @@ pub fn checked_with(
     }
 }
 
-/// Prints a flow's diagnostics and a one-line verdict to stderr.
+/// Prints a flow's diagnostics and a one-line verdict to stderr: its errors are its problems, its
+/// warnings are counted apart.
 pub fn print_invalid(source: &SourceFile, diagnostics: &[Diagnostic], color: bool) {
     errln!("{}", render_all(diagnostics, source, color));
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     errln!(
-        "\n{} `{}` is invalid: {} {}\n",
+        "\n{} `{}` is invalid: {errors} {}{}\n",
         style::error_label(color),
         source.name,
-        diagnostics.len(),
-        if diagnostics.len() == 1 {
-            "problem"
-        } else {
-            "problems"
-        }
+        if errors == 1 { "problem" } else { "problems" },
+        warnings_counted(diagnostics.len() - errors, ", ")
     );
+}
+
+/// Prints the warnings of a valid flow to stderr (nothing when it has none): it runs, but these
+/// references are not checked before the run.
+pub fn print_warnings(source: &SourceFile, warnings: &[Diagnostic], color: bool) {
+    if !warnings.is_empty() {
+        errln!("{}\n", render_all(warnings, source, color));
+    }
+}
+
+/// `, 1 warning` (after `separator`), or nothing for none.
+pub fn warnings_counted(warnings: usize, separator: &str) -> String {
+    match warnings {
+        0 => String::new(),
+        1 => format!("{separator}1 warning"),
+        n => format!("{separator}{n} warnings"),
+    }
 }
 
 /// The parameter values given in `--params-file` and `--param` (which wins). A `--param name=@path`

@@ -27,7 +27,7 @@ enum Kill {
 }
 
 /// `keyflow ARGS…` with only the served twins' environment, recording into `store`.
-fn keyflow(exports: &[(String, String)], store: &Path) -> Command {
+pub fn keyflow(exports: &[(String, String)], store: &Path) -> Command {
     let mut command = bare_process();
     command
         .env("KEYFLOW_STORE", store)

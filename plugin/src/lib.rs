@@ -32,10 +32,12 @@
 //! }
 //! ```
 
+mod block;
 pub mod protocol;
 mod serve;
 
+pub use block::{Block, BlockInfo, Call, Failure};
 pub use protocol::{
     BlockDescription, ConnectorDescription, Description, Effect, Recovery, TwinCommand,
 };
-pub use serve::{Block, BlockInfo, Call, Failure, Plugin};
+pub use serve::Plugin;

@@ -58,6 +58,7 @@ pub fn run(args: &PlanArgs, colors: Colors) -> Result<Exit, Failure> {
             params,
             steps: steps.iter().map(PlanStep::from).collect(),
             triggers: plan.triggers.iter().map(PlanTrigger::from).collect(),
+            warnings: diagnostic::of_flow(&plan.source, &plan.warnings),
         }))?;
         return Ok(Exit::Success);
     }

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use indexmap::IndexMap;
+use keyflow_engine::block::Recovery;
 use keyflow_engine::exec::resume::{Continuation, Resume};
 use keyflow_engine::exec::store::StoreError;
-use keyflow_engine::plan::ParamValue;
+use keyflow_engine::plan::{ParamValue, Plan};
 use keyflow_store::{RunState, RunSummary};
 
 use super::run::{Continue, execute};
@@ -100,6 +101,9 @@ pub fn run(args: &ResumeArgs, colors: Colors) -> Result<Exit, Failure> {
                 ),
             }
         );
+        for line in unanswered(&plan, &id, &resume) {
+            errln!("  {line}");
+        }
     }
     execute(
         &args.options,
@@ -130,6 +134,49 @@ pub fn refusal(summary: &RunSummary) -> Option<String> {
             "run `{id}` is still running: its process is alive; wait for it to end, or stop it, then resume"
         )),
         RunState::Failed | RunState::Cancelled | RunState::Interrupted => None,
+    }
+}
+
+/// How each call of the run's own steps that went out unanswered is settled, by its block's recovery rule
+/// (for a raw request, its operation's), in the plan's order: `` `policy` (aws-kms.request): reapply — … ``.
+fn unanswered(plan: &Plan, id: &str, resume: &Resume) -> Vec<String> {
+    let mut calls: Vec<(usize, Option<usize>)> = resume
+        .in_doubt
+        .iter()
+        .filter(|(run, _, _)| run == id)
+        .filter_map(|(_, step, item)| {
+            let i = plan.steps.iter().position(|s| &s.id == step)?;
+            Some((i, *item))
+        })
+        .collect();
+    calls.sort_unstable();
+    calls
+        .into_iter()
+        .map(|(i, item)| {
+            let step = &plan.steps[i];
+            let recovery = step.recovery();
+            format!(
+                "`{}`{} ({}): {} — {}",
+                step.id,
+                item.map(|k| format!(" item {k}")).unwrap_or_default(),
+                step.call.spec().id,
+                recovery.name(),
+                settled_by(recovery)
+            )
+        })
+        .collect()
+}
+
+/// What a recovery rule does with a call whose answer was lost.
+fn settled_by(recovery: Recovery) -> &'static str {
+    match recovery {
+        Recovery::Repeat => "it only reads: it is made again",
+        Recovery::Reapply => "applying it again leaves the same state: it is made again",
+        Recovery::FindFirst => "its block looks for what the lost call made before making anything",
+        Recovery::ReadFirst => "its block reads the state first and does nothing if it is as asked",
+        Recovery::AtLeastOnce => {
+            "nothing tells whether it took effect: it is made again, and may be done twice"
+        }
     }
 }
 

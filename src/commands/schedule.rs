@@ -103,7 +103,11 @@ pub fn run(command: &ScheduleCommand, colors: Colors) -> Result<Exit, Failure> {
         // As `validate` checks it: with the project's plugins and template libraries.
         let registry = super::plugin::blocks_for(path)?.registry;
         let templates = crate::project::templates_for(source.dir());
-        match validate::check_using(source.clone(), &registry, templates) {
+        let checked = validate::check_using(source.clone(), &registry, templates);
+        if let Ok(plan) = &checked {
+            flowfile::print_warnings(&source, &plan.warnings, colors.err);
+        }
+        match checked {
             Ok(plan) if plan.triggers.is_empty() => {}
             Ok(plan) => flows.push(ScheduledFlow {
                 file: source.name.clone(),

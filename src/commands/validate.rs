@@ -86,19 +86,22 @@ pub fn run(args: &ValidateArgs, colors: Colors) -> Result<Exit, Failure> {
         let templates = crate::project::templates_for(source.dir());
         match validate::check_using(source.clone(), &registry, templates) {
             Ok(plan) => {
+                // Warnings do not make a flow invalid: they are shown, and the exit code stays 0.
                 if text {
+                    flowfile::print_warnings(&source, &plan.warnings, colors.err);
                     outln!(
-                        "{}: {} ({} steps)",
+                        "{}: {} ({} steps{})",
                         source.name,
                         style::green(colors.out, "valid"),
-                        plan.steps.len()
+                        plan.steps.len(),
+                        flowfile::warnings_counted(plan.warnings.len(), ", ")
                     )?;
                 }
                 results.push(FileResult {
                     file: source.name.clone(),
                     valid: true,
                     error: None,
-                    diagnostics: Vec::new(),
+                    diagnostics: diagnostic::of_flow(&source, &plan.warnings),
                 });
             }
             Err(diagnostics) => {

@@ -13,10 +13,18 @@ use serde::Serialize;
 pub enum Severity {
     /// The flow cannot run.
     Error,
-    /// The flow runs, but probably not as meant (none are reported yet; the schema lets readers expect
-    /// them).
-    #[allow(dead_code)]
+    /// The flow runs, but part of it is not checked before the run (a reference into a free-form
+    /// output, code `free-form-output`). A flow with only warnings is valid: `validate` exits 0.
     Warning,
+}
+
+impl From<keyflow_engine::diagnostic::Severity> for Severity {
+    fn from(severity: keyflow_engine::diagnostic::Severity) -> Severity {
+        match severity {
+            keyflow_engine::diagnostic::Severity::Error => Severity::Error,
+            keyflow_engine::diagnostic::Severity::Warning => Severity::Warning,
+        }
+    }
 }
 
 /// One problem of a flow, with where it is.
@@ -32,7 +40,7 @@ pub struct DiagnosticJson {
     pub end_line: usize,
     /// 1-based column one past the span's last character, in characters (as SARIF counts); 0 with `line` 0.
     pub end_column: usize,
-    /// How bad it is.
+    /// How bad it is: `error` (the flow cannot run) or `warning` (it runs; this part is not checked).
     pub severity: Severity,
     /// A stable code, such as `unknown-step` or `invalid-param`.
     pub code: String,
@@ -42,7 +50,8 @@ pub struct DiagnosticJson {
     pub help: Option<String>,
     /// What the user probably meant ("did you mean …").
     pub suggestion: Option<String>,
-    /// The diagnostic as `keyflow validate` shows it: position, source line, caret and help, without colors.
+    /// The diagnostic as `keyflow validate` shows it (`error[code]` or `warning[code]`, position, source
+    /// line, caret and help), without colors.
     pub rendered: String,
 }
 
@@ -58,7 +67,7 @@ pub fn of_flow(source: &SourceFile, diagnostics: &[Diagnostic]) -> Vec<Diagnosti
             column: rendered.col,
             end_line: rendered.end_line,
             end_column: rendered.end_col,
-            severity: Severity::Error,
+            severity: d.severity().into(),
             code: d.kind.code().to_string(),
             message: d.kind.message(),
             help: d.kind.help(),

@@ -43,7 +43,8 @@ pub struct FileResult {
     /// Why it could not be read, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Its problems, in source order (empty when valid).
+    /// Its diagnostics, in source order: errors when it is invalid, and warnings, which a valid flow
+    /// may have too.
     pub diagnostics: Vec<DiagnosticJson>,
 }
 
@@ -65,7 +66,7 @@ pub struct InvalidDocument {
     pub status: InvalidStatus,
     /// The flow file as named.
     pub file: String,
-    /// Every problem found, in source order; parameters' problems have line 0.
+    /// Every problem found (and the flow's warnings), in source order; parameters' problems have line 0.
     pub diagnostics: Vec<DiagnosticJson>,
 }
 
@@ -106,6 +107,10 @@ pub struct PlanDocument {
     /// steps.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<PlanTrigger>,
+    /// The flow's warnings (left out when it has none): references the checker could not check, as
+    /// `validate --output json` gives them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<DiagnosticJson>,
 }
 
 /// A trigger as `keyflow plan` shows it (`keyflow schedule list` shows its fire times).

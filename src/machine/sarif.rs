@@ -21,7 +21,7 @@ pub fn log(diagnostics: &[DiagnosticJson]) -> Value {
                 "name": diagnostic.code,
                 "shortDescription": { "text": diagnostic.code },
                 "helpUri": HELP_URI,
-                "defaultConfiguration": { "level": "error" },
+                "defaultConfiguration": { "level": level(diagnostic.severity) },
             })
         });
     }
@@ -61,10 +61,18 @@ fn result(diagnostic: &DiagnosticJson) -> Value {
     }
     json!({
         "ruleId": diagnostic.code,
-        "level": match diagnostic.severity { Severity::Error => "error", Severity::Warning => "warning" },
+        "level": level(diagnostic.severity),
         "message": { "text": text },
         "locations": [{ "physicalLocation": location }],
     })
+}
+
+/// SARIF's `level` of a severity (a code is always of one severity, so its rule's default is too).
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
 }
 
 /// A relative URI reference for the file as named (SARIF wants `/` separators and percent-escaped spaces).

@@ -6,9 +6,11 @@
 //! signed with SigV4 by the connection's credentials (the SDK client's provider: profiles, SSO, roles as
 //! for every block) and sent to the connection's endpoint. Calls are paced by the connection's quotas where
 //! the operation has one keyflow models; errors keep KMS's code and message and say whether a retry helps,
-//! as the other blocks' do. A call's effect comes from [`OPERATIONS`], by the operation it names, so a
-//! destructive operation needs `confirm: true` (refused by `validate` when the name is literal) and
-//! `--allow-destructive`. The output is KMS's response as it is: free-form, unchecked before the run.
+//! as the other blocks' do. A call's effect and recovery come from [`OPERATIONS`], by the operation it
+//! names, so a destructive operation needs `confirm: true` (refused by `validate` when the name is
+//! literal) and `--allow-destructive`, and a lost PutKeyPolicy is reapplied where a lost CreateKey is
+//! at-least-once. The output is KMS's response as it is: free-form, unchecked before the run (`validate`
+//! warns at a reference into it).
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -26,65 +28,101 @@ use serde_json::{Map, Value, json};
 use super::{CONNECTOR, Operation, Quota, client};
 use crate::cut;
 
-/// Every AWS KMS API operation and what a call of it does. `Read` covers the cryptographic operations
-/// too (they change no resource).
-pub const OPERATIONS: &[(&str, Effect)] = &[
-    ("CancelKeyDeletion", Effect::Update),
-    ("ConnectCustomKeyStore", Effect::Update),
-    ("CreateAlias", Effect::Create),
-    ("CreateCustomKeyStore", Effect::Create),
-    ("CreateGrant", Effect::Create),
-    ("CreateKey", Effect::Create),
-    ("Decrypt", Effect::Read),
-    ("DeleteAlias", Effect::Destructive),
-    ("DeleteCustomKeyStore", Effect::Destructive),
-    ("DeleteImportedKeyMaterial", Effect::Destructive),
-    ("DeriveSharedSecret", Effect::Read),
-    ("DescribeCustomKeyStores", Effect::Read),
-    ("DescribeKey", Effect::Read),
-    ("DisableKey", Effect::Destructive),
-    ("DisableKeyRotation", Effect::Destructive),
-    ("DisconnectCustomKeyStore", Effect::Destructive),
-    ("EnableKey", Effect::Update),
-    ("EnableKeyRotation", Effect::Update),
-    ("Encrypt", Effect::Read),
-    ("GenerateDataKey", Effect::Read),
-    ("GenerateDataKeyPair", Effect::Read),
-    ("GenerateDataKeyPairWithoutPlaintext", Effect::Read),
-    ("GenerateDataKeyWithoutPlaintext", Effect::Read),
-    ("GenerateMac", Effect::Read),
-    ("GenerateRandom", Effect::Read),
-    ("GetKeyPolicy", Effect::Read),
-    ("GetKeyRotationStatus", Effect::Read),
-    ("GetParametersForImport", Effect::Read),
-    ("GetPublicKey", Effect::Read),
-    ("ImportKeyMaterial", Effect::Update),
-    ("ListAliases", Effect::Read),
-    ("ListGrants", Effect::Read),
-    ("ListKeyPolicies", Effect::Read),
-    ("ListKeyRotations", Effect::Read),
-    ("ListKeys", Effect::Read),
-    ("ListResourceTags", Effect::Read),
-    ("ListRetirableGrants", Effect::Read),
-    ("PutKeyPolicy", Effect::Update),
-    ("ReEncrypt", Effect::Read),
-    ("ReplicateKey", Effect::Create),
-    ("RetireGrant", Effect::Destructive),
-    ("RevokeGrant", Effect::Destructive),
-    ("RotateKeyOnDemand", Effect::Update),
-    ("ScheduleKeyDeletion", Effect::Destructive),
-    ("Sign", Effect::Read),
-    ("TagResource", Effect::Update),
-    ("UntagResource", Effect::Destructive),
-    ("UpdateAlias", Effect::Update),
-    ("UpdateCustomKeyStore", Effect::Update),
-    ("UpdateKeyDescription", Effect::Update),
-    ("UpdatePrimaryRegion", Effect::Update),
-    ("Verify", Effect::Read),
-    ("VerifyMac", Effect::Read),
+/// Every AWS KMS API operation, what a call of it does, and how a call whose answer was lost is settled
+/// when it is made again (after a timeout, or by `keyflow resume` after a crash). `Read` covers the
+/// cryptographic operations too (they change no resource): `Repeat`. `Reapply` where calling again
+/// succeeds and leaves the same state (a policy put, a tag set, a key enabled or disabled). The rest cannot
+/// be settled by the raw call, `AtLeastOnce`: a repeat makes a second key, grant or rotation, or is refused
+/// because the first took effect (`AlreadyExistsException`, a key already pending deletion).
+pub const OPERATIONS: &[(&str, Effect, Recovery)] = &[
+    ("CancelKeyDeletion", Effect::Update, Recovery::AtLeastOnce),
+    (
+        "ConnectCustomKeyStore",
+        Effect::Update,
+        Recovery::AtLeastOnce,
+    ),
+    ("CreateAlias", Effect::Create, Recovery::AtLeastOnce),
+    (
+        "CreateCustomKeyStore",
+        Effect::Create,
+        Recovery::AtLeastOnce,
+    ),
+    ("CreateGrant", Effect::Create, Recovery::AtLeastOnce),
+    ("CreateKey", Effect::Create, Recovery::AtLeastOnce),
+    ("Decrypt", Effect::Read, Recovery::Repeat),
+    ("DeleteAlias", Effect::Destructive, Recovery::AtLeastOnce),
+    (
+        "DeleteCustomKeyStore",
+        Effect::Destructive,
+        Recovery::AtLeastOnce,
+    ),
+    (
+        "DeleteImportedKeyMaterial",
+        Effect::Destructive,
+        Recovery::AtLeastOnce,
+    ),
+    ("DeriveSharedSecret", Effect::Read, Recovery::Repeat),
+    ("DescribeCustomKeyStores", Effect::Read, Recovery::Repeat),
+    ("DescribeKey", Effect::Read, Recovery::Repeat),
+    ("DisableKey", Effect::Destructive, Recovery::Reapply),
+    ("DisableKeyRotation", Effect::Destructive, Recovery::Reapply),
+    (
+        "DisconnectCustomKeyStore",
+        Effect::Destructive,
+        Recovery::AtLeastOnce,
+    ),
+    ("EnableKey", Effect::Update, Recovery::Reapply),
+    ("EnableKeyRotation", Effect::Update, Recovery::Reapply),
+    ("Encrypt", Effect::Read, Recovery::Repeat),
+    ("GenerateDataKey", Effect::Read, Recovery::Repeat),
+    ("GenerateDataKeyPair", Effect::Read, Recovery::Repeat),
+    (
+        "GenerateDataKeyPairWithoutPlaintext",
+        Effect::Read,
+        Recovery::Repeat,
+    ),
+    (
+        "GenerateDataKeyWithoutPlaintext",
+        Effect::Read,
+        Recovery::Repeat,
+    ),
+    ("GenerateMac", Effect::Read, Recovery::Repeat),
+    ("GenerateRandom", Effect::Read, Recovery::Repeat),
+    ("GetKeyPolicy", Effect::Read, Recovery::Repeat),
+    ("GetKeyRotationStatus", Effect::Read, Recovery::Repeat),
+    ("GetParametersForImport", Effect::Read, Recovery::Repeat),
+    ("GetPublicKey", Effect::Read, Recovery::Repeat),
+    ("ImportKeyMaterial", Effect::Update, Recovery::AtLeastOnce),
+    ("ListAliases", Effect::Read, Recovery::Repeat),
+    ("ListGrants", Effect::Read, Recovery::Repeat),
+    ("ListKeyPolicies", Effect::Read, Recovery::Repeat),
+    ("ListKeyRotations", Effect::Read, Recovery::Repeat),
+    ("ListKeys", Effect::Read, Recovery::Repeat),
+    ("ListResourceTags", Effect::Read, Recovery::Repeat),
+    ("ListRetirableGrants", Effect::Read, Recovery::Repeat),
+    ("PutKeyPolicy", Effect::Update, Recovery::Reapply),
+    ("ReEncrypt", Effect::Read, Recovery::Repeat),
+    ("ReplicateKey", Effect::Create, Recovery::AtLeastOnce),
+    ("RetireGrant", Effect::Destructive, Recovery::AtLeastOnce),
+    ("RevokeGrant", Effect::Destructive, Recovery::AtLeastOnce),
+    ("RotateKeyOnDemand", Effect::Update, Recovery::AtLeastOnce),
+    (
+        "ScheduleKeyDeletion",
+        Effect::Destructive,
+        Recovery::AtLeastOnce,
+    ),
+    ("Sign", Effect::Read, Recovery::Repeat),
+    ("TagResource", Effect::Update, Recovery::Reapply),
+    ("UntagResource", Effect::Destructive, Recovery::Reapply),
+    ("UpdateAlias", Effect::Update, Recovery::Reapply),
+    ("UpdateCustomKeyStore", Effect::Update, Recovery::Reapply),
+    ("UpdateKeyDescription", Effect::Update, Recovery::Reapply),
+    ("UpdatePrimaryRegion", Effect::Update, Recovery::AtLeastOnce),
+    ("Verify", Effect::Read, Recovery::Repeat),
+    ("VerifyMac", Effect::Read, Recovery::Repeat),
 ];
 
-/// The input that decides a call's effect, and how.
+/// The input that decides a call's effect and recovery, and how.
 const EFFECT_BY: EffectBy = EffectBy {
     input: "operation",
     table: OPERATIONS,
@@ -130,8 +168,11 @@ impl Block for Request {
             connector: Some(CONNECTOR),
             description: "Calls any AWS KMS operation by name with its JSON body, signed with the connection's \
                           credentials and paced by its quotas. Its effect is the operation's (read, create, \
-                          update, destructive: a destructive one needs `confirm: true`); its output is KMS's \
-                          response, free-form: references into it are not checked before the run.",
+                          update, destructive: a destructive one needs `confirm: true`), and so is its \
+                          recovery (a read is repeated, an idempotent update such as PutKeyPolicy or \
+                          TagResource reapplied, the rest at-least-once); its output is KMS's response, \
+                          free-form: a reference into it is checked only by the run, and `validate` warns \
+                          where one is written.",
             effect: Effect::Destructive,
             secret_outputs: &["Plaintext", "PrivateKeyPlaintext", "SharedSecret"],
             secret_inputs: &[],
@@ -326,7 +367,7 @@ mod tests {
 
     #[test]
     fn the_table_is_sorted_unique_and_covers_every_operation_keyflow_models() {
-        let names: Vec<&str> = OPERATIONS.iter().map(|(name, _)| *name).collect();
+        let names: Vec<&str> = OPERATIONS.iter().map(|(name, _, _)| *name).collect();
         let mut sorted = names.clone();
         sorted.sort_unstable();
         sorted.dedup();
@@ -344,6 +385,35 @@ mod tests {
             EFFECT_BY.effect(&json!("NoSuchOperation")),
             Effect::Destructive
         );
+    }
+
+    #[test]
+    fn each_operation_is_settled_by_its_own_rule() {
+        for (name, effect, recovery) in OPERATIONS {
+            // A read is repeated; nothing else is: it changed something.
+            assert_eq!(
+                *effect == Effect::Read,
+                *recovery == Recovery::Repeat,
+                "{name}"
+            );
+            // A raw create cannot find what a lost one made.
+            if *effect == Effect::Create {
+                assert_eq!(*recovery, Recovery::AtLeastOnce, "{name}");
+            }
+        }
+        for (name, recovery) in [
+            ("GetPublicKey", Recovery::Repeat),
+            ("PutKeyPolicy", Recovery::Reapply),
+            ("TagResource", Recovery::Reapply),
+            ("UpdateAlias", Recovery::Reapply),
+            ("EnableKeyRotation", Recovery::Reapply),
+            ("DisableKey", Recovery::Reapply),
+            ("CreateKey", Recovery::AtLeastOnce),
+            ("ScheduleKeyDeletion", Recovery::AtLeastOnce),
+            ("NoSuchOperation", Recovery::AtLeastOnce),
+        ] {
+            assert_eq!(EFFECT_BY.recovery(&json!(name)), recovery, "{name}");
+        }
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! It goes through the connection's client: its tenant, its authentication (API key or OAuth, a token
 //! renewed once on 401) and its rate tiers (GET counts as a read, the rest as writes), errors mapped as the
 //! other blocks' are. Its effect is the method's — GET read, POST create, PUT and PATCH update, DELETE
-//! destructive (`confirm: true`, refused by `validate` when the method is literal). The output is the
-//! status and Qlik's JSON body as it is: free-form, unchecked before the run.
+//! destructive (`confirm: true`, refused by `validate` when the method is literal) — and so is how a call
+//! whose answer was lost is settled ([`METHODS`]). The output is the status and Qlik's JSON body as it
+//! is: free-form, unchecked before the run (`validate` warns at a reference into the body).
 
 use keyflow_engine::block::{
     Block, BlockContext, BlockError, BlockSpec, Effect, EffectBy, Recovery,
@@ -17,16 +18,19 @@ use serde_json::{Map, Value, json};
 
 use super::{CONNECTOR, client};
 
-/// The methods and what a call with each does.
-pub const METHODS: &[(&str, Effect)] = &[
-    ("GET", Effect::Read),
-    ("POST", Effect::Create),
-    ("PUT", Effect::Update),
-    ("PATCH", Effect::Update),
-    ("DELETE", Effect::Destructive),
+/// The methods, what a call with each does, and how a call whose answer was lost is settled when it is
+/// made again: a GET is repeated; a PUT or PATCH reapplied (it sets what it names: Qlik's PATCH bodies are
+/// JSON Patch `replace` operations); a POST may create twice and a DELETE repeated is refused (404) once
+/// the first took effect, so neither can be settled by the raw call.
+pub const METHODS: &[(&str, Effect, Recovery)] = &[
+    ("GET", Effect::Read, Recovery::Repeat),
+    ("POST", Effect::Create, Recovery::AtLeastOnce),
+    ("PUT", Effect::Update, Recovery::Reapply),
+    ("PATCH", Effect::Update, Recovery::Reapply),
+    ("DELETE", Effect::Destructive, Recovery::AtLeastOnce),
 ];
 
-/// The input that decides a call's effect, and how.
+/// The input that decides a call's effect and recovery, and how.
 const EFFECT_BY: EffectBy = EffectBy {
     input: "method",
     table: METHODS,
@@ -93,9 +97,10 @@ impl Block for Request {
             connector: Some(CONNECTOR),
             description: "Calls any Qlik Cloud REST endpoint under `/api/v1` with the connection's tenant, \
                           authentication and rate tiers. Its effect is the method's (GET read, POST create, \
-                          PUT and PATCH update, DELETE destructive: it needs `confirm: true`); its output is \
-                          the status and Qlik's body, free-form: references into it are not checked before \
-                          the run.",
+                          PUT and PATCH update, DELETE destructive: it needs `confirm: true`); so is its \
+                          recovery (a lost GET is repeated, a PUT or PATCH reapplied, a POST or DELETE \
+                          at-least-once); its output is the status and Qlik's body, free-form: a reference into the body is checked only \
+                          by the run, and `validate` warns where one is written.",
             effect: Effect::Destructive,
             secret_outputs: &[],
             secret_inputs: &[],
@@ -192,5 +197,8 @@ mod tests {
         assert_eq!(EFFECT_BY.effect(&json!("DELETE")), Effect::Destructive);
         assert_eq!(EFFECT_BY.effect(&json!("GET")), Effect::Read);
         assert_eq!(EFFECT_BY.effect(&json!("POST")), Effect::Create);
+        assert_eq!(EFFECT_BY.recovery(&json!("GET")), Recovery::Repeat);
+        assert_eq!(EFFECT_BY.recovery(&json!("PATCH")), Recovery::Reapply);
+        assert_eq!(EFFECT_BY.recovery(&json!("POST")), Recovery::AtLeastOnce);
     }
 }

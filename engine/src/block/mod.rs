@@ -75,6 +75,17 @@ impl Recovery {
     pub fn at_least_once(self) -> bool {
         self == Recovery::AtLeastOnce
     }
+
+    /// The name as shown to users (as serialized: `reapply`, `at_least_once`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Recovery::Repeat => "repeat",
+            Recovery::Reapply => "reapply",
+            Recovery::FindFirst => "find_first",
+            Recovery::ReadFirst => "read_first",
+            Recovery::AtLeastOnce => "at_least_once",
+        }
+    }
 }
 
 /// The facts about a block that do not depend on a call.
@@ -103,33 +114,48 @@ pub struct BlockSpec {
     /// does for a key policy): the step then needs `confirm: true` unless the input is literally `false`,
     /// and the run needs `--allow-destructive` when it is true.
     pub destructive_when: Option<&'static str>,
-    /// How a call whose answer was lost is settled when it is made again.
+    /// How a call whose answer was lost is settled when it is made again; for a block with an
+    /// [`EffectBy`] table, its weakest (the table gives each call's).
     pub recovery: Recovery,
 }
 
-/// How one input of a block decides what a call does (a raw request block: the operation it names), for a
-/// block whose effect is not one for every call.
+/// How one input of a block decides what a call does and how a call whose answer was lost is settled
+/// (a raw request block: the operation it names), for a block of which neither is one for every call.
+/// One table holds both, so an operation cannot have an effect without a recovery rule.
 #[derive(Debug, Clone, Copy)]
 pub struct EffectBy {
     /// The input (a string naming the operation).
     pub input: &'static str,
-    /// The values the input may take, each with the effect of a call given it.
-    pub table: &'static [(&'static str, Effect)],
+    /// The values the input may take, each with the effect of a call given it and its [`Recovery`].
+    pub table: &'static [(&'static str, Effect, Recovery)],
 }
 
 impl EffectBy {
     /// The effect of a call whose input is `value`; a value the table does not name is taken as
     /// destructive (the block's input schema, from [`EffectBy::names`], refuses it before a run anyway).
     pub fn effect(&self, value: &serde_json::Value) -> Effect {
-        value
-            .as_str()
-            .and_then(|name| self.table.iter().find(|(known, _)| *known == name))
-            .map_or(Effect::Destructive, |(_, effect)| *effect)
+        self.rule(value)
+            .map_or(Effect::Destructive, |(effect, _)| effect)
+    }
+
+    /// How a call whose input is `value` is settled when its answer was lost; a value the table does not
+    /// name cannot be settled (at-least-once).
+    pub fn recovery(&self, value: &serde_json::Value) -> Recovery {
+        self.rule(value)
+            .map_or(Recovery::AtLeastOnce, |(_, recovery)| recovery)
+    }
+
+    fn rule(&self, value: &serde_json::Value) -> Option<(Effect, Recovery)> {
+        let name = value.as_str()?;
+        self.table
+            .iter()
+            .find(|(known, _, _)| *known == name)
+            .map(|(_, effect, recovery)| (*effect, *recovery))
     }
 
     /// The values the input may take, in the table's order (for the input's schema).
     pub fn names(&self) -> Vec<&'static str> {
-        self.table.iter().map(|(name, _)| *name).collect()
+        self.table.iter().map(|(name, _, _)| *name).collect()
     }
 }
 
@@ -143,9 +169,10 @@ pub trait Block: Send + Sync + 'static {
     /// The block's static facts.
     fn spec(&self) -> BlockSpec;
 
-    /// For a block whose effect depends on an input: which, and how. `None` (the default): every call
-    /// has `spec().effect`. A step whose deciding input is an expression is destructive as far as the
-    /// checker knows (it needs `confirm: true`); the run decides by the value.
+    /// For a block whose effect and recovery depend on an input: which, and how. `None` (the default):
+    /// every call has `spec().effect` and `spec().recovery`. A step whose deciding input is an expression
+    /// is destructive and at-least-once as far as the checker knows (it needs `confirm: true`); the run
+    /// decides the effect by the value.
     fn effect_by(&self) -> Option<EffectBy> {
         None
     }

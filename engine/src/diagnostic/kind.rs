@@ -83,6 +83,13 @@ pub enum Kind {
         field: String,
         available: Vec<String>,
     },
+    /// A reference into the part of a step's output whose schema declares nothing (a raw request's
+    /// response): a warning, the flow runs.
+    FreeFormOutput {
+        step: String,
+        block: String,
+        field: String,
+    },
     /// A reference to `$.run.<field>` that does not exist.
     UnknownRunField { field: String },
     /// `$.item`, `$.index` or `$.output` used where it does not exist.
@@ -163,6 +170,7 @@ impl Kind {
             Kind::UndeclaredParam { .. } => "undeclared-param",
             Kind::UnknownStepField { .. } => "unknown-step-field",
             Kind::UnknownOutputField { .. } => "unknown-output-field",
+            Kind::FreeFormOutput { .. } => "free-form-output",
             Kind::UnknownRunField { .. } => "unknown-run-field",
             Kind::OutOfScope { .. } => "out-of-scope",
             Kind::Cycle { .. } => "cycle",
@@ -175,6 +183,14 @@ impl Kind {
             Kind::InvalidTrigger { .. } => "invalid-trigger",
             Kind::TriggerParam { .. } => "trigger-param",
             Kind::Check { code, .. } => code,
+        }
+    }
+
+    /// How bad it is: every kind is an error but the warnings listed here.
+    pub fn severity(&self) -> super::Severity {
+        match self {
+            Kind::FreeFormOutput { .. } => super::Severity::Warning,
+            _ => super::Severity::Error,
         }
     }
 
@@ -241,6 +257,11 @@ impl Kind {
             Kind::UnknownOutputField {
                 step, block, field, ..
             } => format!("the output of step `{step}` (`{block}`) has no field `{field}`"),
+            Kind::FreeFormOutput {
+                step, block, field, ..
+            } => format!(
+                "the output of step `{step}` (`{block}`) is free-form: `{field}` is not checked before the run"
+            ),
             Kind::UnknownRunField { field } => format!("`$.run` has no field `{field}`"),
             Kind::OutOfScope { root, place } => format!("`$.{root}` only exists {place}"),
             Kind::Cycle { path } => format!("steps wait for each other: {}", path.join(" -> ")),
@@ -311,6 +332,10 @@ impl Kind {
             }
             Kind::UnknownOutputField { available, .. } if !available.is_empty() => {
                 format!("fields here: {}", backticked(available))
+            }
+            Kind::FreeFormOutput { .. } => {
+                "its block declares no fields here, so a misspelt name is found only by the run, when it selects nothing: check the name against the service's documentation"
+                    .into()
             }
             Kind::UnknownRunField { .. } => {
                 format!("`$.run` has {}", listed(&crate::context::run_fields()))

@@ -3,6 +3,9 @@
 //! A diagnostic is a [`Kind`] (a flat enum holding exactly what its message needs) plus a location into
 //! the YAML document ([`At`]). Locations are YAML paths, not positions, so the passes stay independent of
 //! the text; [`render`] turns them into `file:line:col`, the source line and a caret.
+//!
+//! Most diagnostics are errors: the flow does not become a plan. A few are warnings ([`Severity`]): the
+//! flow runs, but something in it is not checked as the rest is (a reference into a free-form output).
 
 mod kind;
 mod render;
@@ -15,6 +18,25 @@ pub use suggest::suggest;
 use std::ops::Range;
 
 use crate::source::{Pos, YamlPath};
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Severity {
+    /// The flow cannot run.
+    Error,
+    /// The flow runs, but part of it could not be checked before the run.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`, as the rendered text and the JSON outputs name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
 
 /// Where a diagnostic points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +98,16 @@ impl Diagnostic {
             suggestion: None,
             note: None,
         }
+    }
+
+    /// How bad it is: its kind's severity.
+    pub fn severity(&self) -> Severity {
+        self.kind.severity()
+    }
+
+    /// Whether it keeps the flow from running.
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
     }
 
     /// Adds a "did you mean" suggestion.

@@ -1,12 +1,13 @@
-//! Rendering diagnostics like a compiler: `file:line:col`, the source line, a caret under the value. A
-//! long line is cut to a window around the caret, marked `…` where it was cut, so that many diagnostics
-//! on one long line print (and cost) in proportion to their number, not to their number times the line.
+//! Rendering diagnostics like a compiler: `error[code]` or `warning[code]`, `file:line:col`, the source
+//! line, a caret under the value. A long line is cut to a window around the caret, marked `…` where it
+//! was cut, so that many diagnostics on one long line print (and cost) in proportion to their number, not
+//! to their number times the line.
 
 mod shown;
 
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
-use super::{At, Diagnostic};
+use super::{At, Diagnostic, Severity};
 use crate::source::{SourceFile, Span, YamlPath, work};
 use shown::Lines;
 
@@ -83,7 +84,11 @@ fn render_one(
         let width = caret_width(span, shown.chars);
         shown.window(col.saturating_sub(1), width)
     });
-    let title = Level::ERROR
+    let level = match diagnostic.severity() {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let title = level
         .primary_title(message.as_str())
         .id(diagnostic.kind.code());
     let group = match &window {

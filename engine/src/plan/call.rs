@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::Plan;
-use crate::block::{BlockSpec, Effect, EffectBy, RegisteredBlock};
+use crate::block::{BlockSpec, Effect, EffectBy, Recovery, RegisteredBlock};
 use crate::expr::ValueExpr;
 
 /// What a step calls.
@@ -121,6 +121,21 @@ impl Call {
         match spec.destructive_when.and_then(|input| with.get(input)) {
             Some(expr) if !matches!(resolve(expr), Some(Value::Bool(false))) => Effect::Destructive,
             _ => spec.effect,
+        }
+    }
+
+    /// How a call with inputs `with` is settled when its answer was lost, as far as it is known before
+    /// the run: the [`EffectBy`] table's rule for the operation a literal deciding input names, at-least-once
+    /// when that input is an expression (only the run knows the operation), else the block's.
+    pub fn recovery_before_run(&self, with: &IndexMap<String, ValueExpr>) -> Recovery {
+        let spec = self.spec();
+        match self
+            .effect_by()
+            .and_then(|by| Some((by, with.get(by.input)?)))
+        {
+            Some((by, ValueExpr::Literal(value))) => by.recovery(value),
+            Some(_) => Recovery::AtLeastOnce,
+            None => spec.recovery,
         }
     }
 

@@ -53,6 +53,9 @@ pub struct Plan {
     pub triggers: Vec<crate::schedule::Trigger>,
     /// Where its params and secrets go: what a flow using it as a template is checked against.
     pub(crate) secrets: SecretFlow,
+    /// What the checker warns about in a flow that runs (references it could not check), for the
+    /// commands to show.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 impl Plan {
@@ -133,6 +136,12 @@ impl PlannedStep {
     /// effect names a destructive operation or is an expression ([`Call::effect_before_run`]).
     pub fn effect(&self) -> Effect {
         self.call.effect_before_run(&self.with).0
+    }
+
+    /// How a call of the step whose answer was lost is settled, as far as it is known before the run
+    /// ([`Call::recovery_before_run`]).
+    pub fn recovery(&self) -> crate::block::Recovery {
+        self.call.recovery_before_run(&self.with)
     }
 
     /// The input that makes the call destructive when true, when the step gives it.

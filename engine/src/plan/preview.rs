@@ -152,7 +152,7 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
             block: step.call.spec().id.to_string(),
             title: step.call.spec().title.to_string(),
             effect: step.effect(),
-            recovery: step.call.spec().recovery,
+            recovery: step.recovery(),
             group: step.level,
             after: step
                 .deps

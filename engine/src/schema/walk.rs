@@ -47,6 +47,9 @@ pub enum Walk {
     Unknown {
         /// Whether the query is not singular.
         plural: bool,
+        /// The segment that reads into a value whose schema declares nothing (a free-form object or
+        /// array); `None` when a descendant segment (`..`) is what cannot be followed.
+        from: Option<usize>,
     },
 }
 
@@ -54,7 +57,7 @@ impl Walk {
     /// The JSON types the query yields.
     pub fn types(&self, root: &Value) -> TypeSet {
         match self {
-            Walk::Found { plural: true, .. } | Walk::Unknown { plural: true } => TypeSet::ARRAY,
+            Walk::Found { plural: true, .. } | Walk::Unknown { plural: true, .. } => TypeSet::ARRAY,
             Walk::Found { schema, .. } => types(root, schema),
             Walk::Unknown { .. } => TypeSet::ANY,
             Walk::Missing { .. } => TypeSet::NONE,
@@ -255,7 +258,12 @@ fn walk_from(root: &Value, current: &Value, segments: &[Segment], at: usize, plu
         };
     };
     let (lookup, many) = match segment {
-        Segment::Descendant(_) => return Walk::Unknown { plural: true },
+        Segment::Descendant(_) => {
+            return Walk::Unknown {
+                plural: true,
+                from: None,
+            };
+        }
         Segment::Selector(selector) => step(root, current, selector),
         Segment::Selectors(selectors) => {
             let mut results = Vec::with_capacity(selectors.len());
@@ -290,6 +298,7 @@ fn walk_from(root: &Value, current: &Value, segments: &[Segment], at: usize, plu
         }
         Lookup::Unknown => Walk::Unknown {
             plural: plural || rest.iter().any(is_plural),
+            from: Some(at),
         },
     }
 }
@@ -362,6 +371,21 @@ mod tests {
         assert_eq!(walked("$.Tags.team").types(&root), TypeSet::STRING);
         assert_eq!(walked("$.KeyMetadata").types(&root), TypeSet::OBJECT);
         assert_eq!(walked("$.Anything.deep.down").types(&root), TypeSet::ANY);
+        assert_eq!(
+            walked("$.Anything.deep.down"),
+            Walk::Unknown {
+                plural: false,
+                from: Some(1)
+            },
+            "the first segment read into what declares nothing"
+        );
+        assert_eq!(
+            walked("$..Arn"),
+            Walk::Unknown {
+                plural: true,
+                from: None
+            }
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::Context;
 
 /// Adds the template's place to every diagnostic at one of its call sites.
 pub(crate) fn check(ctx: &Context, out: &mut [Diagnostic]) {
-    for diagnostic in out.iter_mut().filter(|d| d.note.is_none()) {
+    for diagnostic in out.iter_mut().filter(|d| d.note.is_none() && d.is_error()) {
         let Some((template, about)) = callee(ctx, diagnostic) else {
             continue;
         };

@@ -329,5 +329,6 @@ pub(crate) fn into_plan(
         library: None,
         triggers: Vec::new(),
         secrets: Default::default(),
+        warnings: Vec::new(),
     }
 }

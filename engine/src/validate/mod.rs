@@ -96,7 +96,8 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Reads and checks a flow file; a flow with no problem becomes a plan.
+/// Reads and checks a flow file; a flow with no error becomes a plan, with its warnings in
+/// [`Plan::warnings`]. The diagnostics of a flow that does not are its errors and its warnings.
 pub fn check(source: Arc<SourceFile>, registry: &Registry) -> Result<Plan, Vec<Diagnostic>> {
     checked_load(source, registry, &templates::Stack::default()).map_err(Nested::into_diagnostics)
 }
@@ -160,8 +161,9 @@ fn checked_load(
         return checked.map_err(Nested::Invalid);
     }
     let mut found = loaded.diagnostics;
-    if let Err(more) = checked {
-        found.extend(more);
+    match checked {
+        Ok(plan) => found.extend(plan.warnings),
+        Err(more) => found.extend(more),
     }
     Err(Nested::Invalid(found))
 }
@@ -197,11 +199,13 @@ fn check_with(
     let order = cycles::check(&ctx, &deps, &mut out);
     destructive::check(&ctx, &compiled, &mut out);
     let secrets = secrets::check(&ctx, &compiled, &mut out);
-    if !out.is_empty() {
+    if out.iter().any(Diagnostic::is_error) {
         callees::check(&ctx, &mut out);
         out.dedup();
         return Err(out);
     }
+    out.dedup();
+    let warnings = out;
     let output_schemas = compiled
         .outputs
         .iter()
@@ -220,10 +224,12 @@ fn check_with(
     plan.library = stack.library.clone();
     plan.triggers = triggers;
     plan.secrets = secrets;
-    let found = flow_checks::check(&plan, registry);
+    plan.warnings = warnings;
+    let mut found = flow_checks::check(&plan, registry);
     if found.is_empty() {
         Ok(plan)
     } else {
+        found.extend(plan.warnings);
         Err(found)
     }
 }

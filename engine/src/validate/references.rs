@@ -1,6 +1,7 @@
 //! Pass: every reference and template path reads something that exists where it is used — a declared
 //! parameter, a known step (which becomes a dependency), an output field the upstream block declares —
-//! and this pass records the dependencies that order the steps.
+//! and this pass records the dependencies that order the steps. A reference into an output whose schema
+//! declares nothing there (a raw request's response) cannot be checked: it gets a warning, not silence.
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -305,17 +306,57 @@ impl Checker<'_> {
         let Some((walked, _)) = self.schemas.walk(reference, step) else {
             return;
         };
-        if let Walk::Missing {
-            segment,
-            name,
-            known,
-        } = walked
-        {
-            let suggestion = self.ctx.suggester.suggest(&name, &known);
-            let kind = self.missing(reference, step, segment, name, known);
-            self.out
-                .push(Diagnostic::part(kind, at, range(segment)).suggest(suggestion));
+        match walked {
+            Walk::Missing {
+                segment,
+                name,
+                known,
+            } => {
+                let suggestion = self.ctx.suggester.suggest(&name, &known);
+                let kind = self.missing(reference, step, segment, name, known);
+                self.out
+                    .push(Diagnostic::part(kind, at, range(segment)).suggest(suggestion));
+            }
+            Walk::Unknown {
+                from: Some(segment),
+                ..
+            } => {
+                if let Some(kind) = self.free_form(reference, step, segment) {
+                    self.out.push(Diagnostic::part(kind, at, range(segment)));
+                }
+            }
+            _ => {}
         }
+    }
+
+    /// The warning for a reference whose segment `segment` reads into a step output's free-form part
+    /// (`$.steps.raw.output.KeyMetadata` after a raw request): only the run can tell whether it is there.
+    /// Other roots (`$.params`, `$.item`) are the flow's own values, not a block's answer.
+    fn free_form(
+        &self,
+        reference: &Reference,
+        step: Option<usize>,
+        segment: usize,
+    ) -> Option<Kind> {
+        let i = match reference.root() {
+            Root::Steps if reference.name_at(2) == Some("output") => {
+                self.ctx.step_index(reference.step_id()?)?
+            }
+            Root::Output => step?,
+            _ => return None,
+        };
+        let field = match reference.name_at(segment) {
+            Some(name) => name.to_string(),
+            None => reference
+                .segment_range(segment)
+                .map(|r| reference.text()[r].trim_start_matches('.').to_string())
+                .unwrap_or_default(),
+        };
+        Some(Kind::FreeFormOutput {
+            step: self.ctx.flow.steps[i].id.clone(),
+            block: self.ctx.block_name(i),
+            field,
+        })
     }
 
     /// Whether a reference into step `j`'s output may read one of its secret fields.

@@ -21,11 +21,7 @@ pub(crate) fn interface_of(uses: &str, plan: Arc<Plan>) -> Template {
         .unwrap_or(Effect::Read);
     // Each of its steps settles a lost call its own way; the template as a whole is only as safe to
     // repeat as its weakest step.
-    let recovery = if plan
-        .steps
-        .iter()
-        .any(|s| s.call.spec().recovery.at_least_once())
-    {
+    let recovery = if plan.steps.iter().any(|s| s.recovery().at_least_once()) {
         Recovery::AtLeastOnce
     } else {
         Recovery::Repeat

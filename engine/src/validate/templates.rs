@@ -289,7 +289,9 @@ fn check_file(located: Located, canonical: &Path, registry: &Registry, stack: &S
         Err(super::Nested::NotAFlow(found)) => {
             return Err(not_a_flow(path, &template_source, &found));
         }
-        Err(super::Nested::Invalid(found)) => {
+        Err(super::Nested::Invalid(mut found)) => {
+            // What keeps it from being used; its warnings are for its own check to show.
+            found.retain(Diagnostic::is_error);
             let problems: Vec<String> = render_each(&found, &template_source, false)
                 .into_iter()
                 .map(|r| r.text)

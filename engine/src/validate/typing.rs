@@ -199,7 +199,7 @@ impl<'a> Schemas<'a> {
                     },
                     _,
                 )) => json!({ "type": "array", "items": schema }),
-                Some((Walk::Unknown { plural: true }, _)) => json!({ "type": "array" }),
+                Some((Walk::Unknown { plural: true, .. }, _)) => json!({ "type": "array" }),
                 _ if !reference.is_singular() => json!({ "type": "array" }),
                 _ => Value::Bool(true),
             },

@@ -104,6 +104,8 @@ fn compare(
                 continue;
             }
         };
+        // The new version's warnings: its references into free-form outputs, which a caller cannot check.
+        crate::flowfile::print_warnings(&new.plan.source, &new.plan.warnings, colors.err);
         if !old_root.join(rel).is_file() {
             outln!("{name}: new since {against}")?;
             continue;
