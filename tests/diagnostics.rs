@@ -22,6 +22,11 @@ fn each_invalid_fixture_renders_its_one_diagnostic() {
     settings.set_snapshot_path("snapshots/invalid");
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
+    // The next fire times a misspelt zone's help shows depend on today.
+    settings.add_filter(
+        r"[A-Z][a-z]{2} \d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? [A-Z+\-0-9]+",
+        "[fire time]",
+    );
     for name in fixtures() {
         let path = format!("tests/fixtures/invalid/{name}");
         let ran = run(&["validate", &path]);

@@ -71,15 +71,18 @@ pub(crate) fn check(
         let zone_name = written.timezone.as_deref().unwrap_or("UTC");
         let zone = schedule::zone(zone_name);
         if zone.is_none() {
-            out.push(
-                Diagnostic::value(
-                    Kind::UnknownTimezone {
-                        name: zone_name.to_string(),
-                    },
-                    &at.key("timezone"),
-                )
-                .suggest(nearest_zone(ctx, zone_name)),
+            let nearest = nearest_zone(ctx, zone_name);
+            let mut diagnostic = Diagnostic::value(
+                Kind::UnknownTimezone {
+                    name: zone_name.to_string(),
+                },
+                &at.key("timezone"),
             );
+            diagnostic.note = match (&cron, nearest.as_deref().and_then(schedule::zone)) {
+                (Some(cron), Some(meant)) => fire_times(cron, meant),
+                _ => None,
+            };
+            out.push(diagnostic.suggest(nearest));
         }
         catch_up(written, &at, out);
         if written.pause_after_failures == Some(0) {
@@ -200,6 +203,39 @@ fn trigger_params(
             ));
         }
     }
+}
+
+/// The next fire times of expression `cron` read in `zone`, for the help of a zone that was misspelt:
+/// what the trigger would do with the zone it was probably meant to have.
+fn fire_times(cron: &CronExpr, zone: chrono_tz::Tz) -> Option<String> {
+    let meant = Trigger {
+        id: String::new(),
+        cron: cron.clone(),
+        zone,
+        params: IndexMap::new(),
+        overlap: Default::default(),
+        catch_up: Default::default(),
+        catch_up_window: None,
+        enabled: true,
+        pause_after_failures: None,
+        allow_destructive: false,
+    };
+    let format = if cron.has_seconds() {
+        "%a %Y-%m-%d %H:%M:%S %Z"
+    } else {
+        "%a %Y-%m-%d %H:%M %Z"
+    };
+    let times: Vec<String> = schedule::upcoming(&meant, chrono::Utc::now(), 3)
+        .into_iter()
+        .map(|t| t.with_timezone(&zone).format(format).to_string())
+        .collect();
+    (!times.is_empty()).then(|| {
+        format!(
+            "in `{}` it would fire next at {}",
+            zone.name(),
+            times.join(", ")
+        )
+    })
 }
 
 /// The zone name closest to `name`: by the whole name (`Europe/Berln`), else by its city
