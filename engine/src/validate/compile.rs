@@ -87,7 +87,7 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
         .outputs
         .iter()
         .map(|(k, v)| {
-            let at = output_at(ctx.flow, k);
+            let at = ctx.output_at(k);
             (k.clone(), ValueExpr::compile(v.value(), &at, &mut issues))
         })
         .collect();
@@ -105,15 +105,6 @@ pub(crate) fn run(ctx: &Context<'_>, out: &mut Vec<Diagnostic>) -> Compiled {
         steps,
         outputs,
         settings,
-    }
-}
-
-/// Where the value of flow output `name` is written: under `value:` in the form `{ value, reveal }`.
-pub(crate) fn output_at(flow: &crate::model::Flow, name: &str) -> YamlPath {
-    let at = YamlPath::root().key("outputs").key(name);
-    match flow.outputs.get(name) {
-        Some(output) if output.is_marked() => at.key("value"),
-        _ => at,
     }
 }
 

@@ -32,7 +32,7 @@ use crate::library::TemplateSource;
 use crate::load::load;
 use crate::model::Flow;
 use crate::plan::{Call, Plan};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, YamlPath};
 
 pub(crate) use compile::{Compiled, CompiledStep};
 pub(crate) use references::Deps;
@@ -51,6 +51,15 @@ pub(crate) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// Where the value of flow output `name` is written: under `value:` in the form `{ value, reveal }`.
+    pub(crate) fn output_at(&self, name: &str) -> YamlPath {
+        let at = YamlPath::root().key("outputs").key(name);
+        match self.flow.outputs.get(name) {
+            Some(output) if output.is_marked() => at.key("value"),
+            _ => at,
+        }
+    }
+
     fn new(
         flow: &'a Flow,
         registry: &'a Registry,

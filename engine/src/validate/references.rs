@@ -98,7 +98,7 @@ pub(crate) fn check(
         checker.after(i);
     }
     for (name, expr) in &compiled.outputs {
-        let at = super::compile::output_at(ctx.flow, name);
+        let at = ctx.output_at(name);
         expr.visit(&at, &mut |at, leaf| {
             checker.leaf(leaf, at, None, Place::FlowOutput)
         });

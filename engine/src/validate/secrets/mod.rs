@@ -24,7 +24,6 @@ use crate::plan::secrets::Seg;
 use crate::plan::{Call, SecretFlow, Setting};
 use crate::source::YamlPath;
 
-use super::compile::output_at;
 use super::{Compiled, Context};
 use taint::{Origin, Taint};
 
@@ -120,12 +119,7 @@ pub(crate) fn check(
                 Origin::Param(param) => pass.found.carried.entry(param).or_default().push(path),
             }
         }
-        pass.sink(
-            expr,
-            &output_at(ctx.flow, name),
-            None,
-            &Sink::Output { name },
-        );
+        pass.sink(expr, &ctx.output_at(name), None, &Sink::Output { name });
     }
     pass.found
 }
@@ -274,7 +268,7 @@ impl Pass<'_> {
                 format!("{name} would report it"),
                 format!(
                     "write the output `{output}: {{ value: {}, reveal: true }}` to report it on purpose (the run report still shows it as `<redacted>`; a template's caller receives it as a secret)",
-                    self.written(&output_at(self.ctx.flow, output))
+                    self.written(&self.ctx.output_at(output))
                 ),
                 None,
             ),
