@@ -3,7 +3,7 @@
 //! metrics, and the OpenAPI document (served = committed, and every answer matches its schema in it);
 //! [`runs`]: cancel, resume, and un-pausing a trigger.
 
-mod client;
+pub mod client;
 mod runs;
 
 use serde_json::{Value, json};
