@@ -17,7 +17,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// How often a condition is asked again.
 const POLL: Duration = Duration::from_millis(50);
 /// The window: a laptop screen.
-const WINDOW: (u32, u32) = (1280, 900);
+pub const WINDOW: (u32, u32) = (1280, 900);
 
 /// chromedriver's URL from `KEYFLOW_CHROMEDRIVER_URL`, or `None` (with a note) when it is unset: the
 /// browser tests are then skipped, except under `CI`, where a missing driver is a failure.
@@ -241,6 +241,13 @@ impl Ui {
         match self.session.source() {
             Ok(html) => html,
             Err(e) => self.fail(&format!("reading the page source: {e}")),
+        }
+    }
+
+    /// Resizes the window (from [`WINDOW`], a laptop screen).
+    pub fn resize(&self, width: u32, height: u32) {
+        if let Err(e) = self.session.resize(width, height) {
+            self.fail(&format!("resizing the window to {width}×{height}: {e}"));
         }
     }
 

@@ -102,7 +102,7 @@ fn a_flow_started_from_its_form_turns_green_live_and_shows_its_outputs() {
         "the page never showed the run under way: {seen:?}"
     );
     println!("the run page showed, in turn: {seen:#?}");
-    ui.screenshot("run-page");
+    ui.screenshot("run-live");
 
     let run = ui.api.get(&format!("/api/v1/runs/{id}")).body;
     assert_eq!(run["status"], "succeeded", "{run}");

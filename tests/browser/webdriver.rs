@@ -161,6 +161,13 @@ impl Session {
         .map(drop)
     }
 
+    /// Resizes the window to `width` × `height` pixels (the page's viewport is smaller by the window's
+    /// frame).
+    pub fn resize(&self, width: u32, height: u32) -> Result<(), String> {
+        self.post("/window/rect", json!({ "width": width, "height": height }))
+            .map(drop)
+    }
+
     /// The page's HTML as the browser holds it now.
     pub fn source(&self) -> Result<String, String> {
         let source = self.get("/source")?;
