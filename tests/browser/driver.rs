@@ -43,6 +43,13 @@ pub fn screenshots() -> PathBuf {
     target.join("ui-screenshots")
 }
 
+/// The path of `http://HOST:PORT/PATH?QUERY#FRAGMENT`: `/PATH`.
+fn path_of(url: &str) -> String {
+    let rest = url.splitn(4, '/').nth(3).unwrap_or_default();
+    let path = rest.split(['?', '#']).next().unwrap_or_default();
+    format!("/{path}")
+}
+
 /// A daemon and a browser on it. Closing the browser's session when dropped, so that no Chromium outlives
 /// its test.
 pub struct Ui {
@@ -98,12 +105,7 @@ impl Ui {
     /// The path of the page shown (`/ui/runs/ID`).
     pub fn path(&self) -> String {
         match self.session.url() {
-            // `http://HOST:PORT/PATH?QUERY#FRAGMENT`
-            Ok(url) => {
-                let rest = url.splitn(4, '/').nth(3).unwrap_or_default();
-                let path = rest.split(['?', '#']).next().unwrap_or_default();
-                format!("/{path}")
-            }
+            Ok(url) => path_of(&url),
             Err(e) => self.fail(&format!("reading the page's URL: {e}")),
         }
     }
@@ -117,14 +119,23 @@ impl Ui {
     }
 
     /// Asks `ready` every 50 ms until it gives a value; after [`PATIENCE`] the test fails, saying `what`.
-    pub fn poll<T>(&self, what: &str, mut ready: impl FnMut(&Ui) -> Option<T>) -> T {
+    /// An error counts as "not yet": the page may be between two documents when asked.
+    pub fn poll<T>(
+        &self,
+        what: &str,
+        mut ready: impl FnMut(&Session) -> Result<Option<T>, String>,
+    ) -> T {
         let start = Instant::now();
+        let mut error = None;
         loop {
-            if let Some(value) = ready(self) {
-                return value;
+            match ready(&self.session) {
+                Ok(Some(value)) => return value,
+                Ok(None) => {}
+                Err(e) => error = Some(e),
             }
             if start.elapsed() > PATIENCE {
-                self.fail(&format!("waited {PATIENCE:?} for {what}"));
+                let error = error.map_or_else(String::new, |e| format!(" (last error: {e})"));
+                self.fail(&format!("waited {PATIENCE:?} for {what}{error}"));
             }
             std::thread::sleep(POLL);
         }
@@ -133,24 +144,31 @@ impl Ui {
     /// Waits until the JavaScript expression `condition` is true in the page.
     pub fn wait_until(&self, what: &str, condition: &str) {
         let script = format!("return !!({condition});");
-        self.poll(&format!("{what} (`{condition}`)"), |ui| {
-            (ui.js(&script, &[]) == json!(true)).then_some(())
+        self.poll(&format!("{what} (`{condition}`)"), |session| {
+            Ok((session.execute(&script, &[])? == json!(true)).then_some(()))
         });
     }
 
     /// Waits until an element matches the CSS selector `css`.
     pub fn wait_for(&self, css: &str) {
-        self.poll(&format!("an element matching `{css}`"), |ui| {
-            (ui.count(css) > 0).then_some(())
+        self.poll(&format!("an element matching `{css}`"), |session| {
+            let found = session.execute(
+                "return document.querySelector(arguments[0]) !== null;",
+                &[json!(css)],
+            )?;
+            Ok((found == json!(true)).then_some(()))
         });
     }
 
-    /// Waits until the page shown is at a path that `matches`; the path.
+    /// Waits until the page shown is at a path that `matches` and has loaded; the path.
     pub fn wait_for_path(&self, what: &str, matches: impl Fn(&str) -> bool) -> String {
-        self.poll(what, |ui| {
-            let path = ui.path();
-            // Loaded: the new page's `<main>` is there, not only its URL.
-            (matches(&path) && ui.count("main") > 0).then_some(path)
+        self.poll(what, |session| {
+            let path = path_of(&session.url()?);
+            let loaded = session.execute(
+                "return document.readyState === 'complete' && document.querySelector('main') !== null;",
+                &[],
+            )?;
+            Ok((matches(&path) && loaded == json!(true)).then_some(path))
         })
     }
 

@@ -23,8 +23,8 @@ const STATUSES: &str = "const of = s => Array.from(document.querySelectorAll(s),
 fn watch_until_green(ui: &Ui) -> Vec<String> {
     assert_eq!(ui.js(MARKER, &[]), json!(true));
     let mut seen: Vec<String> = Vec::new();
-    ui.poll("the run and all its steps to be succeeded", |ui| {
-        let now = ui.js(STATUSES, &[]);
+    ui.poll("the run and all its steps to be succeeded", |session| {
+        let now = session.execute(STATUSES, &[])?;
         let pairs = |key: &str| -> Vec<(String, String)> {
             now[key]
                 .as_array()
@@ -53,7 +53,7 @@ fn watch_until_green(ui: &Ui) -> Vec<String> {
         let green = |all: &[(String, String)]| {
             !all.is_empty() && all.iter().all(|(_, status)| status == "succeeded")
         };
-        (run == "succeeded" && green(&steps) && green(&nodes)).then_some(())
+        Ok((run == "succeeded" && green(&steps) && green(&nodes)).then_some(()))
     });
     assert_eq!(
         ui.js(STILL_THERE, &[]),
