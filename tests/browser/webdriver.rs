@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 /// The key W3C WebDriver names an element reference by.
-const ELEMENT: &str = "element-6066-11e4-a52f-4a5cf9b40e5a";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// The WebDriver code of the Tab key.
 pub const TAB: char = '\u{E004}';
