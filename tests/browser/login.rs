@@ -76,5 +76,5 @@ fn the_login_form_opens_a_session_and_an_action_without_csrf_is_refused() {
     ui.click("form#start-run button#start");
     let path = ui.wait_for_path("the run's page", |path| path.starts_with("/ui/runs/"));
     let run = ui.api.run_ends(&run_id(&path), "succeeded");
-    assert_eq!(run["params"]["who"], "Alice");
+    assert_eq!(run["outputs"]["text"], "hello Alice");
 }
