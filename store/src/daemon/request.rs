@@ -57,8 +57,14 @@ impl Store {
         rerun: &Rerun,
     ) -> Result<Firing, StoreError> {
         let run_id = uuid::Uuid::now_v7().to_string();
-        self.request(flow, params, allow_destructive, &run_id, Asked::Rerun(rerun))
-            .await
+        self.request(
+            flow,
+            params,
+            allow_destructive,
+            &run_id,
+            Asked::Rerun(rerun),
+        )
+        .await
     }
 
     async fn request(
