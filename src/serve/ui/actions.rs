@@ -18,11 +18,11 @@ use keyflow_engine::exec::store::StoreError;
 use keyflow_engine::plan::Plan;
 use keyflow_store::{FiringStatus, RunState, StoredRun};
 
-use super::forms::{Confirm, Fields, refusal};
+use super::forms::{Confirm, Fields, unconfirmed};
 use super::html::{esc, not_found, respond, unavailable, url, when};
 use super::runs;
 use super::session::Browser;
-use crate::commands::resume;
+use crate::commands::resume::refusal;
 use crate::serve::Daemon;
 use crate::serve::actions::{self, Again, Continued, Refusal, Via, again::rerun_each};
 
@@ -56,7 +56,7 @@ pub fn run_forms(run: &StoredRun, plan: Option<&Plan>, browser: &Browser) -> Run
         forms.header = "<p class=\"muted\">Its flow is not served now: it cannot be resumed or re-run from here.</p>\n".into();
         return forms;
     };
-    if resume::refusal(summary).is_none() {
+    if refusal(summary).is_none() {
         forms.header = match Again::resume(plan, run) {
             Ok(again) => resume_form(run, plan, &again, browser, None),
             Err(e) => format!(
@@ -147,7 +147,7 @@ pub async fn act(
     match path.rsplit_once('/') {
         Some((id, "cancel")) => match actions::cancel(&daemon, id, via).await {
             Ok(cancelled) => to_run(&cancelled.run_id),
-            Err(refusal) => refused(refusal, &run_page(id)),
+            Err(why) => refused(why, &run_page(id)),
         },
         Some((id, "resume")) => resume(&daemon, id, &fields, &browser, via).await,
         Some((id, "rerun")) => rerun(&daemon, id, &fields, &browser, via).await,
@@ -164,17 +164,17 @@ async fn resume(
 ) -> Response {
     let continued = match actions::resumable(daemon, id).await {
         Ok(continued) => continued,
-        Err(refusal) => return refused(refusal, &run_page(id)),
+        Err(why) => return refused(why, &run_page(id)),
     };
     let Continued { run, plan, again } = &continued;
     let destructive = !again.destructive(plan).is_empty();
     if destructive && !fields.confirms(&plan.name) {
-        let form = resume_form(run, plan, again, browser, Some(refusal(fields)));
+        let form = resume_form(run, plan, again, browser, Some(unconfirmed(fields)));
         return confirm_page(run, "Resume the run", &form);
     }
     match actions::resume(daemon, &continued, destructive, via).await {
         Ok(firing) => to_run(&firing.run_id),
-        Err(refusal) => refused(refusal, &run_page(id)),
+        Err(why) => refused(why, &run_page(id)),
     }
 }
 
@@ -193,7 +193,7 @@ async fn rerun(
         .collect();
     let continued = match actions::rerunnable(daemon, id, &steps).await {
         Ok(continued) => continued,
-        Err(refusal) => return refused(refusal, &run_page(id)),
+        Err(why) => return refused(why, &run_page(id)),
     };
     let Continued { run, plan, again } = &continued;
     let destructive = again.destructive(plan);
@@ -205,13 +205,13 @@ async fn rerun(
             &named,
             &destructive,
             browser,
-            Some(refusal(fields)),
+            Some(unconfirmed(fields)),
         );
         return confirm_page(run, &format!("Re-run from {}", named.join(", ")), &form);
     }
     match actions::rerun(daemon, &continued, &steps, !destructive.is_empty(), via).await {
         Ok(firing) => to_run(&firing.run_id),
-        Err(refusal) => refused(refusal, &run_page(id)),
+        Err(why) => refused(why, &run_page(id)),
     }
 }
 

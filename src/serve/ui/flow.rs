@@ -19,7 +19,7 @@ use keyflow_engine::plan::{ParamError, Plan};
 use keyflow_store::{RunSummary, TriggerState};
 use serde::Deserialize;
 
-use super::forms::{self, Confirm, Fields, refusal, start_form};
+use super::forms::{self, Confirm, Fields, start_form, unconfirmed};
 use super::html::{badge, duration, esc, not_found, respond, unavailable, url, when};
 use super::session::Browser;
 use super::{flows, svg};
@@ -84,7 +84,7 @@ pub async fn start(
         let sent = Sent {
             typed: Some(&typed),
             errors: &errors,
-            confirm: (!confirmed).then(|| refusal(&fields)),
+            confirm: (!confirmed).then(|| unconfirmed(&fields)),
         };
         return page(
             &daemon,
@@ -116,7 +116,7 @@ pub async fn start(
             )
             .await
         }
-        Err(refusal) => super::actions::refused(refusal, &format!("/ui/flows/{}", url(&flow))),
+        Err(why) => super::actions::refused(why, &format!("/ui/flows/{}", url(&flow))),
     }
 }
 
@@ -180,10 +180,10 @@ fn header(loaded: &Loaded) -> String {
         let _ = write!(out, "<dt>Description</dt><dd>{}</dd>", esc(description));
     }
     let warnings = diagnostic::of_flow(&loaded.source, &plan.warnings);
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<dt>Validation</dt><dd><span class=\"badge s-succeeded\"><span aria-hidden=\"true\">✓</span> valid</span>{}</dd>\
-         <dt>Steps</dt><dd>{}</dd><dt>Runs</dt><dd><a href=\"/ui/runs?flow={}\">all runs of it</a></dd></dl>\n",
+         <dt>Steps</dt><dd>{}</dd><dt>Runs</dt><dd><a href=\"/ui/runs?flow={}\">all runs of it</a></dd></dl>",
         match warnings.len() {
             0 => String::new(),
             1 => ", with a warning".to_string(),

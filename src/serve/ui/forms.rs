@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use indexmap::IndexMap;
 use keyflow_engine::model::ParamType;
-use keyflow_engine::plan::{ParamError, ParamSpec, Plan};
+use keyflow_engine::plan::{ParamError, ParamSpec, ParamValue, Plan};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -82,7 +82,8 @@ pub fn typed(
 }
 
 /// Every problem with what was typed: those reading the text, then the flow's check of the rest (as the
-/// API checks a run's params), without a second word on a param already wrong.
+/// API checks a run's params), without a second word on a param already wrong. A required param left
+/// empty is said to be required in the form's words rather than the command line's.
 pub fn all_errors(
     plan: &Plan,
     values: &Map<String, Value>,
@@ -90,11 +91,16 @@ pub fn all_errors(
 ) -> Vec<ParamError> {
     let given = values
         .iter()
-        .map(|(n, v)| (n.clone(), keyflow_engine::plan::ParamValue::Json(v.clone())))
+        .map(|(n, v)| (n.clone(), ParamValue::Json(v.clone())))
         .collect();
     if let Err(more) = plan.bind_params(&given) {
         let known: Vec<String> = errors.iter().map(|e| e.name.clone()).collect();
-        errors.extend(more.into_iter().filter(|e| !known.contains(&e.name)));
+        for mut error in more.into_iter().filter(|e| !known.contains(&e.name)) {
+            if plan.params.contains_key(&error.name) && !values.contains_key(&error.name) {
+                error.message = "required: fill it in".to_string();
+            }
+            errors.push(error);
+        }
     }
     errors
 }
@@ -134,11 +140,11 @@ pub fn start_form(
     if let Some(confirm) = confirm {
         out.push_str(&confirm.field());
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<div><button type=\"submit\" id=\"start\" class=\"primary\">Start run</button> \
          <button type=\"submit\" formmethod=\"get\" formaction=\"/ui/flows/{flow}/plan\" formnovalidate>Plan</button> \
-         <span class=\"help\">Plan shows what the run would do with these params, calling nothing.</span></div></form>\n"
+         <span class=\"help\">Plan shows what the run would do with these params, calling nothing.</span></div></form>"
     );
     out
 }
@@ -193,7 +199,7 @@ fn field(spec: &ParamSpec, sent: bool, given: Option<&str>, error: Option<&str>)
         }
         (Some(allowed), _) => {
             let mut options = String::new();
-            if required || spec.default.is_none() {
+            if required {
                 options.push_str("<option value=\"\">choose…</option>");
             }
             for value in allowed {
@@ -322,7 +328,7 @@ impl Confirm<'_> {
 }
 
 /// Why a confirmation is refused: missing, or not the flow's name.
-pub fn refusal(fields: &Fields) -> &'static str {
+pub fn unconfirmed(fields: &Fields) -> &'static str {
     match fields.last("confirm").map(str::trim) {
         None | Some("") => "Type the flow's name to confirm the destructive steps.",
         Some(_) => "That is not the flow's name: type it exactly to confirm the destructive steps.",
@@ -379,10 +385,8 @@ pub fn js_pattern(rust: &str) -> Option<String> {
             c if class && chars.get(i + 1) == Some(&c) && "-!#$%*+,.:;<=>?@^`".contains(c) => {
                 return None;
             }
-            '(' if chars.get(i + 1) == Some(&'?') => {
-                if chars.get(i + 2) != Some(&':') {
-                    return None;
-                }
+            '(' if chars.get(i + 1) == Some(&'?') && chars.get(i + 2) != Some(&':') => {
+                return None;
             }
             '{' => {
                 let end = chars[i..].iter().position(|&c| c == '}')? + i;
@@ -443,7 +447,7 @@ mod tests {
         assert!(fields.confirms("rotate"));
         assert!(!fields.confirms("Rotate"));
         assert!(!Fields::default().confirms("rotate"));
-        assert!(refusal(&Fields::default()).contains("Type the flow's name"));
-        assert!(refusal(&fields).contains("not the flow's name"));
+        assert!(unconfirmed(&Fields::default()).contains("Type the flow's name"));
+        assert!(unconfirmed(&fields).contains("not the flow's name"));
     }
 }

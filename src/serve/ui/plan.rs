@@ -34,12 +34,14 @@ pub async fn show(
     let typed = fields.params();
     let (values, read) = forms::typed(plan, &typed);
     // A param given must fit; one left out shows as a placeholder, as `keyflow plan` does.
+    let typed_in = |name: &str| typed.get(name).is_some_and(|t| !t.trim().is_empty());
     let errors: Vec<_> = forms::all_errors(plan, &values, read)
         .into_iter()
-        .filter(|e| values.contains_key(&e.name) || typed.contains_key(&e.name))
+        .filter(|e| values.contains_key(&e.name) || typed_in(&e.name))
         .collect();
+    // Opened without params (a link): the form shows the defaults.
     let sent = Sent {
-        typed: Some(&typed),
+        typed: (!typed.is_empty()).then_some(&typed),
         errors: &errors,
         confirm: None,
     };
