@@ -1,16 +1,18 @@
 //! The web UI, server-rendered HTML that needs no JavaScript: the runs ([`runs`]), one run with its step
 //! graph, timeline and step details ([`run`], [`svg`], [`steps`]) and its buttons ([`actions`]: cancel,
 //! resume, re-run from a step), the flows served ([`flows`]), one flow with its start form and plan
-//! ([`flow`], [`forms`], [`plan`]), and the login of browsers to a daemon with a token ([`login`],
-//! [`session`]: sessions, and the CSRF checks of every form). Every value is escaped by [`html::esc`];
-//! records are shown as the store holds them, so secrets stay redacted.
+//! ([`flow`], [`forms`], [`pattern`], [`plan`]), and browsers' logins to a daemon with a token
+//! ([`login`], [`session`]) and the checks of every form ([`csrf`]). Every value is escaped by
+//! [`html::esc`]; records are shown as the store holds them, so secrets stay redacted.
 
 mod actions;
+mod csrf;
 mod flow;
 mod flows;
 mod forms;
 mod html;
 mod login;
+mod pattern;
 mod plan;
 mod run;
 mod runs;

@@ -6,11 +6,9 @@
 //!   (a restart logs every browser out). A page asked for without one is a 303 to the login page.
 //! - Every browser gets a random `keyflow_browser` cookie, which forms are bound to before a login (the
 //!   login form itself, and every form when the daemon has no token).
-//! - A form that changes something (any method but GET, HEAD and OPTIONS) must carry the request's CSRF
+//! - A form that changes something (any method but GET, HEAD and OPTIONS) must carry the browser's CSRF
 //!   token in its `csrf` field: an HMAC-SHA-256, under a key drawn when the daemon starts, of the session
-//!   id (or the browser id) — compared in constant time; its `Origin`, when sent, must be the daemon's own
-//!   host, and its `Sec-Fetch-Site` must not be `cross-site`. A refused form gets a 403 page saying to
-//!   reload and try again.
+//!   id (or the browser id); [`super::csrf`] checks it, and where the form comes from.
 //!
 //! Both cookies are `HttpOnly`, `SameSite=Strict`, `Path=/`, and `Secure` unless the daemon listens on
 //! loopback. The API (`/api/v1`) does not read them: it keeps needing the bearer token.
@@ -20,7 +18,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -30,6 +27,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use super::csrf;
 use super::html::{self, esc, respond, url};
 
 /// How long a session lasts after its login.
@@ -38,8 +36,6 @@ pub const SESSION_FOR: Duration = Duration::from_secs(12 * 60 * 60);
 pub const SESSION_COOKIE: &str = "keyflow_session";
 /// The browser cookie.
 pub const BROWSER_COOKIE: &str = "keyflow_browser";
-/// The largest form body read.
-const FORM_LIMIT: usize = 256 * 1024;
 
 /// The UI's access rules and sessions, one per daemon.
 pub struct Access {
@@ -194,7 +190,7 @@ pub async fn gate(State(access): State<Arc<Access>>, mut request: Request, next:
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     if changes {
-        request = match checked(&browser, request).await {
+        request = match csrf::checked(&browser.csrf, request).await {
             Ok(request) => request,
             Err(response) => return with_browser(&access, response, &browser_id, new_browser),
         };
@@ -222,68 +218,6 @@ fn login_first(request: &Request) -> Response {
         "Log in",
         "<h1>Log in first</h1><p>This browser is not logged in, or its session ended (sessions last 12 hours, \
          and end when the daemon restarts). <a href=\"/ui/login\">Log in</a>, then do it again.</p>",
-    )
-}
-
-/// The form checks: where it comes from, then its CSRF field. The request, its body read back in, when
-/// they pass.
-async fn checked(browser: &Browser, request: Request) -> Result<Request, Response> {
-    let headers = request.headers();
-    if header_text(headers, "sec-fetch-site") == Some("cross-site") {
-        return Err(refused("it was sent from another site"));
-    }
-    if let Some(origin) = header_text(headers, header::ORIGIN.as_str()) {
-        let host = header_text(headers, header::HOST.as_str()).unwrap_or_default();
-        let authority = origin.split_once("://").map(|(_, rest)| rest);
-        if !authority.is_some_and(|a| a.eq_ignore_ascii_case(host)) {
-            return Err(refused("it was sent from a page of another site"));
-        }
-    }
-    let form = header_text(headers, header::CONTENT_TYPE.as_str()).is_some_and(|t| {
-        t.split(';')
-            .next()
-            .is_some_and(|m| m.trim() == "application/x-www-form-urlencoded")
-    });
-    if !form {
-        return Err(refused(
-            "it is not a form of this page (`application/x-www-form-urlencoded`)",
-        ));
-    }
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
-        return Err(respond(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Form too large",
-            &format!(
-                "<h1>Form too large</h1><p>The form sent is larger than {} KiB: shorten what was typed and send it again.</p>",
-                FORM_LIMIT / 1024
-            ),
-        ));
-    };
-    let given = form_urlencoded::parse(&bytes)
-        .find(|(name, _)| name == "csrf")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
-    if !bool::from(given.as_bytes().ct_eq(browser.csrf.as_bytes())) {
-        return Err(refused(if given.is_empty() {
-            "it carries no CSRF token"
-        } else {
-            "its CSRF token is not this browser's (the page is older than the daemon or the session)"
-        }));
-    }
-    Ok(Request::from_parts(parts, Body::from(bytes)))
-}
-
-/// The 403 page of a form refused.
-fn refused(why: &str) -> Response {
-    respond(
-        StatusCode::FORBIDDEN,
-        "Form refused",
-        &format!(
-            "<h1>Form refused</h1><p>The form was refused: {}. Nothing was done.</p>\
-             <p>Reload the page the form is on and try again.</p>",
-            esc(why)
-        ),
     )
 }
 
@@ -325,10 +259,6 @@ fn cookies(headers: &HeaderMap) -> HashMap<&str, &str> {
         }
     }
     found
-}
-
-fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// 256 random bits as 64 hexadecimal digits.
