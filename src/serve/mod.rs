@@ -7,16 +7,17 @@
 //! - [`runner`]: takes firings under leases and runs them, renews the leases, and resumes what a dead
 //!   daemon left;
 //! - [`metrics`]: counters for `/metrics`;
+//! - [`actions`]: starting, stopping, resuming and re-running runs, as the API and the UI both do;
 //! - [`api`]: the HTTP API;
 //! - [`ui`]: the web UI's pages.
 
+pub mod actions;
 pub mod api;
 mod args;
 pub mod catalog;
 pub mod metrics;
 mod runner;
 mod scheduler;
-// Unused until the API's router merges `ui::router()` (one line in api/, which another change owns).
 pub mod ui;
 
 use std::collections::HashMap;

@@ -12,21 +12,32 @@ use keyflow_engine::exec::store::{AttemptRecord, StoreError};
 use keyflow_engine::plan::{Call, Plan};
 use keyflow_store::StoredRun;
 
+use super::actions::{self, RunForms};
 use super::html::{badge, duration, esc, json, not_found, respond, unavailable, url, when};
+use super::session::Browser;
 use super::{runs, steps, svg};
 use crate::serve::Daemon;
 
-pub async fn show(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(daemon): State<Arc<Daemon>>,
+    browser: Browser,
+    Path(id): Path<String>,
+) -> Response {
     let run = match daemon.store.show(&id).await {
         Ok(run) => run,
-        Err(StoreError::NotFound(_)) => return runs::unknown(&id),
+        Err(StoreError::NotFound(_)) => {
+            return actions::waiting(&daemon, &id)
+                .await
+                .unwrap_or_else(|| runs::unknown(&id));
+        }
         // An id prefix that names several runs.
         Err(StoreError::Failed(message)) => return not_found(&message),
         Err(e) => return unavailable(&e),
     };
     let plan = plan_of(&daemon, &run);
+    let forms = actions::run_forms(&run, plan.as_deref(), &browser);
     let title = format!("Run {} of {}", run.summary.run_id, run.summary.flow);
-    respond(StatusCode::OK, &title, &page(&run, plan.as_deref()))
+    respond(StatusCode::OK, &title, &page(&run, plan.as_deref(), &forms))
 }
 
 /// The plan the run's flow has now: a loaded flow of its name, or for a template's run, the template of
@@ -51,7 +62,7 @@ fn template_named(plan: &Plan, name: &str) -> Option<Arc<Plan>> {
     })
 }
 
-fn page(run: &StoredRun, plan: Option<&Plan>) -> String {
+fn page(run: &StoredRun, plan: Option<&Plan>, forms: &RunForms) -> String {
     let summary = &run.summary;
     let report = &run.report;
     let mut body = format!(
@@ -87,6 +98,7 @@ fn page(run: &StoredRun, plan: Option<&Plan>) -> String {
         "<dt>Source</dt><dd><code>{}</code></dd></dl>",
         esc(&summary.source)
     );
+    body.push_str(&forms.header);
     let _ = writeln!(
         body,
         "<details><summary>Params</summary><div>{}</div></details>",
@@ -119,7 +131,7 @@ fn page(run: &StoredRun, plan: Option<&Plan>) -> String {
     }
 
     body.push_str("\n<h2>Steps</h2>\n");
-    body.push_str(&steps::all(run, plan, &status));
+    body.push_str(&steps::all(run, plan, &status, &forms.steps));
     body
 }
 

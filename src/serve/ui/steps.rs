@@ -12,8 +12,14 @@ use keyflow_store::StoredRun;
 
 use super::html::{badge, duration, esc, json, url, when};
 
-/// Every step: the plan's, in file order (those not on record as `pending`), else the report's.
-pub fn all(run: &StoredRun, plan: Option<&Plan>, status: &HashMap<&str, &str>) -> String {
+/// Every step: the plan's, in file order (those not on record as `pending`), else the report's; each with
+/// its form in `forms`, by step id, at the end of its details.
+pub fn all(
+    run: &StoredRun,
+    plan: Option<&Plan>,
+    status: &HashMap<&str, &str>,
+    forms: &HashMap<String, String>,
+) -> String {
     let ids: Vec<(&str, Option<&str>)> = match plan {
         Some(plan) => plan
             .steps
@@ -51,7 +57,8 @@ pub fn all(run: &StoredRun, plan: Option<&Plan>, status: &HashMap<&str, &str>) -
         let block = report.map(|r| r.block.as_str()).or(block).unwrap_or("");
         let state = status.get(id).copied().unwrap_or("pending");
         let attempts = attempts.get(id).map_or(&[][..], Vec::as_slice);
-        out.push_str(&step(id, block, state, report, attempts));
+        let form = forms.get(id).map_or("", String::as_str);
+        out.push_str(&step(id, block, state, report, attempts, form));
     }
     out
 }
@@ -62,6 +69,7 @@ fn step(
     state: &str,
     report: Option<&StepReport>,
     attempts: &[&AttemptRecord],
+    form: &str,
 ) -> String {
     let mut out = format!(
         "<details id=\"step-{}\"><summary><strong>{}</strong> <code>{}</code> {}",
@@ -137,6 +145,7 @@ fn step(
         }
         out.push_str("</ul>\n");
     }
+    out.push_str(form);
     out.push_str("</div></details>\n");
     out
 }
