@@ -21,6 +21,8 @@ const STATUSES: &str = "const of = s => Array.from(document.querySelectorAll(s),
 /// Waits, on a run page that is not reloaded, until the run and every step and node are `succeeded`;
 /// every distinct view of the page seen on the way (`run status | step=status …`).
 fn watch_until_green(ui: &Ui) -> Vec<String> {
+    // The run's own page (not the one that waits, reloading, for a daemon to start the run).
+    ui.wait_for("#run-status");
     assert_eq!(ui.js(MARKER, &[]), json!(true));
     let mut seen: Vec<String> = Vec::new();
     ui.poll("the run and all its steps to be succeeded", |session| {
