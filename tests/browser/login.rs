@@ -62,7 +62,10 @@ fn the_login_form_opens_a_session_and_an_action_without_csrf_is_refused() {
         "a form without CSRF field led to {path}"
     );
     let said = ui.text("main");
-    assert!(said.contains("CSRF"), "the refusal does not say why: {said}");
+    assert!(
+        said.contains("CSRF"),
+        "the refusal does not say why: {said}"
+    );
     ui.screenshot("csrf-refused");
     let runs = ui.api.get("/api/v1/runs?flow=greet").body;
     assert_eq!(

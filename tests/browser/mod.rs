@@ -1,7 +1,8 @@
 //! The web UI in a real browser: headless Chromium, driven over WebDriver by chromedriver, on a
 //! `keyflow serve --sandbox` over a fresh SQLite store. [`read`]: the runs list and a run page, by
 //! keyboard; [`start`]: a flow started from its form, its run page turning green live without a reload,
-//! a step's output opened, a re-run from a step; [`secrets`]: a data key's plaintext masked on the page;
+//! a step's output opened, a re-run from a step; [`destructive`]: the typed confirmation of a destructive
+//! step; [`secrets`]: a data key's plaintext masked on the page;
 //! [`sandbox`]: what the twins hold after a run; [`login`]: the login form and CSRF refusal.
 //!
 //! `scripts/test` starts chromedriver (`scripts/chromium start`, which installs Debian's `chromium` and
@@ -9,6 +10,7 @@
 //! tests say they were skipped, except under `CI`, where a missing driver is a failure. Each page seen is
 //! saved as `target/ui-screenshots/NAME.png`.
 
+mod destructive;
 mod driver;
 mod login;
 mod read;
@@ -26,6 +28,12 @@ fn run_id(path: &str) -> String {
     path.strip_prefix("/ui/runs/")
         .unwrap_or_else(|| panic!("not a run page: {path}"))
         .to_string()
+}
+
+/// Whether step `id` of an API run document was reused from an earlier run rather than run (`reused` is
+/// left out when false).
+fn reused(run: &serde_json::Value, id: &str) -> bool {
+    crate::harness::step(run, id)["reused"] == true
 }
 
 /// The CSS selector of step `id`'s details on a run page.

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::driver::Ui;
-use super::{GREET, details, run_id};
+use super::{GREET, details, reused, run_id};
 use crate::harness::step;
 
 /// Set on `window` once a run page is shown: still there later means the page was never reloaded.
@@ -147,9 +147,9 @@ fn a_rerun_from_a_step_reuses_the_steps_before_it() {
 
     let run = ui.api.get(&format!("/api/v1/runs/{second}")).body;
     assert_eq!(run["status"], "succeeded", "{run}");
-    assert_eq!(step(&run, "hello")["reused"], true, "{run:#}");
+    assert!(reused(&run, "hello"), "{run:#}");
     for id in ["pause", "done"] {
-        assert_eq!(step(&run, id)["reused"], false, "{id} ran again: {run:#}");
+        assert!(!reused(&run, id), "{id} ran again: {run:#}");
     }
     assert_eq!(run["outputs"]["text"], "hello Grace");
     assert_eq!(
