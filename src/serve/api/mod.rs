@@ -35,7 +35,7 @@ pub async fn serve(daemon: Arc<Daemon>, listener: tokio::net::TcpListener, token
         daemon: daemon.clone(),
         token: token.map(Arc::from),
     };
-    let app = router()
+    let app = router(&daemon)
         .with_state(daemon.clone())
         .layer(middleware::from_fn_with_state(gate, auth::check));
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -45,7 +45,7 @@ pub async fn serve(daemon: Arc<Daemon>, listener: tokio::net::TcpListener, token
 }
 
 /// Every route.
-fn router() -> Router<Arc<Daemon>> {
+fn router(daemon: &Arc<Daemon>) -> Router<Arc<Daemon>> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
@@ -64,7 +64,7 @@ fn router() -> Router<Arc<Daemon>> {
         .route("/api/v1/runs/{id}/resume", post(runs::resume))
         .route("/api/v1/firings", get(runs::firings))
         // The web UI's pages, and the root leading to them.
-        .merge(crate::serve::ui::router())
+        .merge(crate::serve::ui::router(daemon))
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/ui/runs") }),

@@ -10,11 +10,21 @@ use keyflow_engine::exec::store::AttemptRecord;
 use keyflow_engine::plan::Plan;
 use keyflow_store::StoredRun;
 
-use super::html::{badge, duration, esc, json, url, when};
+use super::html::{badge, duration, esc, json, json_in, url, when};
 
-/// Every step: the plan's, in file order (those not on record as `pending`), else the report's.
+/// Every step's details: the plan's steps in file order (those not on record as `pending`), else the
+/// report's.
 pub fn all(run: &StoredRun, plan: Option<&Plan>, status: &HashMap<&str, &str>) -> String {
-    let ids: Vec<(&str, Option<&str>)> = match plan {
+    some(run, plan, status, |_| true)
+        .into_iter()
+        .map(|(_, html)| html)
+        .collect()
+}
+
+/// The ids of the steps a run page shows, in its order: the plan's, else the report's; with the block
+/// the plan gives each.
+pub fn ids<'a>(run: &'a StoredRun, plan: Option<&'a Plan>) -> Vec<(&'a str, Option<&'a str>)> {
+    match plan {
         Some(plan) => plan
             .steps
             .iter()
@@ -26,7 +36,17 @@ pub fn all(run: &StoredRun, plan: Option<&Plan>, status: &HashMap<&str, &str>) -
             .iter()
             .map(|s| (s.id.as_str(), None))
             .collect(),
-    };
+    }
+}
+
+/// The details of the steps `wanted` picks, with their ids, in page order: what the page shows, and what
+/// a live update sends of the steps that changed (the same code, so escaping is the same).
+pub fn some<'a>(
+    run: &'a StoredRun,
+    plan: Option<&'a Plan>,
+    status: &HashMap<&str, &str>,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<(&'a str, String)> {
     // Indexed once: a run page of a thousand steps stays linear.
     let reports: HashMap<&str, &StepReport> = run
         .report
@@ -45,13 +65,16 @@ pub fn all(run: &StoredRun, plan: Option<&Plan>, status: &HashMap<&str, &str>) -
             .or_default()
             .push(attempt);
     }
-    let mut out = String::new();
-    for (id, block) in ids {
+    let mut out = Vec::new();
+    for (id, block) in ids(run, plan) {
+        if !wanted(id) {
+            continue;
+        }
         let report = reports.get(id).copied();
         let block = report.map(|r| r.block.as_str()).or(block).unwrap_or("");
         let state = status.get(id).copied().unwrap_or("pending");
         let attempts = attempts.get(id).map_or(&[][..], Vec::as_slice);
-        out.push_str(&step(id, block, state, report, attempts));
+        out.push((id, step(id, block, state, report, attempts)));
     }
     out
 }
@@ -64,8 +87,10 @@ fn step(
     attempts: &[&AttemptRecord],
 ) -> String {
     let mut out = format!(
-        "<details id=\"step-{}\"><summary><strong>{}</strong> <code>{}</code> {}",
+        "<details id=\"step-{}\" class=\"step\" data-step=\"{}\" data-status=\"{}\"><summary><strong>{}</strong> <code>{}</code> {}",
         url(id),
+        esc(id),
+        esc(state),
         esc(id),
         esc(block),
         badge(state)
@@ -95,18 +120,18 @@ fn step(
         });
     // The input of the step's last call (for `for_each`, each item's is under the item).
     if let Some(last) = attempts.iter().rev().find(|a| a.item.is_none()) {
-        let _ = writeln!(out, "<h4>Input</h4>{}", json(&last.input));
+        let _ = writeln!(out, "<h4>Input</h4>{}", json_in("input", &last.input));
     }
     match report.and_then(|r| r.output.as_ref()) {
         Some(output) => {
-            let _ = writeln!(out, "<h4>Output</h4>{}", json(output));
+            let _ = writeln!(out, "<h4>Output</h4>{}", json_in("output", output));
         }
         None if report.is_some() => out.push_str("<p class=\"muted\">No output.</p>\n"),
         None => {}
     }
     if let Some(error) = report.and_then(|r| r.error.as_ref()) {
         let error = serde_json::to_value(error).unwrap_or_default();
-        let _ = writeln!(out, "<h4>Error</h4>{}", json(&error));
+        let _ = writeln!(out, "<h4>Error</h4>{}", json_in("error", &error));
     }
     if !attempts.is_empty() {
         out.push_str(&attempt_table(attempts));
