@@ -31,23 +31,26 @@ pub const RUN_POLL: Duration = Duration::from_millis(400);
 /// How often a stream with nothing to say sends a comment, so that proxies keep the connection open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// A place among the live streams, or the 503 page that says there is none.
-pub fn permit(daemon: &Daemon) -> Result<OwnedSemaphorePermit, Response> {
-    daemon.streams.clone().try_acquire_owned().map_err(|_| {
-        let mut response = respond(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Too many live views",
-            &format!(
-                "<h1>Too many live views</h1><p>This daemon already follows {} pages live. The pages work \
-                 without live updates: reload one to see what changed.</p>",
-                crate::serve::MAX_STREAMS
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-        response
-    })
+/// A place among the live streams, if one is free.
+pub fn permit(daemon: &Daemon) -> Option<OwnedSemaphorePermit> {
+    daemon.streams.clone().try_acquire_owned().ok()
+}
+
+/// The 503 page of a stream asked for when every place is taken: when to try again.
+pub fn busy() -> Response {
+    let mut response = respond(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many live views",
+        &format!(
+            "<h1>Too many live views</h1><p>This daemon already follows {} pages live. The pages work \
+             without live updates: reload one to see what changed.</p>",
+            crate::serve::MAX_STREAMS
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    response
 }
 
 /// The response of a stream of events: `text/event-stream`, with keep-alive comments.
@@ -93,9 +96,8 @@ pub async fn run_events(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let permit = match permit(&daemon) {
-        Ok(permit) => permit,
-        Err(response) => return response,
+    let Some(permit) = permit(&daemon) else {
+        return busy();
     };
     let watch = RunWatch {
         id: found.summary.run_id.clone(),

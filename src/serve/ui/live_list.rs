@@ -17,7 +17,7 @@ use keyflow_store::{RunState, RunSummary};
 use serde_json::{Map, Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::live::{permit, respond_events, seen, unavailable};
+use super::live::{busy, permit, respond_events, seen, unavailable};
 use super::runs::{self, RunsQuery, Shown};
 use crate::serve::Daemon;
 
@@ -31,11 +31,10 @@ pub async fn list_events(
 ) -> Response {
     let shown = match Shown::of(&query) {
         Ok(shown) => shown,
-        Err(response) => return response,
+        Err(why) => return runs::refused(&why),
     };
-    let permit = match permit(&daemon) {
-        Ok(permit) => permit,
-        Err(response) => return response,
+    let Some(permit) = permit(&daemon) else {
+        return busy();
     };
     let watch = ListWatch {
         daemon,

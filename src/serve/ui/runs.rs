@@ -45,22 +45,19 @@ pub struct Shown {
 }
 
 impl Shown {
-    /// The filter of `query`, or the 400 page that says which field is wrong and what it takes.
-    pub fn of(query: &RunsQuery) -> Result<Shown, Response> {
+    /// The filter of `query`, or what is wrong with it and what it takes (HTML, escaped): see
+    /// [`refused`].
+    pub fn of(query: &RunsQuery) -> Result<Shown, String> {
         let flow = query.flow.clone().filter(|f| !f.trim().is_empty());
         let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(name) => match RunState::parse(name) {
                 Some(state) => Some(state),
                 None => {
-                    return Err(respond(
-                        StatusCode::BAD_REQUEST,
-                        "Runs",
-                        &format!(
-                            "<h1>Runs</h1><p class=\"diag\">Unknown status `{}`: choose one of {}.</p>",
-                            esc(name),
-                            RunState::ALL.map(RunState::name).join(", ")
-                        ),
+                    return Err(format!(
+                        "Unknown status `{}`: choose one of {}.",
+                        esc(name),
+                        RunState::ALL.map(RunState::name).join(", ")
                     ));
                 }
             },
@@ -70,13 +67,9 @@ impl Shown {
             Some(text) => match text.parse::<usize>() {
                 Ok(n) if n > 0 => n.min(MAX_LIMIT),
                 _ => {
-                    return Err(respond(
-                        StatusCode::BAD_REQUEST,
-                        "Runs",
-                        &format!(
-                            "<h1>Runs</h1><p class=\"diag\">`limit={}` is not a number of runs: give one from 1 to {MAX_LIMIT}.</p>",
-                            esc(text)
-                        ),
+                    return Err(format!(
+                        "`limit={}` is not a number of runs: give one from 1 to {MAX_LIMIT}.",
+                        esc(text)
                     ));
                 }
             },
@@ -112,7 +105,7 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, Query(query): Query<RunsQue
     let started = Instant::now();
     let shown = match Shown::of(&query) {
         Ok(shown) => shown,
-        Err(response) => return response,
+        Err(why) => return refused(&why),
     };
     let runs = match daemon.store.list(&shown.filter).await {
         Ok(runs) => runs,
@@ -127,9 +120,9 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, Query(query): Query<RunsQue
     )));
     body.push_str(&form(&daemon, shown.flow.as_deref(), shown.status));
     // The table is there even when empty, so that a live update has rows to fill.
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<p id=\"no-runs\"{}>No runs match.</p>\n",
+        "<p id=\"no-runs\"{}>No runs match.</p>",
         if runs.is_empty() { "" } else { " hidden" }
     );
     body.push_str(
@@ -148,6 +141,15 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, Query(query): Query<RunsQue
     let mut response = respond(StatusCode::OK, "Runs", &body);
     html::timing(&mut response, read, started.elapsed() - read);
     response
+}
+
+/// The 400 page of a filter that does not parse, saying `why` (HTML).
+pub fn refused(why: &str) -> Response {
+    respond(
+        StatusCode::BAD_REQUEST,
+        "Runs",
+        &format!("<h1>Runs</h1><p class=\"diag\">{why}</p>"),
+    )
 }
 
 /// One run's row: its `data-run` and `data-status` are what a live update finds it by and changes.
