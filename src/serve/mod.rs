@@ -7,9 +7,11 @@
 //! - [`runner`]: takes firings under leases and runs them, renews the leases, and resumes what a dead
 //!   daemon left;
 //! - [`metrics`]: counters for `/metrics`;
+//! - [`actions`]: starting, stopping, resuming and re-running runs, as the API and the UI both do;
 //! - [`api`]: the HTTP API;
 //! - [`ui`]: the web UI's pages and their live updates.
 
+pub mod actions;
 pub mod api;
 mod args;
 pub mod catalog;

@@ -30,7 +30,9 @@ use sqlx::{AnyPool, Executor as _};
 use tokio::task::JoinHandle;
 
 pub use self::behind::{FLUSH_AFTER, MAX_PENDING};
-pub use self::daemon::{Ended, Firing, FiringStatus, Held, Holder, Offer, TriggerState, Worker};
+pub use self::daemon::{
+    Ended, Firing, FiringStatus, Held, Holder, Offer, Rerun, TriggerState, Worker,
+};
 pub use self::location::{Location, STORE_ENV};
 pub use self::owner::{MISSED_BEATS, Owner};
 pub use self::query::{ListFilter, RunState, RunSummary};

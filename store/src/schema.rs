@@ -11,11 +11,12 @@ use crate::Backend;
 use crate::codec::{db_error, now_ms};
 
 /// Every migration, in order: migration `i` brings the store to version `i + 1`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("../migrations/0001_runs.sql"),
     include_str!("../migrations/0002_owner_heartbeat.sql"),
     include_str!("../migrations/0003_resume.sql"),
     include_str!("../migrations/0004_firings.sql"),
+    include_str!("../migrations/0005_rerun.sql"),
 ];
 
 /// The schema version this keyflow writes.

@@ -102,8 +102,14 @@ fn a_sandbox_daemon_follows_a_run_live_and_shows_what_it_made() {
             .unwrap_or_default()
             .contains("script-src 'self'")
     );
-    assert!(page.contains("<a href=\"/ui/sandbox\">Sandbox</a>"), "{page}");
-    assert!(page.contains("<td><code>alias/made-live</code></td>"), "{page}");
+    assert!(
+        page.contains("<a href=\"/ui/sandbox\">Sandbox</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td><code>alias/made-live</code></td>"),
+        "{page}"
+    );
     assert!(page.contains("made live"), "{page}");
     assert_eq!(daemon.terminate(), Some(0), "{}", daemon.log());
 }

@@ -1,8 +1,14 @@
 //! Bearer-token authentication. With a token (`--token-file` or KEYFLOW_API_TOKEN), every route but the
-//! probes (`/healthz`, `/readyz`) needs `Authorization: Bearer <token>`; the token is compared in
-//! constant time, and a refused request gets 401 with `WWW-Authenticate: Bearer` and is logged with its
-//! method, path and remote address, never with what it sent. Without a token (loopback only: `DaemonArgs`
-//! refuses more) every route is open.
+//! probes (`/healthz`, `/readyz`) and the web UI needs `Authorization: Bearer <token>`; the token is
+//! compared in constant time, and a refused request gets 401 with `WWW-Authenticate: Bearer` and is
+//! logged with its method, path and remote address, never with what it sent. Without a token (loopback
+//! only: `DaemonArgs` refuses more) every route is open.
+//!
+//! The web UI (`/ui…`, and `/`, which only leads there) has a gate of its own, for browsers, which cannot
+//! send the header: a session cookie made by logging in with the token ([`crate::serve::ui::session`]).
+//! That cookie never opens the API: a browser sends cookies with any request to the daemon, including
+//! one a page of another site makes it send, so a JSON route that took the cookie would be open to
+//! cross-site request forgery; the UI's forms carry a CSRF token, the API's clients the header.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,7 +44,7 @@ pub async fn check(
     let Some(token) = &gate.token else {
         return next.run(request).await;
     };
-    if OPEN.contains(&request.uri().path()) {
+    if OPEN.contains(&request.uri().path()) || is_ui(request.uri().path()) {
         return next.run(request).await;
     }
     let given = request
@@ -64,6 +70,11 @@ pub async fn check(
         ),
     )
     .into_response()
+}
+
+/// Whether `path` is the web UI's, behind its own gate.
+fn is_ui(path: &str) -> bool {
+    path == "/" || path == "/ui" || path.starts_with("/ui/")
 }
 
 /// The token of an `Authorization: Bearer <token>` value (the scheme in any case, RFC 9110 §11.1).
@@ -92,6 +103,16 @@ mod tests {
         assert_eq!(bearer("Basic abc"), None);
         assert_eq!(bearer("Bearer"), None);
         assert_eq!(bearer("Bearer "), None);
+    }
+
+    #[test]
+    fn the_ui_is_left_to_its_own_gate_and_nothing_else() {
+        for ui in ["/", "/ui", "/ui/", "/ui/runs/x/cancel", "/ui/login"] {
+            assert!(is_ui(ui), "{ui}");
+        }
+        for api in ["/uix", "/api/v1/runs", "/metrics", "/u", ""] {
+            assert!(!is_ui(api), "{api}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use keyflow_engine::exec::store::StoreError;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::machine::diagnostic::DiagnosticJson;
+use crate::machine::diagnostic::{self, DiagnosticJson};
+use crate::serve::actions::Refusal;
 
 /// What went wrong, as a client branches on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -29,6 +30,9 @@ pub enum Code {
     /// The request does not fit the state of what it names: a run that already ended, a trigger that is
     /// not paused (409).
     Conflict,
+    /// The request cannot be carried out as written: a re-run of a step the flow does not have, of a run
+    /// whose flow this daemon does not serve or whose params no longer fit it (422).
+    Unprocessable,
     /// The run store cannot be reached or is not one keyflow can use (503).
     StoreUnavailable,
     /// The store refused the request for another reason, such as a run id prefix that names several
@@ -42,7 +46,7 @@ impl Code {
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
             Code::BadRequest => StatusCode::BAD_REQUEST,
             Code::NotFound | Code::NotStarted => StatusCode::NOT_FOUND,
-            Code::InvalidParams => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::InvalidParams | Code::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             Code::Conflict => StatusCode::CONFLICT,
             Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::StoreFailed => StatusCode::INTERNAL_SERVER_ERROR,
@@ -115,6 +119,42 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        match refusal {
+            Refusal::UnknownRun(id) => ApiError::not_found(format!(
+                "no run `{id}` in the run store: GET /api/v1/runs lists the runs"
+            )),
+            Refusal::NotStarted(why, firing) => {
+                let mut error = ApiError::new(Code::NotStarted, why);
+                error.0.firing = Some(*firing);
+                error
+            }
+            Refusal::InvalidParams { flow, file, errors } => {
+                let mut error = ApiError::new(
+                    Code::InvalidParams,
+                    format!(
+                        "the params do not fit flow `{flow}`: {}",
+                        errors
+                            .iter()
+                            .map(|e| e.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                );
+                error.0.diagnostics = errors
+                    .iter()
+                    .map(|e| diagnostic::of_param(&file, e))
+                    .collect();
+                error
+            }
+            Refusal::Conflict(why) => ApiError::conflict(why),
+            Refusal::Unprocessable(why) => ApiError::new(Code::Unprocessable, why),
+            Refusal::Store(e) => e.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.0.code.status();
@@ -130,13 +170,14 @@ impl IntoResponse for ApiError {
 }
 
 /// Every code with its HTTP status, for the OpenAPI document.
-pub const CODES: [(Code, u16); 8] = [
+pub const CODES: [(Code, u16); 9] = [
     (Code::Unauthorized, 401),
     (Code::BadRequest, 400),
     (Code::NotFound, 404),
     (Code::NotStarted, 404),
     (Code::InvalidParams, 422),
     (Code::Conflict, 409),
+    (Code::Unprocessable, 422),
     (Code::StoreUnavailable, 503),
     (Code::StoreFailed, 500),
 ];

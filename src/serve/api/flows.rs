@@ -12,21 +12,19 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use indexmap::IndexMap;
 use keyflow_engine::diagnostic::suggest;
 use keyflow_engine::model::ParamType;
-use keyflow_engine::plan::ParamValue;
 use keyflow_store::{Firing, TriggerState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::error::{ApiError, Code};
+use super::error::ApiError;
 use crate::commands::schedule::{TriggerListing, listing};
 use crate::machine::FormatVersion;
-use crate::machine::diagnostic;
 use crate::machine::documents::FileResult;
 use crate::serve::Daemon;
+use crate::serve::actions::{self, Via};
 use crate::serve::catalog::{Catalog, Loaded};
 
 /// How many next fire times each trigger shows unless `?next=` says.
@@ -212,44 +210,18 @@ pub async fn start(
     let request: RunRequest = super::body(&body)?;
     let catalog = daemon.catalog();
     let loaded = served(&catalog, &flow)?;
-    let given: IndexMap<String, ParamValue> = request
-        .params
-        .iter()
-        .map(|(name, value)| (name.clone(), ParamValue::Json(value.clone())))
-        .collect();
-    if let Err(errors) = loaded.plan.bind_params(&given) {
-        let file = loaded.source.name.clone();
-        let mut error = ApiError::new(
-            Code::InvalidParams,
-            format!(
-                "the params do not fit flow `{flow}`: {}",
-                errors
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        );
-        error.0.diagnostics = errors
-            .iter()
-            .map(|e| diagnostic::of_param(&file, e))
-            .collect();
-        return Err(error);
-    }
-    let firing = daemon
-        .store
-        .request_run(
-            &flow,
-            &Value::Object(request.params),
-            request.allow_destructive,
-        )
-        .await?;
-    daemon.metrics.firing(&flow, None, firing.status);
-    daemon.wake.notify_one();
-    daemon.log(format_args!(
-        "run {} of `{flow}` asked for through the API from {remote}",
-        firing.run_id
-    ));
+    let via = Via {
+        channel: "the API",
+        remote,
+    };
+    let firing = actions::start(
+        &daemon,
+        loaded,
+        request.params,
+        request.allow_destructive,
+        via,
+    )
+    .await?;
     Ok(accepted(firing))
 }
 

@@ -5,7 +5,7 @@
 //! - [`auth`]: the bearer token every route but the probes needs, when the daemon has one;
 //! - [`error`]: the error bodies and their stable codes;
 //! - [`flows`]: the flows served, starting runs, un-pausing triggers;
-//! - [`runs`]: the recorded runs, cancel and resume, the firings;
+//! - [`runs`]: the recorded runs, cancel, resume and re-run, the firings;
 //! - [`openapi`]: the document describing all of it.
 
 pub mod auth;
@@ -28,24 +28,57 @@ use serde_json::{Value, json};
 use super::Daemon;
 use error::ApiError;
 
-/// Serves the API on `listener` until the process ends; with `token`, every route but the probes
-/// needs it.
+/// Serves the API and the web UI on `listener` until the process ends; with `token`, every route but the
+/// probes needs it (the UI's pages a browser session, made by logging in with it).
 pub async fn serve(daemon: Arc<Daemon>, listener: tokio::net::TcpListener, token: Option<String>) {
-    let gate = auth::Gate {
-        daemon: daemon.clone(),
-        token: token.map(Arc::from),
+    let listen = match listener.local_addr() {
+        Ok(listen) => listen,
+        Err(e) => {
+            daemon.warn(format_args!("the HTTP API cannot serve: {e}"));
+            return;
+        }
     };
-    let app = router(&daemon)
-        .with_state(daemon.clone())
-        .layer(middleware::from_fn_with_state(gate, auth::check));
+    let app = match app(daemon.clone(), token, listen) {
+        Ok(app) => app,
+        Err(e) => {
+            daemon.warn(format_args!(
+                "the HTTP API cannot serve: the system's random source failed: {e}"
+            ));
+            return;
+        }
+    };
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, service).await {
         daemon.warn(format_args!("the HTTP API stopped: {e}"));
     }
 }
 
+/// Every route, behind its gate: the API's bearer token, the UI's browser sessions (given a key of its own
+/// from the system's random source).
+pub fn app(
+    daemon: Arc<Daemon>,
+    token: Option<String>,
+    listen: SocketAddr,
+) -> Result<Router, getrandom::Error> {
+    let token: Option<Arc<str>> = token.map(Arc::from);
+    let access = Arc::new(crate::serve::ui::session::Access::new(
+        token.clone(),
+        listen,
+    )?);
+    let gate = auth::Gate {
+        daemon: daemon.clone(),
+        token,
+    };
+    Ok(router(&daemon, access)
+        .with_state(daemon)
+        .layer(middleware::from_fn_with_state(gate, auth::check)))
+}
+
 /// Every route.
-fn router(daemon: &Arc<Daemon>) -> Router<Arc<Daemon>> {
+fn router(
+    daemon: &Arc<Daemon>,
+    access: Arc<crate::serve::ui::session::Access>,
+) -> Router<Arc<Daemon>> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
@@ -62,9 +95,10 @@ fn router(daemon: &Arc<Daemon>) -> Router<Arc<Daemon>> {
         .route("/api/v1/runs/{id}", get(runs::show))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
         .route("/api/v1/runs/{id}/resume", post(runs::resume))
+        .route("/api/v1/runs/{id}/rerun", post(runs::rerun))
         .route("/api/v1/firings", get(runs::firings))
         // The web UI's pages, and the root leading to them.
-        .merge(crate::serve::ui::router(daemon))
+        .merge(crate::serve::ui::router(daemon, access))
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/ui/runs") }),

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{CODES, Code, ErrorBody};
 use super::flows::{Accepted, FlowDocument, FlowsDocument, RunRequest, TriggerDocument};
-use super::runs::{Cancelling, FiringsDocument, ResumeRequest};
+use super::runs::{Cancelling, FiringsDocument, RerunRequest, ResumeRequest};
 use crate::machine::documents::{RunDocument, RunsDocument};
 
 /// The document, as served and committed.
@@ -195,12 +195,26 @@ pub fn document() -> Value {
         json!({ "post": {
             "operationId": "resumeRun",
             "summary": "Resume a run that failed, was cancelled or was interrupted, as `keyflow resume` does: from the first step that did not succeed, with its params.",
-            "description": "Refused (409) as `keyflow resume` refuses: a run that succeeded, one still running, a template's run; and when this daemon does not serve its flow or the run already goes on.",
+            "description": "Refused (409) as `keyflow resume` refuses: a run that succeeded, one still running, a template's run, one whose flow changed since in steps that succeeded; and when this daemon does not serve its flow or the run already goes on.",
             "parameters": [run],
             "requestBody": { "required": false, "content": { "application/json": { "schema": inputs.subschema_for::<ResumeRequest>() } } },
             "responses": responses(
                 vec![(202, json_body(&accepted, "The run was asked to go on."))],
                 error(&with(&[Code::BadRequest, Code::NotFound, Code::NotStarted, Code::Conflict])),
+            ),
+        }}),
+    );
+    paths.insert(
+        "/api/v1/runs/{id}/rerun".into(),
+        json!({ "post": {
+            "operationId": "rerunSteps",
+            "summary": "Re-run steps of a run that ended, as `keyflow run FLOW --from RUN --rerun STEP` does: a new run of the flow served under its name, with the earlier run's params, that reuses the earlier run's results except those of the steps named and of every step that depends on them (and of steps that did not succeed).",
+            "description": "Refused with 409 for a run still running or already going on again, a template's run, or a flow changed since the run in steps that would be reused; with 422 for a step the flow does not have, a flow this daemon does not serve, or params that no longer fit it. The firing carries `rerun`: the earlier run and the steps.",
+            "parameters": [run],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": inputs.subschema_for::<RerunRequest>() } } },
+            "responses": responses(
+                vec![(202, json_body(&accepted, "The new run was asked for."))],
+                error(&with(&[Code::BadRequest, Code::NotFound, Code::NotStarted, Code::Conflict, Code::Unprocessable])),
             ),
         }}),
     );

@@ -1,5 +1,5 @@
 //! `/api/v1/runs…` and `/api/v1/firings`: the recorded runs as `keyflow runs list|show --output json`
-//! gives them, cancelling and resuming a run, and the recent firings.
+//! gives them, cancelling, resuming and re-running steps of a run, and the recent firings.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,17 +10,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use keyflow_engine::exec::store::StoreError;
 use keyflow_store::{Firing, FiringStatus, RunState, StoredRun};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, Code};
-use crate::commands::resume::refusal;
+use super::error::ApiError;
 use crate::commands::runs::{DEFAULT_LIMIT, list_filter};
 use crate::machine::FormatVersion;
 use crate::machine::documents::{RunDocument, RunsDocument};
 use crate::serve::Daemon;
+use crate::serve::actions::{self, Via};
 
 /// At most this many runs or firings in one answer.
 const MAX_LIMIT: usize = 1000;
@@ -67,6 +66,19 @@ pub struct Cancelling {
     pub firing_status: FiringStatus,
     /// Whether this daemon runs it (and stopped it at once).
     pub here: bool,
+}
+
+/// The body of `POST /api/v1/runs/{id}/rerun`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RerunRequest {
+    /// The steps to run again, by id: each of them and every step that depends on them runs again in a
+    /// new run, which reuses the earlier run's other results (`keyflow run --rerun STEP`).
+    pub steps: Vec<String>,
+    /// Whether the new run may run the destructive steps the flow confirms (`--allow-destructive`); not
+    /// carried over from the earlier run.
+    #[serde(default)]
+    pub allow_destructive: bool,
 }
 
 /// The body of `POST /api/v1/runs/{id}/resume` (it may be empty).
@@ -121,45 +133,12 @@ pub async fn cancel(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (run_id, state) = match daemon.store.show(&id).await {
-        Ok(run) => (run.summary.run_id, Some(run.summary.status)),
-        Err(StoreError::NotFound(_)) => match daemon.store.firing_of_run(&id).await? {
-            Some(firing) => (firing.run_id, None),
-            None => return Err(unknown(&id)),
-        },
-        Err(e) => return Err(e.into()),
-    };
-    let here = daemon
-        .running()
-        .values()
-        .find(|local| local.run_id == run_id)
-        .map(|local| local.cancel.clone());
-    if let Some(cancel) = &here {
-        cancel.cancel();
-    }
-    let asked = daemon.store.request_cancel(&run_id).await?;
-    let Some(firing_status) = asked.or(here.as_ref().map(|_| FiringStatus::Running)) else {
-        return Err(ApiError::conflict(match state {
-            Some(RunState::Running) => format!(
-                "run `{run_id}` is not run by a keyflow serve (a `keyflow run` process runs it): stop that process"
-            ),
-            Some(state) => {
-                format!(
-                    "run `{run_id}` already ended ({}): nothing to cancel",
-                    state.name()
-                )
-            }
-            None => format!("run `{run_id}` did not start and will not: nothing to cancel"),
-        }));
-    };
-    daemon.log(format_args!(
-        "run {run_id} asked to stop through the API from {remote}"
-    ));
+    let cancelled = actions::cancel(&daemon, &id, via(remote)).await?;
     let body = Cancelling {
         format_version: FormatVersion,
-        run_id,
-        firing_status,
-        here: here.is_some(),
+        run_id: cancelled.run_id,
+        firing_status: cancelled.firing_status,
+        here: cancelled.here,
     };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
@@ -172,45 +151,30 @@ pub async fn resume(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request: ResumeRequest = super::body(&body)?;
-    let run = recorded(&daemon, &id).await?;
-    let summary = &run.summary;
-    let run_id = summary.run_id.clone();
-    if let Some(why) = refusal(summary) {
-        return Err(ApiError::conflict(why));
-    }
-    if !daemon.catalog().flows.contains_key(&summary.flow) {
-        return Err(ApiError::conflict(format!(
-            "run `{run_id}` ran flow `{}`, which this daemon does not serve: serve its file, or resume it with `keyflow resume {run_id}`",
-            summary.flow
-        )));
-    }
-    if let Some(firing) = daemon.store.firing_of_run(&run_id).await?
-        && matches!(
-            firing.status,
-            FiringStatus::Pending | FiringStatus::Queued | FiringStatus::Running
-        )
-    {
-        return Err(ApiError::conflict(format!(
-            "run `{run_id}` is already going on: its firing {} is {}",
-            firing.id,
-            firing.status.name()
-        )));
-    }
-    let firing = daemon
-        .store
-        .request_resume(
-            &run_id,
-            &summary.flow,
-            &run.params,
-            request.allow_destructive,
-        )
-        .await?;
-    daemon.metrics.firing(&summary.flow, None, firing.status);
-    daemon.wake.notify_one();
-    daemon.log(format_args!(
-        "run {run_id} of `{}` asked to resume through the API from {remote}",
-        summary.flow
-    ));
+    let continued = actions::resumable(&daemon, &id).await?;
+    let firing =
+        actions::resume(&daemon, &continued, request.allow_destructive, via(remote)).await?;
+    Ok(super::flows::accepted(firing))
+}
+
+/// Asks for a new run that runs steps of a recorded run again and reuses the rest of its results, as
+/// `keyflow run FLOW --from RUN --rerun STEP`.
+pub async fn rerun(
+    State(daemon): State<Arc<Daemon>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: RerunRequest = super::body(&body)?;
+    let continued = actions::rerunnable(&daemon, &id, &request.steps).await?;
+    let firing = actions::rerun(
+        &daemon,
+        &continued,
+        &request.steps,
+        request.allow_destructive,
+        via(remote),
+    )
+    .await?;
     Ok(super::flows::accepted(firing))
 }
 
@@ -227,39 +191,16 @@ pub async fn firings(
     }))
 }
 
-/// The recorded run `id` names (its id or the start of it, as the CLI takes it); a run asked for that
-/// has not started is `not_started`, with its firing.
+/// The recorded run `id` names; see [`actions::recorded`].
 async fn recorded(daemon: &Daemon, id: &str) -> Result<StoredRun, ApiError> {
-    match daemon.store.show(id).await {
-        Ok(run) => Ok(run),
-        Err(StoreError::NotFound(_)) => match daemon.store.firing_of_run(id).await? {
-            Some(firing) => {
-                let mut error = ApiError::new(
-                    Code::NotStarted,
-                    match firing.status {
-                        FiringStatus::Skipped => format!(
-                            "run `{id}` did not start: {}",
-                            firing.reason.as_deref().unwrap_or("its firing was skipped")
-                        ),
-                        status => format!(
-                            "run `{id}` has not started yet: its firing is {}",
-                            status.name()
-                        ),
-                    },
-                );
-                error.0.firing = Some(firing);
-                Err(error)
-            }
-            None => Err(unknown(id)),
-        },
-        Err(e) => Err(e.into()),
-    }
+    Ok(actions::recorded(daemon, id).await?)
 }
 
-fn unknown(id: &str) -> ApiError {
-    ApiError::not_found(format!(
-        "no run `{id}` in the run store: GET /api/v1/runs lists the runs"
-    ))
+fn via(remote: SocketAddr) -> Via {
+    Via {
+        channel: "the API",
+        remote,
+    }
 }
 
 fn limit(given: Option<usize>, default: usize) -> Result<usize, ApiError> {

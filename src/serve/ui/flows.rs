@@ -65,7 +65,8 @@ fn flow(
 ) -> String {
     let plan = &loaded.plan;
     let mut out = format!(
-        "<section id=\"flow-{}\"><h2>{}</h2><p><code>{}</code> · {} step{} · <a href=\"/ui/runs?flow={}\">runs</a></p>\n",
+        "<section id=\"flow-{}\"><h2><a href=\"/ui/flows/{}\">{}</a></h2><p><code>{}</code> · {} step{} · <a href=\"/ui/runs?flow={}\">runs</a></p>\n",
+        url(name),
         url(name),
         esc(name),
         esc(&loaded.file.display().to_string()),
@@ -93,7 +94,7 @@ fn flow(
     out
 }
 
-fn trigger_row(
+pub(super) fn trigger_row(
     trigger: &Trigger,
     state: Option<&TriggerState>,
     now: chrono::DateTime<chrono::Utc>,
@@ -143,7 +144,11 @@ fn trigger_row(
 
 /// A file left out: its error, or each diagnostic at its line and column.
 fn rejected(file: &FileResult) -> String {
-    let mut out = format!("<section><h3><code>{}</code></h3>", esc(&file.file));
+    let mut out = format!(
+        "<section><h3><a href=\"/ui/files?path={}\"><code>{}</code></a></h3>",
+        url(&file.file),
+        esc(&file.file)
+    );
     if let Some(error) = &file.error {
         let _ = write!(out, "<p class=\"diag\">{}</p>", esc(error));
     }

@@ -145,7 +145,23 @@ dl.header{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.hea
 svg{max-width:100%;height:auto;background:#fff;border:1px solid #e1e4e8}\
 .live{font-size:13px;color:#586069;margin:.2em 0}.live.on::before{content:'● ';color:#2ea043}\
 .live.off{color:#86181d}\
-.diag{color:#86181d}.muted{color:#586069}";
+.diag{color:#86181d}.muted{color:#586069}\
+form.logout{margin-left:auto}form.logout button{background:none;border:1px solid #9ecbff;color:#fff;border-radius:4px;padding:.15em .6em;cursor:pointer}\
+form.action,form.rerun{display:inline-flex;gap:.6em;align-items:end;flex-wrap:wrap;margin:.4em .6em .4em 0}\
+form.start{display:grid;gap:.9em;max-width:42em;margin:1em 0}form.start .field{display:flex;flex-direction:column;gap:.2em}\
+form.start label{font-weight:600}.help{font-weight:400;color:#586069;font-size:13px}\
+input,select,textarea,button{font:inherit}input[type=text],input[type=number],input[type=password],select,textarea{padding:.3em .4em;border:1px solid #959da5;border-radius:4px}\
+textarea{font:13px/1.4 ui-monospace,monospace;min-height:5em}\
+button{padding:.35em .9em;border:1px solid #1b1f23;border-radius:4px;background:#f6f8fa;cursor:pointer}button.primary{background:#2c974b;color:#fff;border-color:#22863a}\
+.field-error{color:#86181d;font-weight:600}.warn{background:#fff5b1;border:1px solid #d9c200;padding:.5em .8em;border-radius:4px}\
+.confirm label{display:flex;flex-direction:column;gap:.2em}ol.plan>li{margin:.6em 0}";
+
+tokio::task_local! {
+    /// What the navigation of the pages written for the request under way ends with (the logout
+    /// button of a browser logged in): set around each request by the session gate, so that every page
+    /// has it without each handler passing it on.
+    pub static NAV_END: String;
+}
 
 tokio::task_local! {
     /// Whether the daemon answering the request runs with `--sandbox`, so that the navigation links the
@@ -193,10 +209,11 @@ pub fn page(title: &str, body: &str) -> String {
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{} · keyflow</title><link rel=\"stylesheet\" href=\"/ui/assets/style.css?v={}\"></head>\n<body>\
          <nav aria-label=\"Main\"><span class=\"brand\">keyflow</span>\
-         <a href=\"/ui/runs\">Runs</a><a href=\"/ui/flows\">Flows</a>{sandbox}</nav>\n\
+         <a href=\"/ui/runs\">Runs</a><a href=\"/ui/flows\">Flows</a>{sandbox}{}</nav>\n\
          <main>\n{body}\n</main></body></html>\n",
         esc(title),
-        *STYLE_VERSION
+        *STYLE_VERSION,
+        NAV_END.try_with(Clone::clone).unwrap_or_default()
     )
 }
 

@@ -22,8 +22,9 @@ use serde_json::{Map, Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::html::respond;
+use super::session::Browser;
 use super::state::{State, statuses};
-use super::{run, steps};
+use super::{actions, run, steps};
 use crate::serve::Daemon;
 
 /// How often a run's stream reads the store.
@@ -85,16 +86,19 @@ pub fn unavailable(error: &dyn std::fmt::Display) -> Event {
         .data(json!({ "message": error.to_string() }).to_string())
 }
 
-/// `GET /ui/runs/{id}/events`: the run's updates until it ends; 404 for a run not in the store.
+/// `GET /ui/runs/{id}/events`: the run's updates until it ends, drawn for `browser` (its forms carry its
+/// CSRF token); 404 for a run not in the store (one asked for but not started yet included: its page
+/// reloads until it starts).
 pub async fn run_events(
     daemon: Arc<Daemon>,
+    browser: Browser,
     id: &str,
     headers: &HeaderMap,
     query: Option<String>,
 ) -> Response {
-    let (found, plan) = match run::load(&daemon, id).await {
+    let (found, plan) = match run::read(&daemon, id).await {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(e) => return run::refused(id, &e),
     };
     let Some(permit) = permit(&daemon) else {
         return busy();
@@ -102,6 +106,7 @@ pub async fn run_events(
     let watch = RunWatch {
         id: found.summary.run_id.clone(),
         daemon,
+        browser,
         seen: seen(headers, query),
         last: None,
         read: Some((found, plan)),
@@ -116,6 +121,8 @@ pub async fn run_events(
 struct RunWatch {
     daemon: Arc<Daemon>,
     id: String,
+    /// Whom the forms are drawn for.
+    browser: Browser,
     /// The revision the client shows, until the first reading.
     seen: Option<String>,
     /// What the client was last sent.
@@ -143,11 +150,8 @@ impl RunWatch {
                         () = tokio::time::sleep(RUN_POLL) => {}
                         () = self.daemon.stopping.cancelled() => return None,
                     }
-                    match self.daemon.store.show(&self.id).await {
-                        Ok(found) => {
-                            let plan = run::plan_of(&self.daemon, &found);
-                            (found, plan)
-                        }
+                    match run::read(&self.daemon, &self.id).await {
+                        Ok(found) => found,
                         Err(e) if !self.troubled => {
                             self.troubled = true;
                             return Some((Ok(unavailable(&e)), self));
@@ -185,20 +189,22 @@ impl RunWatch {
             .filter(|(id, step)| since.is_none_or(|last| last.steps.get(*id) != Some(*step)))
             .map(|(id, _)| id.as_str())
             .collect();
+        let forms = actions::run_forms(found, plan, &self.browser);
         let mut html = Map::new();
         if since.is_none_or(|last| last.status != now.status || last.duration_ms != now.duration_ms)
         {
-            html.insert("header".into(), run::header(found).into());
+            html.insert("header".into(), run::header(found, &forms.header).into());
         }
         if since.is_none_or(|last| last.attempts != now.attempts) {
             html.insert("timeline".into(), run::timeline(found).into());
         }
         let status = statuses(found);
-        let details: Map<String, Value> =
-            steps::some(found, plan, &status, |id| changed.contains(id))
-                .into_iter()
-                .map(|(id, details)| (id.to_string(), details.into()))
-                .collect();
+        let details: Map<String, Value> = steps::some(found, plan, &status, &forms.steps, |id| {
+            changed.contains(id)
+        })
+        .into_iter()
+        .map(|(id, details)| (id.to_string(), details.into()))
+        .collect();
         html.insert("steps".into(), details.into());
         let step_statuses: Map<String, Value> = now
             .steps

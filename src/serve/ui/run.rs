@@ -15,35 +15,51 @@ use keyflow_engine::exec::store::{AttemptRecord, StoreError};
 use keyflow_engine::plan::{Call, Plan};
 use keyflow_store::{RunState, StoredRun};
 
+use super::actions::{self, RunForms};
 use super::html::{self, badge, duration, esc, json, not_found, respond, unavailable, url, when};
+use super::session::Browser;
 use super::state::{self, statuses};
 use super::{assets, runs, steps, svg};
 use crate::serve::Daemon;
 
-pub async fn show(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(daemon): State<Arc<Daemon>>,
+    browser: Browser,
+    Path(id): Path<String>,
+) -> Response {
     let started = Instant::now();
-    let (run, plan) = match load(&daemon, &id).await {
+    let (run, plan) = match read(&daemon, &id).await {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(StoreError::NotFound(_)) => {
+            return actions::waiting(&daemon, &id)
+                .await
+                .unwrap_or_else(|| runs::unknown(&id));
+        }
+        Err(e) => return refused(&id, &e),
     };
     let read = started.elapsed();
+    let forms = actions::run_forms(&run, plan.as_deref(), &browser);
     let title = format!("Run {} of {}", run.summary.run_id, run.summary.flow);
-    let mut response = respond(StatusCode::OK, &title, &page(&run, plan.as_deref()));
+    let mut response = respond(StatusCode::OK, &title, &page(&run, plan.as_deref(), &forms));
     html::timing(&mut response, read, started.elapsed() - read);
     response
 }
 
-/// The run `id` as the store has it, with the plan of its flow; or the page that says why not.
-pub async fn load(daemon: &Daemon, id: &str) -> Result<(StoredRun, Option<Arc<Plan>>), Response> {
-    let run = match daemon.store.show(id).await {
-        Ok(run) => run,
-        Err(StoreError::NotFound(_)) => return Err(runs::unknown(id)),
-        // An id prefix that names several runs.
-        Err(StoreError::Failed(message)) => return Err(not_found(&message)),
-        Err(e) => return Err(unavailable(&e)),
-    };
+/// The run `id` as the store has it, with the plan of its flow.
+pub async fn read(daemon: &Daemon, id: &str) -> Result<(StoredRun, Option<Arc<Plan>>), StoreError> {
+    let run = daemon.store.show(id).await?;
     let plan = plan_of(daemon, &run);
     Ok((run, plan))
+}
+
+/// The page of a run the store did not give: not there, an id prefix naming several runs, or a store
+/// that does not answer.
+pub fn refused(id: &str, error: &StoreError) -> Response {
+    match error {
+        StoreError::NotFound(_) => runs::unknown(id),
+        StoreError::Failed(message) => not_found(message),
+        e => unavailable(e),
+    }
 }
 
 /// The plan the run's flow has now: a loaded flow of its name, or for a template's run, the template of
@@ -68,7 +84,7 @@ fn template_named(plan: &Plan, name: &str) -> Option<Arc<Plan>> {
     })
 }
 
-fn page(run: &StoredRun, plan: Option<&Plan>) -> String {
+fn page(run: &StoredRun, plan: Option<&Plan>, forms: &RunForms) -> String {
     let summary = &run.summary;
     let live = summary.status == RunState::Running;
     let mut body = format!("<h1>Run <code>{}</code></h1>\n", esc(&summary.run_id));
@@ -80,7 +96,7 @@ fn page(run: &StoredRun, plan: Option<&Plan>) -> String {
             url(&summary.run_id)
         )));
     }
-    body.push_str(&header(run));
+    body.push_str(&header(run, &forms.header));
     let _ = writeln!(
         body,
         "<details><summary>Params</summary><div>{}</div></details>",
@@ -112,20 +128,21 @@ fn page(run: &StoredRun, plan: Option<&Plan>) -> String {
     );
 
     body.push_str("\n<h2>Steps</h2>\n");
-    body.push_str(&steps::all(run, plan, &status));
+    body.push_str(&steps::all(run, plan, &status, &forms.steps));
     if live {
         body.push_str(&assets::script());
     }
     body
 }
 
-/// The run's header: flow, status (`#run-status`, its `data-status` the run's), start, duration, reason,
-/// parent run, source. A live update redraws it whole when the run's status changes.
-pub fn header(run: &StoredRun) -> String {
+/// The run's header, `#run-header`: flow, status (`#run-status`, its `data-status` the run's), start,
+/// duration, reason, parent run, source, and then `forms` (cancel or resume). A live update redraws it
+/// whole when the run's status changes, so the buttons follow the run too.
+pub fn header(run: &StoredRun, forms: &str) -> String {
     let summary = &run.summary;
     let status = summary.status.name();
     let mut out = format!(
-        "<dl class=\"header\" id=\"run-header\"><dt>Flow</dt><dd><a href=\"/ui/flows#flow-{}\">{}</a></dd>\
+        "<div id=\"run-header\"><dl class=\"header\"><dt>Flow</dt><dd><a href=\"/ui/flows#flow-{}\">{}</a></dd>\
          <dt>Status</dt><dd id=\"run-status\" data-status=\"{status}\">{}</dd><dt>Started</dt><dd>{}</dd>\
          <dt>Duration</dt><dd>{}</dd>",
         url(&summary.flow),
@@ -154,7 +171,7 @@ pub fn header(run: &StoredRun) -> String {
     }
     let _ = writeln!(
         out,
-        "<dt>Source</dt><dd><code>{}</code></dd></dl>",
+        "<dt>Source</dt><dd><code>{}</code></dd></dl>\n{forms}</div>",
         esc(&summary.source)
     );
     out

@@ -13,9 +13,14 @@ use keyflow_store::StoredRun;
 use super::html::{badge, duration, esc, json, json_in, url, when};
 
 /// Every step's details: the plan's steps in file order (those not on record as `pending`), else the
-/// report's.
-pub fn all(run: &StoredRun, plan: Option<&Plan>, status: &HashMap<&str, &str>) -> String {
-    some(run, plan, status, |_| true)
+/// report's; each with its form in `forms`, by step id, at the end of its details.
+pub fn all(
+    run: &StoredRun,
+    plan: Option<&Plan>,
+    status: &HashMap<&str, &str>,
+    forms: &HashMap<String, String>,
+) -> String {
+    some(run, plan, status, forms, |_| true)
         .into_iter()
         .map(|(_, html)| html)
         .collect()
@@ -45,6 +50,7 @@ pub fn some<'a>(
     run: &'a StoredRun,
     plan: Option<&'a Plan>,
     status: &HashMap<&str, &str>,
+    forms: &HashMap<String, String>,
     wanted: impl Fn(&str) -> bool,
 ) -> Vec<(&'a str, String)> {
     // Indexed once: a run page of a thousand steps stays linear.
@@ -74,7 +80,8 @@ pub fn some<'a>(
         let block = report.map(|r| r.block.as_str()).or(block).unwrap_or("");
         let state = status.get(id).copied().unwrap_or("pending");
         let attempts = attempts.get(id).map_or(&[][..], Vec::as_slice);
-        out.push((id, step(id, block, state, report, attempts)));
+        let form = forms.get(id).map_or("", String::as_str);
+        out.push((id, step(id, block, state, report, attempts, form)));
     }
     out
 }
@@ -85,6 +92,7 @@ fn step(
     state: &str,
     report: Option<&StepReport>,
     attempts: &[&AttemptRecord],
+    form: &str,
 ) -> String {
     let mut out = format!(
         "<details id=\"step-{}\" class=\"step\" data-step=\"{}\" data-status=\"{}\"><summary><strong>{}</strong> <code>{}</code> {}",
@@ -162,6 +170,7 @@ fn step(
         }
         out.push_str("</ul>\n");
     }
+    out.push_str(form);
     out.push_str("</div></details>\n");
     out
 }

@@ -130,7 +130,8 @@ pub(super) async fn run(daemon: &Daemon, name: &str, id: Option<String>) -> RunR
 pub(super) async fn serve(daemon: Arc<Daemon>) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = super::router(&daemon).with_state(daemon);
+    let access = super::session::Access::new(None, addr).unwrap();
+    let app = super::router(&daemon, Arc::new(access)).with_state(daemon);
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
 }

@@ -2,6 +2,8 @@
 //! headers every page gets: a Content-Security-Policy that only the daemon's own files pass.
 #![allow(clippy::unwrap_used)]
 
+use std::sync::Arc;
+
 use super::tests::{fixture, get, serve};
 use super::tests_client::open;
 
@@ -81,4 +83,28 @@ fn the_script_knows_the_servers_symbols() {
         let pair = format!("\"{status}\": \"{}\"", super::html::symbol(status));
         assert!(script.contains(&pair), "{pair}");
     }
+}
+
+/// With a token, pages need a login, but the login page's own style sheet does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assets_need_no_login() {
+    let fixture = fixture().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let access = super::session::Access::new(Some("0123456789abcdef".into()), addr).unwrap();
+    let app = super::router(&fixture.daemon, Arc::new(access)).with_state(fixture.daemon.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let runs = open(addr, "/ui/runs", "Connection: close\r\n").await;
+    assert_eq!(runs.code, 303, "{}", runs.head);
+    assert!(
+        runs.head
+            .contains("content-security-policy: default-src 'none'")
+    );
+    let (code, login) = get(addr, "/ui/login").await;
+    assert_eq!(code, 200, "{login}");
+    let at = login.find("/ui/assets/style.css?v=").unwrap();
+    let style = &login[at..at + login[at..].find('"').unwrap()];
+    let (code, sheet) = get(addr, style).await;
+    assert_eq!(code, 200);
+    assert!(sheet.contains("nav a{"), "{sheet}");
 }

@@ -179,6 +179,18 @@ async fn a_run_page_follows_its_run_from_the_state_it_shows_until_the_run_ends()
             "{header}"
         );
         assert!(header.contains("`last` &lt;never&gt; ran"), "{header}");
+        // The buttons follow the run: the ended run's header no longer offers to cancel it (it says
+        // whether it can be resumed: not this one, whose steps were recorded without their digests), and
+        // each step's details offer to re-run from it, with the browser's CSRF token, as the page would.
+        assert!(
+            !header.contains("/cancel") && header.contains("resumed"),
+            "{header}"
+        );
+        let wait = html["steps"]["wait"].as_str().unwrap();
+        assert!(
+            wait.contains("<form class=\"rerun\"") && wait.contains("name=\"csrf\""),
+            "{wait}"
+        );
         assert!(
             stream.event().await.is_none(),
             "the stream ends with the run"

@@ -14,6 +14,7 @@
 mod holder;
 mod lease;
 mod offer;
+mod request;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -109,6 +110,19 @@ pub struct Firing {
     /// Whether the recorded run was asked to go on (`POST /api/v1/runs/{id}/resume`): then a run that
     /// failed or was cancelled goes on too, where one merely taken over is only closed.
     pub asked: bool,
+    /// For a re-run of steps of an earlier run (`POST /api/v1/runs/{id}/rerun`): which run, and which
+    /// steps run again; `null` otherwise.
+    pub rerun: Option<Rerun>,
+}
+
+/// What a firing re-runs: its run is a new one that reuses the recorded results of `from`, except those
+/// of `steps` and of every step that depends on them (`keyflow run FLOW --from RUN --rerun STEP`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Rerun {
+    /// The earlier run's id.
+    pub from: String,
+    /// The steps run again, by id.
+    pub steps: Vec<String>,
 }
 
 /// `firings.resume`: a firing that starts its run afresh.
@@ -120,13 +134,23 @@ pub(crate) const RESUME_ASKED: i64 = 2;
 
 /// The columns a [`Firing`] is read from, in [`firing_of`]'s order.
 pub(crate) const FIRING_COLUMNS: &str = "id, flow, trigger_id, fire_ms, missed, params, allow_destructive, \
-     status, reason, run_id, worker, fence, cancel, resume";
+     status, reason, run_id, worker, fence, cancel, resume, rerun_from, rerun_steps";
 
 pub(crate) fn firing_of(row: &AnyRow) -> Result<Firing, sqlx::Error> {
     let fire_ms: i64 = row.try_get(3)?;
     let params: String = row.try_get(5)?;
     let status: String = row.try_get(7)?;
     let map = |e: StoreError| sqlx::Error::Decode(e.to_string().into());
+    let rerun = match (
+        row.try_get::<Option<String>, _>(14)?,
+        row.try_get::<Option<String>, _>(15)?,
+    ) {
+        (Some(from), Some(steps)) => Some(Rerun {
+            from,
+            steps: parse(&steps, "firing's re-run steps").map_err(map)?,
+        }),
+        _ => None,
+    };
     Ok(Firing {
         id: row.try_get(0)?,
         flow: row.try_get(1)?,
@@ -144,6 +168,7 @@ pub(crate) fn firing_of(row: &AnyRow) -> Result<Firing, sqlx::Error> {
         cancel: row.try_get::<i64, _>(12)? != 0,
         resume: row.try_get::<i64, _>(13)? != 0,
         asked: row.try_get::<i64, _>(13)? == RESUME_ASKED,
+        rerun,
     })
 }
 

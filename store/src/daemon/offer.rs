@@ -1,5 +1,5 @@
-//! Turning fire times into firings: a trigger's state, the firings a daemon offers for it, runs asked for
-//! through the API, and cancelling or un-pausing from outside the daemon that runs them.
+//! Turning fire times into firings: a trigger's state, the firings a daemon offers for it, un-pausing a
+//! trigger, and reading the firings back.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, Row};
 use keyflow_engine::exec::store::StoreError;
 use keyflow_engine::model::Overlap;
 
-use super::{FIRING_COLUMNS, Firing, FiringStatus, RESUME_ASKED, RESUME_NO, firing_of};
+use super::{FIRING_COLUMNS, Firing, FiringStatus, firing_of};
 use crate::Store;
 use crate::codec::{db_error, json, now_ms, rfc3339_of};
 
@@ -226,84 +226,6 @@ impl Store {
         }
         tx.commit().await.map_err(err)?;
         Ok(made)
-    }
-
-    /// Records a run of `flow` asked for now (through the API), pending for any daemon to take.
-    pub async fn request_run(
-        &self,
-        flow: &str,
-        params: &Value,
-        allow_destructive: bool,
-    ) -> Result<Firing, StoreError> {
-        let run_id = uuid::Uuid::now_v7().to_string();
-        self.request(flow, params, allow_destructive, &run_id, false)
-            .await
-    }
-
-    /// Records that the recorded run `run_id` of `flow` is to go on (`keyflow resume` through the API),
-    /// pending for any daemon to take; the daemon that takes it resumes the run.
-    pub async fn request_resume(
-        &self,
-        run_id: &str,
-        flow: &str,
-        params: &Value,
-        allow_destructive: bool,
-    ) -> Result<Firing, StoreError> {
-        self.request(flow, params, allow_destructive, run_id, true)
-            .await
-    }
-
-    async fn request(
-        &self,
-        flow: &str,
-        params: &Value,
-        allow_destructive: bool,
-        run_id: &str,
-        resume: bool,
-    ) -> Result<Firing, StoreError> {
-        let now = now_ms();
-        let sql = format!(
-            "INSERT INTO firings (id, flow, trigger_id, fire_ms, missed, params, allow_destructive, status, run_id, \
-             resume, fence, cancel, created_ms) VALUES ($1, $2, NULL, $3, 0, $4, $5, 'pending', $6, $7, 0, 0, $3) \
-             RETURNING {FIRING_COLUMNS}"
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(flow)
-            .bind(now)
-            .bind(json(params)?)
-            .bind(i64::from(allow_destructive))
-            .bind(run_id)
-            .bind(if resume { RESUME_ASKED } else { RESUME_NO })
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| db_error(&self.shown, &e))?;
-        firing_of(&row).map_err(|e| db_error(&self.shown, &e))
-    }
-
-    /// Asks the run `run_id` to stop: a firing not yet started is skipped; the daemon running one is
-    /// told at its next renewal. `None` when no firing starts that run or it already ended.
-    pub async fn request_cancel(&self, run_id: &str) -> Result<Option<FiringStatus>, StoreError> {
-        let err = |e: sqlx::Error| db_error(&self.shown, &e);
-        let waiting = sqlx::query(
-            "UPDATE firings SET status = 'skipped', reason = 'cancelled before it started', ended_ms = $2 \
-             WHERE run_id = $1 AND status IN ('pending', 'queued')",
-        )
-        .bind(run_id)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await
-        .map_err(err)?;
-        if waiting.rows_affected() > 0 {
-            return Ok(Some(FiringStatus::Skipped));
-        }
-        let running =
-            sqlx::query("UPDATE firings SET cancel = 1 WHERE run_id = $1 AND status = 'running'")
-                .bind(run_id)
-                .execute(&self.pool)
-                .await
-                .map_err(err)?;
-        Ok((running.rows_affected() > 0).then_some(FiringStatus::Running))
     }
 
     /// Un-pauses a trigger paused after failures (its failure count starts again). Whether it was paused.

@@ -10,6 +10,7 @@ mod durability;
 mod firings;
 mod listing;
 mod records;
+mod reruns;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -177,6 +178,7 @@ both!(
     firings::failures_in_a_row_pause_a_trigger,
     firings::runs_asked_for_are_taken_and_cancelled,
     firings::one_daemon_holds_a_sqlite_store,
+    reruns::a_rerun_firing_carries_its_run_and_steps_to_whoever_takes_it,
     batches::every_read_is_on_file_before_the_effect_that_follows,
     batches::a_step_ended_twice_in_one_batch_keeps_the_latest,
     batches::a_run_end_records_thousands_of_steps_that_never_started,

@@ -110,6 +110,28 @@ impl Api {
         })
     }
 
+    /// A form posted as a browser posts it (no bearer token), with its `cookie` header; a redirect is
+    /// answered, not followed.
+    pub fn post_form(&self, path: &str, cookie: &str, form: &str) -> Answer {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client");
+        let request = client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", cookie)
+            .body(form.to_string());
+        self.runtime.block_on(async {
+            let response = request.send().await.expect("an answer");
+            Answer {
+                status: response.status().as_u16(),
+                headers: response.headers().clone(),
+                body: Value::String(response.text().await.expect("a body")),
+            }
+        })
+    }
+
     pub fn get(&self, path: &str) -> Answer {
         self.send("GET", path, None, None)
     }

@@ -1,9 +1,11 @@
 //! `keyflow serve`'s HTTP API, driven over real HTTP against the real binary: bearer-token auth, runs
 //! started with checked params and followed to their end, the same JSON as `keyflow runs list|show`,
 //! metrics, and the OpenAPI document (served = committed, and every answer matches its schema in it);
-//! [`runs`]: cancel, resume, and un-pausing a trigger.
+//! [`runs`]: cancel, resume, and un-pausing a trigger; [`rerun`]: steps of a run run again, and the web
+//! UI's login beside the API's token.
 
 mod client;
+mod rerun;
 mod runs;
 
 use serde_json::{Value, json};

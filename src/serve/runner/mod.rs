@@ -3,22 +3,28 @@
 //! went silent first (their runs are resumed), then pending ones, up to `--max-runs`. Each run goes
 //! through the normal executor, recording into the store through a fence that shuts once the firing is
 //! lost, so that a daemon that stalled past its lease cannot write over the run another one took over.
+//!
+//! - [`reuse`]: what a firing's run reuses of recorded runs (a resume, a re-run of steps of another run);
+//! - [`fenced`]: the store as one run sees it, through its fence.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use indexmap::IndexMap;
-use keyflow_engine::exec::report::{RunReport, Status, StepReport};
-use keyflow_engine::exec::resume::{Continuation, Resume};
-use keyflow_engine::exec::store::{AttemptRecord, Intent, RunStart, RunStore, StoreError};
+use keyflow_engine::exec::report::{RunReport, Status};
+use keyflow_engine::exec::store::{RunStore, StoreError};
 use keyflow_engine::exec::{ExecOptions, Executor};
 use keyflow_engine::plan::ParamValue;
-use keyflow_store::{Backend, Ended, Firing, RunState, Store};
+use keyflow_store::{Backend, Ended, Firing, RunState};
 use tokio_util::sync::CancellationToken;
 
+mod fenced;
+mod reuse;
+
 use super::{Daemon, Local};
+use fenced::Fenced;
+use reuse::{Reuse, reuse};
 
 pub async fn run(daemon: Arc<Daemon>) {
     let mut renewed = Instant::now();
@@ -227,80 +233,55 @@ async fn start(daemon: &Daemon, firing: Firing, local: &Local) {
             return;
         }
     };
-    let resume = if firing.resume {
-        match daemon.store.show(&firing.run_id).await {
-            Err(StoreError::NotFound(_)) => None,
-            Err(e) => {
-                daemon.warn(format_args!(
-                    "run {}: {e}; trying again later",
-                    firing.run_id
-                ));
-                // Hand it back for another try.
-                let _ = daemon.store.release(&daemon.worker).await;
-                return;
-            }
-            Ok(stored) => match stored.summary.status {
-                // A run that ended before its daemon could say so is only closed, unless it was asked
-                // to go on (then one that failed or was cancelled goes on, as `keyflow resume`).
-                status @ (RunState::Succeeded | RunState::Failed | RunState::Cancelled)
-                    if status == RunState::Succeeded || !firing.asked =>
-                {
-                    let status = stored.summary.status;
-                    daemon.log(format_args!(
-                        "run {} of `{}` had ended ({}) before its daemon could record it",
-                        firing.run_id,
-                        firing.flow,
-                        status.name()
-                    ));
-                    finish(
-                        daemon,
-                        local,
-                        &firing,
-                        status.name().to_string(),
-                        status == RunState::Failed,
-                    )
-                    .await;
-                    return;
-                }
-                _ => {
-                    let to = Continuation {
-                        run_id: &firing.run_id,
-                        recorded_id: &firing.run_id,
-                        continues: true,
-                        same_params: true,
-                    };
-                    match Resume::plan(&plan, to, &stored.recorded(), &[]) {
-                        Ok(resume) => Some(Arc::new(resume)),
-                        Err(e) => {
-                            finish(
-                                daemon,
-                                local,
-                                &firing,
-                                format!("failed: cannot resume: {e}"),
-                                true,
-                            )
-                            .await;
-                            return;
-                        }
-                    }
-                }
-            },
+    let resume = match reuse(daemon, &firing, &plan, &params).await {
+        Reuse::Nothing => None,
+        Reuse::Recorded(resume) => Some(resume),
+        Reuse::Ended(status) => {
+            daemon.log(format_args!(
+                "run {} of `{}` had ended ({}) before its daemon could record it",
+                firing.run_id,
+                firing.flow,
+                status.name()
+            ));
+            let failed = status == RunState::Failed;
+            finish(daemon, local, &firing, status.name().to_string(), failed).await;
+            return;
         }
-    } else {
-        None
+        Reuse::Later(e) => {
+            daemon.warn(format_args!(
+                "run {}: {e}; trying again later",
+                firing.run_id
+            ));
+            // Hand it back for another try.
+            let _ = daemon.store.release(&daemon.worker).await;
+            return;
+        }
+        Reuse::Refused(why) => {
+            finish(daemon, local, &firing, format!("failed: {why}"), true).await;
+            return;
+        }
     };
     daemon.log(format_args!(
         "run {} of `{}` {}{}",
         firing.run_id,
         firing.flow,
-        if resume.is_some() {
-            "resumes"
-        } else {
-            "starts"
+        match (&firing.rerun, firing.resume) {
+            (_, true) => "resumes".to_string(),
+            (Some(rerun), false) => format!(
+                "starts, re-running {} of run {}",
+                rerun
+                    .steps
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                rerun.from
+            ),
+            (None, false) => "starts".to_string(),
         },
         match &firing.trigger {
             Some(t) => format!(" (trigger `{t}`, fire time {})", firing.fire_at),
-            None => " (asked for through the API)".to_string(),
+            None => " (asked for through the API or the web UI)".to_string(),
         }
     ));
     let options = ExecOptions {
@@ -425,51 +406,5 @@ pub async fn drain(daemon: &Daemon) -> usize {
             daemon.warn(format_args!("cannot hand back the runs under way: {e}"));
             daemon.running().len()
         }
-    }
-}
-
-/// The store as one run sees it: every record goes through until its firing is lost, then none does (a
-/// record refused stops the run before its next call).
-struct Fenced {
-    store: Arc<Store>,
-    lost: Arc<AtomicBool>,
-}
-
-impl Fenced {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.lost.load(Ordering::Acquire) {
-            return Err(StoreError::Failed(
-                "this daemon no longer holds the run's firing (another daemon took it over, or this one is stopping)"
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl RunStore for Fenced {
-    fn records_attempts(&self) -> bool {
-        self.store.records_attempts()
-    }
-    async fn begin_run(&self, run: &RunStart) -> Result<(), StoreError> {
-        self.check()?;
-        self.store.begin_run(run).await
-    }
-    async fn record_intent(&self, intent: &Intent) -> Result<(), StoreError> {
-        self.check()?;
-        self.store.record_intent(intent).await
-    }
-    async fn record_attempt(&self, record: &AttemptRecord) -> Result<(), StoreError> {
-        self.check()?;
-        self.store.record_attempt(record).await
-    }
-    async fn finish_step(&self, run_id: &str, step: &StepReport) -> Result<(), StoreError> {
-        self.check()?;
-        self.store.finish_step(run_id, step).await
-    }
-    async fn finish_run(&self, report: &RunReport) -> Result<(), StoreError> {
-        self.check()?;
-        self.store.finish_run(report).await
     }
 }
