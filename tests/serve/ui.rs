@@ -87,7 +87,7 @@ fn a_sandbox_daemon_follows_a_run_live_and_shows_what_it_made() {
     let last: Value = text
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
-        .last()
+        .next_back()
         .map(|data| serde_json::from_str(data).expect("json"))
         .expect("at least one event");
     assert_eq!(last["ended"], true, "{text}");
