@@ -17,6 +17,8 @@
 mod list;
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/runs.rs"]
+mod runs;
 
 use postgres::fresh_database;
 

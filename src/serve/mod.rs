@@ -9,7 +9,7 @@
 //! - [`metrics`]: counters for `/metrics`;
 //! - [`actions`]: starting, stopping, resuming and re-running runs, as the API and the UI both do;
 //! - [`api`]: the HTTP API;
-//! - [`ui`]: the web UI's pages.
+//! - [`ui`]: the web UI's pages and their live updates.
 
 pub mod actions;
 pub mod api;
@@ -61,7 +61,16 @@ pub struct Daemon {
     pub started: Instant,
     /// Whether the first load of the flows is done (readiness).
     pub ready: std::sync::atomic::AtomicBool,
+    /// Under `--sandbox`, what the twins hold, read whenever called (the web UI's sandbox page).
+    pub twins: Option<keyflow_twins::sandbox::Snapshots>,
+    /// Places for the web UI's live-update streams: [`MAX_STREAMS`] of them.
+    pub streams: Arc<tokio::sync::Semaphore>,
 }
+
+/// The web UI's live-update streams open at once at most: each polls the store while its page is open,
+/// so that many pages (or a client that opens streams and never reads them) cannot load the store without
+/// bound. One more is answered 503; the page still works, without live updates.
+pub const MAX_STREAMS: usize = 64;
 
 /// A firing this daemon runs.
 #[derive(Debug, Clone)]
@@ -210,6 +219,8 @@ pub fn run(args: &DaemonArgs, colors: Colors) -> Result<Exit, Failure> {
             stopping: CancellationToken::new(),
             started: Instant::now(),
             ready: std::sync::atomic::AtomicBool::new(false),
+            twins: twins.as_ref().map(|t| t.snapshots()),
+            streams: Arc::new(tokio::sync::Semaphore::new(MAX_STREAMS)),
         });
         daemon.log(format_args!(
             "{} daemon {worker} serving {} with the run store {}; API at http://{listen}{}",

@@ -2,13 +2,14 @@
 //! time and records them, reloads changed flows and skips invalid ones, stops on SIGTERM (handing back
 //! what outlives `--grace`), resumes on restart what a SIGKILL interrupted without firing anything twice,
 //! refuses a second daemon on a SQLite store, and shares 200 firings due at once between two daemons on
-//! PostgreSQL, one of them killed mid-way.
+//! PostgreSQL, one of them killed mid-way; [`ui`]: its web UI under `--sandbox`, followed live.
 
 pub mod api;
 mod daemon;
 mod plugins;
 mod rotation;
 mod sharing;
+mod ui;
 
 use std::path::Path;
 

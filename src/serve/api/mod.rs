@@ -69,13 +69,16 @@ pub fn app(
         daemon: daemon.clone(),
         token,
     };
-    Ok(router(access)
+    Ok(router(&daemon, access)
         .with_state(daemon)
         .layer(middleware::from_fn_with_state(gate, auth::check)))
 }
 
 /// Every route.
-fn router(access: Arc<crate::serve::ui::session::Access>) -> Router<Arc<Daemon>> {
+fn router(
+    daemon: &Arc<Daemon>,
+    access: Arc<crate::serve::ui::session::Access>,
+) -> Router<Arc<Daemon>> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
@@ -95,7 +98,7 @@ fn router(access: Arc<crate::serve::ui::session::Access>) -> Router<Arc<Daemon>>
         .route("/api/v1/runs/{id}/rerun", post(runs::rerun))
         .route("/api/v1/firings", get(runs::firings))
         // The web UI's pages, and the root leading to them.
-        .merge(crate::serve::ui::router(access))
+        .merge(crate::serve::ui::router(daemon, access))
         .route(
             "/",
             get(|| async { axum::response::Redirect::to("/ui/runs") }),

@@ -1,9 +1,13 @@
 //! Small pieces every page is written with: escaping (every value put into HTML goes through [`esc`]),
-//! the shared layout, status as text and symbol, times and durations as people read them.
+//! the shared layout and its style sheet, status as text, symbol and colour, times and durations as people
+//! read them.
 
 use std::fmt::Write as _;
+use std::hash::Hasher as _;
+use std::sync::LazyLock;
+use std::time::Duration;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 /// `text` made safe inside an element or a quoted attribute.
@@ -44,6 +48,13 @@ pub fn json(value: &serde_json::Value) -> String {
     format!("<pre>{}</pre>", esc(&text))
 }
 
+/// A JSON value as [`json`] writes it, in a `<pre>` of `class` (`input`, `output`, `error`: what a step's
+/// details hold, found by the class).
+pub fn json_in(class: &str, value: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| e.to_string());
+    format!("<pre class=\"{}\">{}</pre>", esc(class), esc(&text))
+}
+
 /// The symbol that goes with a status name, so that status never rests on colour alone.
 pub fn symbol(status: &str) -> &'static str {
     match status {
@@ -57,6 +68,29 @@ pub fn symbol(status: &str) -> &'static str {
         _ => "?",
     }
 }
+
+/// Fill and stroke of a status in the step graph and the timeline (the label says it in words too).
+pub fn colours(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "succeeded" => ("#dcffe4", "#2ea043"),
+        "failed" => ("#ffdce0", "#cf222e"),
+        "running" => ("#dbedff", "#0969da"),
+        "cancelled" => ("#fff5b1", "#9a6700"),
+        "interrupted" => ("#ffe8cc", "#bc4c00"),
+        _ => ("#f1f3f5", "#8c959f"),
+    }
+}
+
+/// Every status a step or a run is shown with.
+pub const STATUSES: [&str; 7] = [
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "skipped",
+    "cancelled",
+    "interrupted",
+];
 
 /// A status as a badge: symbol and name, coloured by a class as well.
 pub fn badge(status: &str) -> String {
@@ -109,6 +143,8 @@ form.filters{display:flex;gap:1em;align-items:end;flex-wrap:wrap;margin:.5em 0 1
 form.filters label{display:flex;flex-direction:column;font-size:13px}\
 dl.header{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.header dt{font-weight:600}\
 svg{max-width:100%;height:auto;background:#fff;border:1px solid #e1e4e8}\
+.live{font-size:13px;color:#586069;margin:.2em 0}.live.on::before{content:'● ';color:#2ea043}\
+.live.off{color:#86181d}\
 .diag{color:#86181d}.muted{color:#586069}\
 form.logout{margin-left:auto}form.logout button{background:none;border:1px solid #9ecbff;color:#fff;border-radius:4px;padding:.15em .6em;cursor:pointer}\
 form.action,form.rerun{display:inline-flex;gap:.6em;align-items:end;flex-wrap:wrap;margin:.4em .6em .4em 0}\
@@ -127,16 +163,56 @@ tokio::task_local! {
     pub static NAV_END: String;
 }
 
+tokio::task_local! {
+    /// Whether the daemon answering the request runs with `--sandbox`, so that the navigation links the
+    /// sandbox page. Set for every request by the UI's layer (`super::frame`), so that every page, a 404
+    /// included, gets the same navigation without each handler passing it down.
+    pub static SANDBOXED: bool;
+}
+
+/// The style sheet served at `/ui/assets/style.css` (a file, not a `<style>` element, so that the pages'
+/// Content-Security-Policy allows no inline style): [`STYLE`], then the graph nodes' colours by their
+/// `data-status`, so that a node a live update re-labels is re-coloured without the script knowing colours.
+pub fn stylesheet() -> &'static str {
+    static SHEET: LazyLock<String> = LazyLock::new(|| {
+        let mut css = String::from(STYLE);
+        for status in STATUSES {
+            let (fill, stroke) = colours(status);
+            let _ = write!(
+                css,
+                "g.node[data-status={status}] rect{{fill:{fill};stroke:{stroke}}}"
+            );
+        }
+        css
+    });
+    &SHEET
+}
+
+/// A short digest of `text`, put in an asset's URL and ETag so that a browser may cache it for good: a
+/// changed file has another URL. Stable for one build of keyflow, which is all a cache needs.
+pub fn version(text: &str) -> String {
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(text.as_bytes());
+    format!("{:016x}", hasher.finish())
+}
+
 /// A whole page: the shared navigation, then `body` in `<main>`.
 pub fn page(title: &str, body: &str) -> String {
+    static STYLE_VERSION: LazyLock<String> = LazyLock::new(|| version(stylesheet()));
+    let sandbox = if SANDBOXED.try_with(|s| *s).unwrap_or(false) {
+        "<a href=\"/ui/sandbox\">Sandbox</a>"
+    } else {
+        ""
+    };
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{} · keyflow</title><style>{STYLE}</style></head>\n<body>\
+         <title>{} · keyflow</title><link rel=\"stylesheet\" href=\"/ui/assets/style.css?v={}\"></head>\n<body>\
          <nav aria-label=\"Main\"><span class=\"brand\">keyflow</span>\
-         <a href=\"/ui/runs\">Runs</a><a href=\"/ui/flows\">Flows</a>{}</nav>\n\
+         <a href=\"/ui/runs\">Runs</a><a href=\"/ui/flows\">Flows</a>{sandbox}{}</nav>\n\
          <main>\n{body}\n</main></body></html>\n",
         esc(title),
+        *STYLE_VERSION,
         NAV_END.try_with(Clone::clone).unwrap_or_default()
     )
 }
@@ -144,6 +220,19 @@ pub fn page(title: &str, body: &str) -> String {
 /// A page answered with `status`.
 pub fn respond(status: StatusCode, title: &str, body: &str) -> Response {
     (status, Html(page(title, body))).into_response()
+}
+
+/// A `Server-Timing` header: how long the store took to answer and drawing the page took, so that a
+/// browser's developer tools (and `bench/ui.rs`) see where a slow page's time goes.
+pub fn timing(response: &mut Response, store: Duration, render: Duration) {
+    let value = format!(
+        "store;dur={:.2}, render;dur={:.2}",
+        store.as_secs_f64() * 1e3,
+        render.as_secs_f64() * 1e3
+    );
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert("server-timing", value);
+    }
 }
 
 /// The 404 page: what was asked for, and where to look instead.

@@ -1,16 +1,20 @@
 //! `/ui/runs`: the runs, newest first, filtered by flow and status with a GET form, `limit` at a time and
-//! a link to more.
+//! a link to more. The list follows new runs and status changes live ([`super::live_list`]), each row
+//! drawn by [`row`] here.
 
 use std::fmt::Write as _;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use keyflow_store::{ListFilter, RunState};
+use keyflow_store::{ListFilter, RunState, RunSummary};
 use serde::Deserialize;
 
-use super::html::{badge, duration, esc, not_found, respond, unavailable, url, when};
+use super::assets;
+use super::html::{self, badge, duration, esc, not_found, respond, unavailable, url, when};
 use crate::serve::Daemon;
 
 /// Rows shown when the address does not say.
@@ -24,87 +28,161 @@ pub struct RunsQuery {
     flow: Option<String>,
     status: Option<String>,
     limit: Option<String>,
+    /// The revision the page was drawn at (live updates only).
+    pub seen: Option<String>,
+}
+
+/// What a runs list shows: the store's filter, and the address parts that say it again.
+pub struct Shown {
+    /// The query to the store.
+    pub filter: ListFilter,
+    /// The flow asked for.
+    pub flow: Option<String>,
+    /// The status asked for.
+    pub status: Option<RunState>,
+    /// At most this many rows.
+    pub limit: usize,
+}
+
+impl Shown {
+    /// The filter of `query`, or what is wrong with it and what it takes (HTML, escaped): see
+    /// [`refused`].
+    pub fn of(query: &RunsQuery) -> Result<Shown, String> {
+        let flow = query.flow.clone().filter(|f| !f.trim().is_empty());
+        let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(name) => match RunState::parse(name) {
+                Some(state) => Some(state),
+                None => {
+                    return Err(format!(
+                        "Unknown status `{}`: choose one of {}.",
+                        esc(name),
+                        RunState::ALL.map(RunState::name).join(", ")
+                    ));
+                }
+            },
+        };
+        let limit = match query.limit.as_deref().filter(|l| !l.is_empty()) {
+            None => DEFAULT_LIMIT,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if n > 0 => n.min(MAX_LIMIT),
+                _ => {
+                    return Err(format!(
+                        "`limit={}` is not a number of runs: give one from 1 to {MAX_LIMIT}.",
+                        esc(text)
+                    ));
+                }
+            },
+        };
+        let filter = ListFilter {
+            flow: flow.clone(),
+            state: status,
+            limit: Some(limit),
+            ..ListFilter::default()
+        };
+        Ok(Shown {
+            filter,
+            flow,
+            status,
+            limit,
+        })
+    }
+
+    /// The address's query (`limit=…&flow=…&status=…`), to ask for the same list again.
+    fn query(&self, limit: usize) -> String {
+        let mut query = format!("limit={limit}");
+        if let Some(flow) = &self.flow {
+            let _ = write!(query, "&flow={}", url(flow));
+        }
+        if let Some(status) = self.status {
+            let _ = write!(query, "&status={}", status.name());
+        }
+        query
+    }
 }
 
 pub async fn list(State(daemon): State<Arc<Daemon>>, Query(query): Query<RunsQuery>) -> Response {
-    let flow = query.flow.filter(|f| !f.trim().is_empty());
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(name) => match RunState::parse(name) {
-            Some(state) => Some(state),
-            None => {
-                return respond(
-                    StatusCode::BAD_REQUEST,
-                    "Runs",
-                    &format!(
-                        "<h1>Runs</h1><p class=\"diag\">Unknown status `{}`: choose one of {}.</p>",
-                        esc(name),
-                        RunState::ALL.map(RunState::name).join(", ")
-                    ),
-                );
-            }
-        },
+    let started = Instant::now();
+    let shown = match Shown::of(&query) {
+        Ok(shown) => shown,
+        Err(why) => return refused(&why),
     };
-    let limit = match query.limit.as_deref().filter(|l| !l.is_empty()) {
-        None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if n > 0 => n.min(MAX_LIMIT),
-            _ => {
-                return respond(
-                    StatusCode::BAD_REQUEST,
-                    "Runs",
-                    &format!(
-                        "<h1>Runs</h1><p class=\"diag\">`limit={}` is not a number of runs: give one from 1 to {MAX_LIMIT}.</p>",
-                        esc(text)
-                    ),
-                );
-            }
-        },
-    };
-    let filter = ListFilter {
-        flow: flow.clone(),
-        state: status,
-        limit: Some(limit),
-        ..ListFilter::default()
-    };
-    let runs = match daemon.store.list(&filter).await {
+    let runs = match daemon.store.list(&shown.filter).await {
         Ok(runs) => runs,
         Err(e) => return unavailable(&e),
     };
+    let read = started.elapsed();
     let mut body = String::from("<h1>Runs</h1>\n");
-    body.push_str(&form(&daemon, flow.as_deref(), status));
-    if runs.is_empty() {
-        body.push_str("<p>No runs match.</p>");
-        return respond(StatusCode::OK, "Runs", &body);
-    }
+    body.push_str(&assets::live(&format!(
+        "/ui/runs/events?{}&seen={}",
+        shown.query(shown.limit),
+        revision(&runs)
+    )));
+    body.push_str(&form(&daemon, shown.flow.as_deref(), shown.status));
+    // The table is there even when empty, so that a live update has rows to fill.
+    let _ = writeln!(
+        body,
+        "<p id=\"no-runs\"{}>No runs match.</p>",
+        if runs.is_empty() { "" } else { " hidden" }
+    );
     body.push_str(
-        "<table><thead><tr><th scope=\"col\">Run</th><th scope=\"col\">Flow</th><th scope=\"col\">Status</th>\
+        "<table id=\"runs\"><thead><tr><th scope=\"col\">Run</th><th scope=\"col\">Flow</th><th scope=\"col\">Status</th>\
          <th scope=\"col\">Started</th><th scope=\"col\">Duration</th></tr></thead><tbody>\n",
     );
     for run in &runs {
-        let _ = writeln!(
-            body,
-            "<tr><td><a href=\"/ui/runs/{}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            url(&run.run_id),
-            esc(&run.run_id),
-            esc(&run.flow),
-            badge(run.status.name()),
-            esc(&when(&run.started_at)),
-            run.duration_ms.map_or_else(|| "—".to_string(), duration),
-        );
+        body.push_str(&row(run));
     }
     body.push_str("</tbody></table>\n");
-    if runs.len() == limit && limit < MAX_LIMIT {
-        let mut more = format!("/ui/runs?limit={}", (limit * 2).min(MAX_LIMIT));
-        if let Some(flow) = &flow {
-            let _ = write!(more, "&flow={}", url(flow));
-        }
-        if let Some(status) = status {
-            let _ = write!(more, "&status={}", status.name());
-        }
+    if runs.len() == shown.limit && shown.limit < MAX_LIMIT {
+        let more = format!("/ui/runs?{}", shown.query((shown.limit * 2).min(MAX_LIMIT)));
         let _ = write!(body, "<p><a href=\"{}\">More runs</a></p>", esc(&more));
     }
-    respond(StatusCode::OK, "Runs", &body)
+    body.push_str(&assets::script());
+    let mut response = respond(StatusCode::OK, "Runs", &body);
+    html::timing(&mut response, read, started.elapsed() - read);
+    response
+}
+
+/// The 400 page of a filter that does not parse, saying `why` (HTML).
+pub fn refused(why: &str) -> Response {
+    respond(
+        StatusCode::BAD_REQUEST,
+        "Runs",
+        &format!("<h1>Runs</h1><p class=\"diag\">{why}</p>"),
+    )
+}
+
+/// One run's row: its `data-run` and `data-status` are what a live update finds it by and changes.
+pub fn row(run: &RunSummary) -> String {
+    let status = run.status.name();
+    format!(
+        "<tr id=\"run-{}\" data-run=\"{}\" data-status=\"{status}\"><td><a href=\"/ui/runs/{}\"><code>{}</code></a></td>\
+         <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        url(&run.run_id),
+        esc(&run.run_id),
+        url(&run.run_id),
+        esc(&run.run_id),
+        esc(&run.flow),
+        badge(status),
+        esc(&when(&run.started_at)),
+        run.duration_ms.map_or_else(|| "—".to_string(), duration),
+    )
+}
+
+/// What a row shows that can change: its status and duration.
+pub fn shown_state(run: &RunSummary) -> (RunState, Option<u64>) {
+    (run.status, run.duration_ms)
+}
+
+/// A digest of the rows listed (ids, statuses, durations, in order): the page's tells the live update
+/// what the page shows.
+pub fn revision(runs: &[RunSummary]) -> String {
+    let mut hasher = DefaultHasher::new();
+    for run in runs {
+        run.run_id.hash(&mut hasher);
+        shown_state(run).hash(&mut hasher);
+    }
+    format!("{:016x}", hasher.finish())
 }
 
 /// The filter form: flow (any text, the loaded flows offered), status, limit.

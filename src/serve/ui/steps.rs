@@ -10,17 +10,26 @@ use keyflow_engine::exec::store::AttemptRecord;
 use keyflow_engine::plan::Plan;
 use keyflow_store::StoredRun;
 
-use super::html::{badge, duration, esc, json, url, when};
+use super::html::{badge, duration, esc, json, json_in, url, when};
 
-/// Every step: the plan's, in file order (those not on record as `pending`), else the report's; each with
-/// its form in `forms`, by step id, at the end of its details.
+/// Every step's details: the plan's steps in file order (those not on record as `pending`), else the
+/// report's; each with its form in `forms`, by step id, at the end of its details.
 pub fn all(
     run: &StoredRun,
     plan: Option<&Plan>,
     status: &HashMap<&str, &str>,
     forms: &HashMap<String, String>,
 ) -> String {
-    let ids: Vec<(&str, Option<&str>)> = match plan {
+    some(run, plan, status, forms, |_| true)
+        .into_iter()
+        .map(|(_, html)| html)
+        .collect()
+}
+
+/// The ids of the steps a run page shows, in its order: the plan's, else the report's; with the block
+/// the plan gives each.
+pub fn ids<'a>(run: &'a StoredRun, plan: Option<&'a Plan>) -> Vec<(&'a str, Option<&'a str>)> {
+    match plan {
         Some(plan) => plan
             .steps
             .iter()
@@ -32,7 +41,18 @@ pub fn all(
             .iter()
             .map(|s| (s.id.as_str(), None))
             .collect(),
-    };
+    }
+}
+
+/// The details of the steps `wanted` picks, with their ids, in page order: what the page shows, and what
+/// a live update sends of the steps that changed (the same code, so escaping is the same).
+pub fn some<'a>(
+    run: &'a StoredRun,
+    plan: Option<&'a Plan>,
+    status: &HashMap<&str, &str>,
+    forms: &HashMap<String, String>,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<(&'a str, String)> {
     // Indexed once: a run page of a thousand steps stays linear.
     let reports: HashMap<&str, &StepReport> = run
         .report
@@ -51,14 +71,17 @@ pub fn all(
             .or_default()
             .push(attempt);
     }
-    let mut out = String::new();
-    for (id, block) in ids {
+    let mut out = Vec::new();
+    for (id, block) in ids(run, plan) {
+        if !wanted(id) {
+            continue;
+        }
         let report = reports.get(id).copied();
         let block = report.map(|r| r.block.as_str()).or(block).unwrap_or("");
         let state = status.get(id).copied().unwrap_or("pending");
         let attempts = attempts.get(id).map_or(&[][..], Vec::as_slice);
         let form = forms.get(id).map_or("", String::as_str);
-        out.push_str(&step(id, block, state, report, attempts, form));
+        out.push((id, step(id, block, state, report, attempts, form)));
     }
     out
 }
@@ -72,8 +95,10 @@ fn step(
     form: &str,
 ) -> String {
     let mut out = format!(
-        "<details id=\"step-{}\"><summary><strong>{}</strong> <code>{}</code> {}",
+        "<details id=\"step-{}\" class=\"step\" data-step=\"{}\" data-status=\"{}\"><summary><strong>{}</strong> <code>{}</code> {}",
         url(id),
+        esc(id),
+        esc(state),
         esc(id),
         esc(block),
         badge(state)
@@ -103,18 +128,18 @@ fn step(
         });
     // The input of the step's last call (for `for_each`, each item's is under the item).
     if let Some(last) = attempts.iter().rev().find(|a| a.item.is_none()) {
-        let _ = writeln!(out, "<h4>Input</h4>{}", json(&last.input));
+        let _ = writeln!(out, "<h4>Input</h4>{}", json_in("input", &last.input));
     }
     match report.and_then(|r| r.output.as_ref()) {
         Some(output) => {
-            let _ = writeln!(out, "<h4>Output</h4>{}", json(output));
+            let _ = writeln!(out, "<h4>Output</h4>{}", json_in("output", output));
         }
         None if report.is_some() => out.push_str("<p class=\"muted\">No output.</p>\n"),
         None => {}
     }
     if let Some(error) = report.and_then(|r| r.error.as_ref()) {
         let error = serde_json::to_value(error).unwrap_or_default();
-        let _ = writeln!(out, "<h4>Error</h4>{}", json(&error));
+        let _ = writeln!(out, "<h4>Error</h4>{}", json_in("error", &error));
     }
     if !attempts.is_empty() {
         out.push_str(&attempt_table(attempts));

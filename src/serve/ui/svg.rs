@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use keyflow_engine::exec::store::AttemptRecord;
 use keyflow_engine::plan::Plan;
 
-use super::html::{duration, esc, symbol, url};
+use super::html::{colours, duration, esc, symbol, url};
 use crate::commands::graph::edges;
 
 const NODE_W: usize = 190;
@@ -18,18 +18,6 @@ const GAP_Y: usize = 40;
 const PAD: usize = 12;
 /// Nodes side by side at most, so that the graph stays readable on a laptop screen.
 const PER_ROW: usize = 6;
-
-/// Fill and stroke of a status (the label says it in words too).
-fn colours(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "succeeded" => ("#dcffe4", "#2ea043"),
-        "failed" => ("#ffdce0", "#cf222e"),
-        "running" => ("#dbedff", "#0969da"),
-        "cancelled" => ("#fff5b1", "#9a6700"),
-        "interrupted" => ("#ffe8cc", "#bc4c00"),
-        _ => ("#f1f3f5", "#8c959f"),
-    }
-}
 
 /// At most `max` characters of `text`, with an ellipsis when cut.
 fn clip(text: &str, max: usize) -> String {
@@ -95,13 +83,17 @@ pub fn graph(plan: &Plan, status: &HashMap<&str, &str>) -> String {
         let (x, y) = at[step.index];
         let state = status.get(step.id.as_str()).copied().unwrap_or("pending");
         let (fill, stroke) = colours(state);
+        // The node's `data-status` is what a live update changes: the style sheet colours the node by it,
+        // and the script rewrites the status line and the title's last word.
         let _ = writeln!(
             out,
-            "<a href=\"#step-{}\"><title>{} ({}): {}</title>\
+            "<g class=\"node\" data-step=\"{}\" data-status=\"{}\"><a href=\"#step-{}\"><title>{} ({}): {}</title>\
              <rect x=\"{x}\" y=\"{y}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"5\" fill=\"{fill}\" \
              stroke=\"{stroke}\" stroke-width=\"2\"/>\
              <text x=\"{}\" y=\"{}\" font-size=\"13\" font-weight=\"600\" text-anchor=\"middle\">{}</text>\
-             <text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">{} {}</text></a>",
+             <text class=\"state\" x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">{} {}</text></a></g>",
+            esc(&step.id),
+            esc(state),
             url(&step.id),
             esc(&step.id),
             esc(step.call.spec().id),

@@ -24,7 +24,10 @@ const SHOWN: &str = "name: shown\ndescription: Steps whose records the pages sho
 
 const FAILS: &str = "name: fails\nsteps:\n  - id: first\n    block: core.set\n    with: { n: 1 }\n  - id: poll\n    block: core.set\n    with: { state: Pending }\n    until: { condition: { path: $.output.state, equals: Completed }, every: 20ms, timeout: 90ms }\n    on_error: continue\n  - id: boom\n    block: core.fail\n    after: first\n    with: { message: the sky fell }\n  - id: never\n    block: core.set\n    after: boom\n    with: { n: 2 }\n";
 
-const DATA_KEY: &str = "name: data-key\nconnections:\n  aws: { connector: aws-kms, region: eu-west-1 }\nsteps:\n  - id: key\n    block: aws-kms.create-key\n    with: { description: ui test }\n  - id: data\n    block: aws-kms.generate-data-key\n    with: { key_id: $.steps.key.output.KeyMetadata.KeyId, key_spec: AES_256 }\n";
+const DATA_KEY: &str = "name: data-key\nconnections:\n  aws: { connector: aws-kms, region: eu-west-1 }\nsteps:\n  - id: key\n    block: aws-kms.create-key\n    with: { description: ui test }\n  - id: data\n    block: aws-kms.generate-data-key\n    with: { key_id: $.steps.key.output.KeyMetadata.KeyId, key_spec: AES_256 }\n  - id: alias\n    block: aws-kms.create-alias\n    with: { alias_name: alias/ui-test, target_key_id: $.steps.key.output.KeyMetadata.KeyId }\n";
+
+/// Steps that take a moment, for live updates to follow (run by those tests, not by the fixture).
+pub(super) const SLOW: &str = "name: slow\nsteps:\n  - id: first\n    block: core.set\n    with: { n: 1 }\n  - id: wait\n    block: core.sleep\n    after: first\n    with: { duration: 700ms }\n  - id: last\n    block: core.set\n    after: wait\n    with: { n: $.steps.first.output.n }\n";
 
 const TEMPLATE: &str = "name: tenant\nversion: \"1.0\"\nparams:\n  tenant: { type: string }\nsteps:\n  - id: name\n    block: core.set\n    with: { alias: \"alias/{{params.tenant}}\" }\noutputs:\n  alias: $.steps.name.output.alias\n";
 
@@ -33,9 +36,9 @@ const ONBOARD: &str = "name: onboard\nsteps:\n  - id: each\n    uses: ./template
 const BROKEN: &str = "name: broken\nsteps:\n  - id: a\n    block: core.nope\n";
 
 /// A daemon over a fresh SQLite store with the flows above loaded, and the runs it recorded.
-struct Fixture {
-    daemon: Arc<Daemon>,
-    runs: HashMap<&'static str, RunReport>,
+pub(super) struct Fixture {
+    pub daemon: Arc<Daemon>,
+    pub runs: HashMap<&'static str, RunReport>,
     _dir: tempfile::TempDir,
 }
 
@@ -43,7 +46,13 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
-async fn fixture() -> Fixture {
+pub(super) async fn fixture() -> Fixture {
+    fixture_with(true).await
+}
+
+/// The fixture; `sandboxed`: whether the daemon shows what its twins hold, as under `--sandbox` (the
+/// flows run against twins either way).
+pub(super) async fn fixture_with(sandboxed: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let flows = dir.path().join("flows");
     std::fs::create_dir_all(&flows).unwrap();
@@ -52,6 +61,7 @@ async fn fixture() -> Fixture {
     write(&flows, "data-key.yaml", DATA_KEY);
     write(&flows, "broken.yaml", BROKEN);
     write(&flows, "onboard.yaml", ONBOARD);
+    write(&flows, "slow.yaml", SLOW);
     std::fs::create_dir_all(flows.join("templates")).unwrap();
     write(&flows.join("templates"), "tenant.yaml", TEMPLATE);
     let store = Arc::new(
@@ -84,21 +94,13 @@ async fn fixture() -> Fixture {
         stopping: CancellationToken::new(),
         started: Instant::now(),
         ready: std::sync::atomic::AtomicBool::new(true),
+        twins: sandboxed.then(|| twins.snapshots()),
+        streams: Arc::new(tokio::sync::Semaphore::new(crate::serve::MAX_STREAMS)),
     });
     catalog::load(&daemon, &[flows]).await;
     let mut runs = HashMap::new();
     for name in ["onboard", "shown", "fails", "data-key"] {
-        let plan = daemon.catalog().flows[name].plan.clone();
-        let params = plan.bind_params(&IndexMap::new()).unwrap();
-        let options = ExecOptions {
-            sandbox: daemon.settings.sandbox.clone(),
-            ..ExecOptions::default()
-        };
-        let report = Executor::new(options)
-            .with_store(store.clone())
-            .run(plan, params, CancellationToken::new())
-            .await;
-        runs.insert(name, report);
+        runs.insert(name, run(&daemon, name, None).await);
     }
     store.flush().await.unwrap();
     twins.shutdown().await;
@@ -109,18 +111,33 @@ async fn fixture() -> Fixture {
     }
 }
 
+/// Runs the loaded flow `name` with the daemon's store and twins, as run `id` when given.
+pub(super) async fn run(daemon: &Daemon, name: &str, id: Option<String>) -> RunReport {
+    let plan = daemon.catalog().flows[name].plan.clone();
+    let params = plan.bind_params(&IndexMap::new()).unwrap();
+    let options = ExecOptions {
+        sandbox: daemon.settings.sandbox.clone(),
+        run_id: id,
+        ..ExecOptions::default()
+    };
+    Executor::new(options)
+        .with_store(daemon.store.clone())
+        .run(plan, params, CancellationToken::new())
+        .await
+}
+
 /// Serves the UI's router on a free loopback port; its address.
-async fn serve(daemon: Arc<Daemon>) -> std::net::SocketAddr {
+pub(super) async fn serve(daemon: Arc<Daemon>) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let access = super::session::Access::new(None, addr).unwrap();
-    let app = super::router(Arc::new(access)).with_state(daemon);
+    let app = super::router(&daemon, Arc::new(access)).with_state(daemon);
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
 }
 
 /// `GET path` over HTTP/1.1: the status code and the body.
-async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+pub(super) async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -178,7 +195,15 @@ async fn pages_show_the_recorded_runs_and_flows() {
     assert!(page.contains("Timeline of 5 attempts"), "{page}");
     assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
     assert!(!page.contains("<script>"), "{page}");
-    assert!(page.contains("<details id=\"step-each\">"));
+    assert!(page.contains(
+        "<details id=\"step-each\" class=\"step\" data-step=\"each\" data-status=\"succeeded\">"
+    ));
+    // The DOM contract the script and the browser tests rely on: run status, graph nodes, step records.
+    assert!(page.contains("<dd id=\"run-status\" data-status=\"succeeded\"><span class=\"badge"));
+    assert!(page.contains(
+        "<g class=\"node\" data-step=\"greet\" data-status=\"succeeded\"><a href=\"#step-greet\">"
+    ));
+    assert!(page.contains("<pre class=\"input\">") && page.contains("<pre class=\"output\">"));
     assert!(page.contains("<h4>Items (3)</h4>"), "{page}");
     assert!(page.contains("&quot;letter&quot;: &quot;b&quot;"));
 
@@ -186,7 +211,14 @@ async fn pages_show_the_recorded_runs_and_flows() {
     let (_, page) = get(addr, &format!("/ui/runs/{}", fails.run_id)).await;
     assert!(page.contains("the sky fell"), "{page}");
     assert!(page.contains("<span aria-hidden=\"true\">✗</span> failed"));
-    assert!(page.contains("<details id=\"step-never\">"));
+    assert!(
+        page.contains(
+            "<details id=\"step-never\" class=\"step\" data-step=\"never\" data-status=\"cancelled\">"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("<dd id=\"run-status\" data-status=\"failed\">"));
+    assert!(page.contains("<pre class=\"error\">"), "{page}");
     // Polls are attempts of their own: one bar each, numbered.
     assert!(page.matches(">poll #").count() >= 2, "{page}");
     assert!(page.contains(">poll #2<"), "{page}");

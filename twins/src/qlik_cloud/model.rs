@@ -138,6 +138,17 @@ pub enum Phase {
     Completed,
 }
 
+impl Phase {
+    /// The name Qlik's API gives it (`InProgress`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::New => "New",
+            Phase::InProgress => "InProgress",
+            Phase::Completed => "Completed",
+        }
+    }
+}
+
 /// A migration of a tenant's cipher keys to another provider.
 #[derive(Debug, Clone)]
 pub struct Migration {

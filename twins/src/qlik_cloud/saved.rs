@@ -69,6 +69,15 @@ pub struct SavedMigration {
     applied: bool,
 }
 
+impl SavedMigration {
+    /// Its state now (`New`, `InProgress`, `Completed`) and progress (0–100), as the twin's API answers
+    /// them.
+    pub fn phase(&self) -> (&'static str, u8) {
+        let (phase, progress) = Migration::from(self.clone()).phase(Instant::now());
+        (phase.name(), progress)
+    }
+}
+
 impl From<&Migration> for SavedMigration {
     fn from(m: &Migration) -> SavedMigration {
         SavedMigration {

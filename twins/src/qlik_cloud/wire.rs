@@ -171,11 +171,7 @@ pub fn provider(tenant: &TenantState, provider: &Provider) -> Value {
 /// `migratingToFingerPrint`) and the spec's `progress`.
 pub fn migration(tenant_id: &str, migration: &Migration, now: Instant) -> Value {
     let (phase, progress) = migration.phase(now);
-    let state = match phase {
-        Phase::New => "New",
-        Phase::InProgress => "InProgress",
-        Phase::Completed => "Completed",
-    };
+    let state = phase.name();
     let completed_at = if phase == Phase::Completed {
         migration
             .completed_at()

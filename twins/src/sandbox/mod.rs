@@ -253,8 +253,9 @@ impl Twins {
         (self.snapshots())()
     }
 
-    /// Takes what the twins hold, whenever called.
-    fn snapshots(&self) -> Snapshots {
+    /// Takes what the twins hold, whenever called: a reader that keeps no server alive, so that
+    /// [`Twins::shutdown`] still takes the twins by value (the daemon's sandbox page holds one).
+    pub fn snapshots(&self) -> Snapshots {
         let (kms, qlik) = (self.kms.snapshots(), self.qlik.snapshots());
         let tenant_region = self.tenant.datacenter.clone();
         Arc::new(move || SavedSandbox {
@@ -299,7 +300,7 @@ impl Twins {
 }
 
 /// Takes what both twins hold.
-type Snapshots = Arc<dyn Fn() -> SavedSandbox + Send + Sync>;
+pub type Snapshots = Arc<dyn Fn() -> SavedSandbox + Send + Sync>;
 
 /// Writes the state to `file` after each change, so that a keyflow killed mid-run keeps what it made up
 /// to then. Changes that come while a write is under way are written together by the next one. A write

@@ -113,6 +113,8 @@ pub async fn fixture(token: Option<&str>) -> Fixture {
         stopping: CancellationToken::new(),
         started: Instant::now(),
         ready: std::sync::atomic::AtomicBool::new(true),
+        twins: Some(twins.snapshots()),
+        streams: Arc::new(tokio::sync::Semaphore::new(crate::serve::MAX_STREAMS)),
     });
     catalog::load(&daemon, &[flows]).await;
     tokio::spawn(crate::serve::runner::run(daemon.clone()));
