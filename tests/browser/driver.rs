@@ -65,6 +65,10 @@ impl Ui {
     /// new Chromium session; `None` when the browser tests are skipped.
     pub fn start(test: &'static str, flows: &[(&str, &str)], token: Option<&str>) -> Option<Ui> {
         let driver = chromedriver()?;
+        // What an earlier failure of this test saved is not this run's.
+        for stale in ["png", "html"] {
+            let _ = std::fs::remove_file(screenshots().join(format!("failed/{test}.{stale}")));
+        }
         let api = Api::start_with(flows, token, &["--sandbox"]);
         let profile = tempfile::tempdir().expect("a profile folder");
         let mut args = vec![
