@@ -6,6 +6,7 @@ mod qlik_policy;
 mod recovery;
 
 mod aws_kms;
+mod browser;
 mod cli;
 mod clients;
 mod crash;

@@ -4,7 +4,7 @@
 //! refuses a second daemon on a SQLite store, and shares 200 firings due at once between two daemons on
 //! PostgreSQL, one of them killed mid-way; [`ui`]: its web UI under `--sandbox`, followed live.
 
-mod api;
+pub mod api;
 mod daemon;
 mod plugins;
 mod rotation;

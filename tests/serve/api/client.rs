@@ -29,20 +29,30 @@ pub struct Answer {
 impl Api {
     /// Serves `flows` (file name, text); with `token`, given by `--token-file`.
     pub fn start(flows: &[(&str, &str)], token: Option<&str>) -> Api {
+        Api::start_with(flows, token, &[])
+    }
+
+    /// [`Api::start`] with more arguments for `keyflow serve` (`--sandbox`).
+    pub fn start_with(flows: &[(&str, &str)], token: Option<&str>, extra: &[&str]) -> Api {
         let dir = tempfile::tempdir().expect("tempdir");
         let folder = dir.path().join("flows");
         std::fs::create_dir(&folder).expect("flows folder");
         for (name, text) in flows {
             write(&folder, name, text);
         }
-        Api::start_in(dir, token)
+        Api::serve(dir, token, extra)
     }
 
     /// Serves `DIR/flows` with the store `DIR/runs.db`.
     pub fn start_in(dir: tempfile::TempDir, token: Option<&str>) -> Api {
+        Api::serve(dir, token, &[])
+    }
+
+    fn serve(dir: tempfile::TempDir, token: Option<&str>, more: &[&str]) -> Api {
         let folder = dir.path().join("flows");
         let file = dir.path().join("token");
         let mut extra = vec!["--grace", "5s"];
+        extra.extend(more);
         if let Some(token) = token {
             std::fs::write(&file, format!("{token}\n")).expect("token file");
             extra.extend(["--token-file", path_str(&file)]);
@@ -71,6 +81,16 @@ impl Api {
         };
         api.poll("the flows loaded", || api.get("/readyz").status == 200);
         api
+    }
+
+    /// The daemon's address: `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Everything the daemon wrote on stderr so far.
+    pub fn log(&self) -> String {
+        self.daemon.log()
     }
 
     pub fn store(&self) -> PathBuf {
@@ -160,12 +180,12 @@ impl Api {
         answer.body["run_id"].as_str().expect("run id").to_string()
     }
 
-    /// Waits for run `id` to be `status` and gives its report.
     /// The folder of flows the daemon serves.
     pub fn folder(&self) -> std::path::PathBuf {
         self.dir.path().join("flows")
     }
 
+    /// Waits for run `id` to be `status` and gives its report.
     pub fn run_ends(&self, id: &str, status: &str) -> Value {
         let mut report = Value::Null;
         self.poll(&format!("run {id} to be {status}"), || {

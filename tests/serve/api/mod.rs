@@ -4,7 +4,7 @@
 //! [`runs`]: cancel, resume, and un-pausing a trigger; [`rerun`]: steps of a run run again, and the web
 //! UI's login beside the API's token.
 
-mod client;
+pub mod client;
 mod rerun;
 mod runs;
 
