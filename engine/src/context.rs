@@ -99,16 +99,27 @@ impl<'a> StepEntry<'a> {
 
     /// The entry as the context shows it: `{ "status": …, "output": …, "error": {code, message, retryable} }`.
     pub fn to_value(&self) -> Value {
-        let mut entry = serde_json::Map::new();
-        entry.insert("status".into(), Value::String(self.status.name().into()));
-        if let Some(output) = self.output {
-            entry.insert("output".into(), output.clone());
-        }
-        if let Some(error) = self.error {
-            entry.insert("error".into(), error.to_value());
-        }
-        Value::Object(entry)
+        entry_value(self.status, self.output.cloned(), self.error)
     }
+
+    /// The entry of a step that succeeded with `output`, as the context shows it: what
+    /// [`StepEntry::succeeded`]'s [`StepEntry::to_value`] is, taking the output instead of copying it.
+    pub fn succeeded_value(output: Value) -> Value {
+        entry_value(Status::Succeeded, Some(output), None)
+    }
+}
+
+/// The one place the context's entry is shaped.
+fn entry_value(status: Status, output: Option<Value>, error: Option<&BlockError>) -> Value {
+    let mut entry = serde_json::Map::new();
+    entry.insert("status".into(), Value::String(status.name().into()));
+    if let Some(output) = output {
+        entry.insert("output".into(), output);
+    }
+    if let Some(error) = error {
+        entry.insert("error".into(), error.to_value());
+    }
+    Value::Object(entry)
 }
 
 /// The fields of `$.run`, in order: what its schema declares.

@@ -165,9 +165,14 @@ impl Secrets {
     /// An output as it may be shown: secret fields redacted, known secret values masked.
     pub fn shown(&self, output: &Value, fields: SecretFields<'_>) -> Value {
         let mut output = output.clone();
-        fields.redact(&mut output);
-        self.mask(&mut output);
+        self.show(&mut output, fields);
         output
+    }
+
+    /// Makes an output fit to be shown, in place: what [`Secrets::shown`] returns, without a copy.
+    pub fn show(&self, output: &mut Value, fields: SecretFields<'_>) {
+        fields.redact(output);
+        self.mask(output);
     }
 
     /// Masks an error's code and message: a service may echo a secret in either.

@@ -216,6 +216,9 @@ pub(super) async fn execute(shared: Arc<Shared>, started_at: String) -> RunRepor
     if let Err(e) = shared.store.begin_run(&start).await {
         scheduler.stop(Status::Failed, e.to_string());
     }
+    // The record's copy of the params is the store's now; holding it through the run would keep a second
+    // copy of every param (a 10,000-item list is megabytes) until the report.
+    drop(start);
     // The loop runs as a task of the runtime, not on the caller's thread (often `block_on`'s), so that
     // handing a step to its task and its result back stays on one worker instead of waking threads.
     let started = started_at.clone();

@@ -106,6 +106,13 @@ impl StepOutcome {
 
     /// Its line of the run report: secret output fields redacted, known secret values masked.
     pub fn report(&self, step: &PlannedStep, secrets: &Secrets) -> StepReport {
+        self.clone().into_report(step, secrets)
+    }
+
+    /// [`StepOutcome::report`] for an outcome no longer needed: its output becomes the report's, redacted in
+    /// place, so that the end of a run does not hold a third copy of every output (a `for_each` step's is
+    /// one value per item).
+    pub fn into_report(self, step: &PlannedStep, secrets: &Secrets) -> StepReport {
         let fields =
             SecretFields::of(step.call.spec().secret_outputs).each(step.for_each.is_some());
         StepReport {
@@ -114,14 +121,17 @@ impl StepOutcome {
             status: self.status,
             attempts: self.attempts,
             duration_ms: u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
-            output: self.output.as_ref().map(|o| secrets.shown(o, fields)),
-            error: self.error.clone().map(|mut error| {
+            output: self.output.map(|mut output| {
+                secrets.show(&mut output, fields);
+                output
+            }),
+            error: self.error.map(|mut error| {
                 secrets.mask_error(&mut error);
                 error
             }),
-            reason: self.reason.clone(),
+            reason: self.reason,
             items: self.items,
-            runs: self.runs.clone(),
+            runs: self.runs,
             reused: self.reused,
         }
     }

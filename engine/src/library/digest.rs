@@ -10,7 +10,7 @@ use crate::source::{ReadError, read_text};
 
 /// `sha256:<hex>` of `bytes`.
 pub fn of_bytes(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 /// `sha256:<hex>` of a text file (a regular file of at most 16 MiB, like every file a template reads).
@@ -31,11 +31,7 @@ pub fn of_files(files: &IndexMap<String, String>) -> String {
         hasher.update(hash.as_bytes());
         hasher.update([b'\n']);
     }
-    format!("sha256:{}", hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
 #[cfg(test)]

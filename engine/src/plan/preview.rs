@@ -145,7 +145,7 @@ pub fn preview(plan: &Plan, params: &Value) -> Vec<StepPreview> {
         });
         entries.insert(
             step.id.clone(),
-            Arc::new(StepEntry::succeeded(&output).to_value()),
+            Arc::new(StepEntry::succeeded_value(output)),
         );
         previews.push(StepPreview {
             id: step.id.clone(),

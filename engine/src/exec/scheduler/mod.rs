@@ -189,7 +189,7 @@ impl Scheduler {
         }
     }
 
-    pub(super) fn report(self, started_at: String) -> RunReport {
+    pub(super) fn report(mut self, started_at: String) -> RunReport {
         let plan = &self.shared.plan;
         let secrets = &self.shared.secrets;
         let scope = Scope {
@@ -213,16 +213,19 @@ impl Scheduler {
                 (name.clone(), value)
             })
             .collect();
-        let not_started = StepOutcome::not_run(Status::Cancelled, "not started".into());
-        let steps: Vec<StepReport> = self
-            .outcomes
-            .iter()
+        // The context's copy of the outputs is not read again: it goes before the report takes the outcomes'
+        // own, redacted in place, so that the end of a run holds one copy of every output, not three (a
+        // 10,000-item `for_each` step's output is megabytes).
+        drop(std::mem::take(&mut self.entries));
+        let steps: Vec<StepReport> = std::mem::take(&mut self.outcomes)
+            .into_iter()
             .zip(&plan.steps)
             .map(|(outcome, step)| {
                 outcome
-                    .as_ref()
-                    .unwrap_or(&not_started)
-                    .report(step, secrets)
+                    .unwrap_or_else(|| {
+                        StepOutcome::not_run(Status::Cancelled, "not started".into())
+                    })
+                    .into_report(step, secrets)
             })
             .collect();
         let (status, reason) = match self.stopping {

@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use crate::diagnostic::{Diagnostic, Kind};
 use crate::expr::ValueExpr;
-use crate::plan::secrets::Seg;
+use crate::plan::secrets::{ClearUse, Seg};
 use crate::plan::{Call, SecretFlow, Setting};
 use crate::source::YamlPath;
 
@@ -143,9 +143,11 @@ impl Pass<'_> {
         let mut reported: Vec<YamlPath> = Vec::new();
         for (at, secret, range) in found {
             match secret.origin {
+                // The first place it goes in the clear, kept for the callers' messages.
+                Origin::Param(param) if self.found.clear.contains_key(&param) => {}
                 Origin::Param(param) => {
-                    let place = format!("{} at {}", self.name(sink), self.place(&at, range));
-                    self.found.clear.entry(param).or_insert(place);
+                    let sink = self.name(sink);
+                    self.found.clear.insert(param, ClearUse { sink, at, range });
                 }
                 // One error per value: the first secret it carries says enough.
                 Origin::Secret(_) if reported.contains(&at) => {}
@@ -198,18 +200,6 @@ impl Pass<'_> {
         }
     }
 
-    /// `file:line:column` of a value (or of some characters of it).
-    fn place(&self, at: &YamlPath, range: Option<Range<usize>>) -> String {
-        let source = self.ctx.source;
-        let span = range
-            .and_then(|range| source.scalar_sub_span(at, range))
-            .or_else(|| source.value_span(at));
-        match span {
-            Some(span) => format!("{}:{}:{}", source.name, span.start.line, span.start.col),
-            None => source.name.clone(),
-        }
-    }
-
     fn refusal(
         &self,
         secret: String,
@@ -236,7 +226,12 @@ impl Pass<'_> {
             ),
             Sink::Param { step, param } => {
                 let within = match self.ctx.call(step) {
-                    Some(Call::Template(template)) => template.plan.secrets.clear.get(param),
+                    Some(Call::Template(template)) => template
+                        .plan
+                        .secrets
+                        .clear
+                        .get(param)
+                        .map(|clear| clear.describe(&template.plan.source)),
                     _ => None,
                 };
                 (
