@@ -27,6 +27,8 @@ const MAX_LIMIT: usize = 1_000;
 pub struct RunsQuery {
     flow: Option<String>,
     status: Option<String>,
+    /// Runs started since an age (`12h`, `7d`) or an RFC 3339 time, as `keyflow runs list --since`.
+    since: Option<String>,
     limit: Option<String>,
     /// The revision the page was drawn at (live updates only).
     pub seen: Option<String>,
@@ -40,6 +42,8 @@ pub struct Shown {
     pub flow: Option<String>,
     /// The status asked for.
     pub status: Option<RunState>,
+    /// The `since` asked for, as written (an age is counted from each reading of the store).
+    pub since: Option<String>,
     /// At most this many rows.
     pub limit: usize,
 }
@@ -62,6 +66,15 @@ impl Shown {
                 }
             },
         };
+        let since = query
+            .since
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let since_ms = match since.map(crate::store::parse_since).transpose() {
+            Ok(ms) => ms,
+            Err(why) => return Err(format!("{}.", esc(&why))),
+        };
         let limit = match query.limit.as_deref().filter(|l| !l.is_empty()) {
             None => DEFAULT_LIMIT,
             Some(text) => match text.parse::<usize>() {
@@ -77,6 +90,7 @@ impl Shown {
         let filter = ListFilter {
             flow: flow.clone(),
             state: status,
+            since_ms,
             limit: Some(limit),
             ..ListFilter::default()
         };
@@ -84,6 +98,7 @@ impl Shown {
             filter,
             flow,
             status,
+            since: since.map(str::to_string),
             limit,
         })
     }
@@ -96,6 +111,9 @@ impl Shown {
         }
         if let Some(status) = self.status {
             let _ = write!(query, "&status={}", status.name());
+        }
+        if let Some(since) = &self.since {
+            let _ = write!(query, "&since={}", url(since));
         }
         query
     }
@@ -118,7 +136,7 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, Query(query): Query<RunsQue
         shown.query(shown.limit),
         revision(&runs)
     )));
-    body.push_str(&form(&daemon, shown.flow.as_deref(), shown.status));
+    body.push_str(&form(&daemon, &shown));
     // The table is there even when empty, so that a live update has rows to fill.
     let _ = writeln!(
         body,
@@ -185,8 +203,9 @@ pub fn revision(runs: &[RunSummary]) -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// The filter form: flow (any text, the loaded flows offered), status, limit.
-fn form(daemon: &Daemon, flow: Option<&str>, status: Option<RunState>) -> String {
+/// The filter form: flow (any text, the loaded flows offered), status, since (an age or a time).
+fn form(daemon: &Daemon, shown: &Shown) -> String {
+    let (flow, status) = (shown.flow.as_deref(), shown.status);
     let mut out = String::from(
         "<form class=\"filters\" method=\"get\" action=\"/ui/runs\" role=\"search\">\
          <label>Flow<input name=\"flow\" list=\"flows\"",
@@ -211,7 +230,14 @@ fn form(daemon: &Daemon, flow: Option<&str>, status: Option<RunState>) -> String
             }
         );
     }
-    out.push_str("</select></label><button type=\"submit\">Filter</button></form>\n");
+    out.push_str(
+        "</select></label><label>Since<input name=\"since\" size=\"22\" \
+         placeholder=\"12h, 7d or 2026-12-01T00:00:00Z\"",
+    );
+    if let Some(since) = &shown.since {
+        let _ = write!(out, " value=\"{}\"", esc(since));
+    }
+    out.push_str("></label><button type=\"submit\">Filter</button></form>\n");
     out
 }
 

@@ -184,6 +184,17 @@ async fn pages_show_the_recorded_runs_and_flows() {
     let (_, one) = get(addr, "/ui/runs?limit=1").await;
     assert!(one.contains(&data_key.run_id) && !one.contains(&shown.run_id));
     assert!(one.contains("href=\"/ui/runs?limit=2\">More runs"), "{one}");
+    let (_, recent) = get(addr, "/ui/runs?since=1h&limit=1").await;
+    assert!(recent.contains(&data_key.run_id), "{recent}");
+    assert!(recent.contains("href=\"/ui/runs?limit=2&amp;since=1h\">More runs"));
+    assert!(recent.contains(
+        "name=\"since\" size=\"22\" placeholder=\"12h, 7d or 2026-12-01T00:00:00Z\" value=\"1h\""
+    ));
+    let (_, later) = get(addr, "/ui/runs?since=2999-01-01T00:00:00Z").await;
+    assert!(!later.contains(&data_key.run_id) && later.contains("<p id=\"no-runs\">"));
+    let (code, bad) = get(addr, "/ui/runs?since=yesterday").await;
+    assert_eq!(code, 400);
+    assert!(bad.contains("`yesterday` is neither an age"), "{bad}");
     let (code, bad) = get(addr, "/ui/runs?status=%3Cb%3E").await;
     assert_eq!(code, 400);
     assert!(bad.contains("Unknown status `&lt;b&gt;`"), "{bad}");
