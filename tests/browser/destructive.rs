@@ -43,8 +43,9 @@ fn a_destructive_step_runs_and_reruns_only_once_the_flow_name_is_typed() {
 
     ui.fill("form.rerun input[name=\"confirm\"]", "retire-key");
     ui.click("form.rerun button[type=\"submit\"]");
+    // Not the refusal's page either (`/ui/runs/FIRST/rerun`), which is still shown until the answer comes.
     let path = ui.wait_for_path("the re-run's page", |path| {
-        path.starts_with("/ui/runs/") && !path.ends_with(&first)
+        path.starts_with("/ui/runs/") && !path.ends_with(&first) && !path.ends_with("/rerun")
     });
     let second = run_id(&path);
     ui.wait_for("#run-status[data-status=\"succeeded\"]");

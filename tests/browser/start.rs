@@ -142,7 +142,7 @@ fn a_rerun_from_a_step_reuses_the_steps_before_it() {
     ui.screenshot("run-rerun");
     ui.click(&format!("{form} button[type=\"submit\"]"));
     let path = ui.wait_for_path("the re-run's page", |path| {
-        path.starts_with("/ui/runs/") && !path.ends_with(&first)
+        path.starts_with("/ui/runs/") && !path.ends_with(&first) && !path.ends_with("/rerun")
     });
     let second = run_id(&path);
     watch_until_green(&ui);
